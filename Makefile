@@ -1,0 +1,36 @@
+# The commands a person needs. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test lint call bench ceiling clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+## run: set up and run the whole system (broker, databases, services, gateway)
+run: $(VENV)/.installed
+	scripts/run.sh
+
+## test: the whole test suite against a real RabbitMQ, SQLite and PostgreSQL
+test: $(VENV)/.installed
+	scripts/ensure_rabbitmq.sh --management
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+## call: place one simulated 95598 call against a running system (DIGITS=2 by default)
+call: $(VENV)/.installed
+	$(BIN)/python -m asterisk_sim call --digits $(or $(DIGITS),2)
+
+## bench: concurrent simulated calls against the running system, with the no-op ceiling
+bench: $(VENV)/.installed
+	$(BIN)/python bench/e2e.py
+
+clean:
+	rm -rf var

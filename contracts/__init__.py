@@ -1,0 +1,1 @@
+"""Message contracts shared by every service: event payloads and their catalogue."""

@@ -1,0 +1,149 @@
+"""The event catalogue in code: every event type, its version and its payload shape.
+
+`contracts/asyncapi.yaml` documents the same events for outside subscribers; a test keeps the
+two in step. An event travels as an :class:`Envelope` (JSON) on the exchange
+``<producer>.events`` with the event type as routing key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times are UTC on the wire; a naive time (SQLite hands them back so) is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a well-formed event of a catalogued type and version."""
+
+
+class Category(StrEnum):
+    """Kinds of hotline business (S3.1), plus what the IVR could not classify."""
+
+    INQUIRY = "inquiry"
+    FAULT_REPORT = "fault_report"
+    COMPLAINT = "complaint"
+    SERVICE_APPLICATION = "service_application"
+    UNCLASSIFIED = "unclassified"
+
+
+class Role(StrEnum):
+    """Hotline roles (S3.2), lowest first: each can do the work of those before it."""
+
+    SEAT_AGENT = "seat_agent"
+    DUTY_LEADER = "duty_leader"
+    DEPUTY_TEAM_LEAD = "deputy_team_lead"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Caller(Payload):
+    number: str = Field(max_length=64)
+    name: str = Field(default="", max_length=256)
+    work_unit: str = Field(default="", max_length=256)
+    contact: str = Field(default="", max_length=128)
+
+
+class WorkOrderCreated(Payload):
+    """calls → a work order was opened for a call (S3.2a, S1.10)."""
+
+    work_order_id: str
+    call_uniqueid: str
+    category: Category
+    caller: Caller
+    created_at: UtcDateTime
+
+
+class CallEnded(Payload):
+    """calls → an AGI session for a hotline call is over, whatever its outcome."""
+
+    call_uniqueid: str
+    outcome: str
+    category: Category | None
+    work_order_id: str | None
+    digits: str
+    started_at: UtcDateTime
+    ended_at: UtcDateTime
+
+
+class WorkOrderRouted(Payload):
+    """staffing → a routing decision for a work order, with its reason (S3.2)."""
+
+    work_order_id: str
+    assignee_id: int | None
+    assignee_name: str | None
+    role: Role | None
+    extension: str | None
+    dial_string: str | None
+    reason: str
+    decided_at: UtcDateTime
+
+
+# (type, version) → payload model. The producer is part of the envelope, not of the key.
+CATALOGUE: dict[tuple[str, int], type[Payload]] = {
+    ("work_order.created", 1): WorkOrderCreated,
+    ("call.ended", 1): CallEnded,
+    ("work_order.routed", 1): WorkOrderRouted,
+}
+TYPE_OF: dict[type[Payload], tuple[str, int]] = {model: key for key, model in CATALOGUE.items()}
+
+
+class Envelope(BaseModel):
+    """What goes on the wire for every event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID
+    type: str = Field(min_length=1, max_length=100)
+    version: int = Field(ge=1)
+    occurred_at: UtcDateTime
+    producer: str = Field(min_length=1, max_length=50)
+    payload: dict[str, Any]
+
+    def body(self) -> dict[str, Any]:
+        """The JSON-ready form published on the broker."""
+        return self.model_dump(mode="json")
+
+    def parsed(self) -> Payload:
+        """The payload as its catalogued model; raises InvalidEvent."""
+        model = CATALOGUE.get((self.type, self.version))
+        if model is None:
+            raise InvalidEvent(f"unknown event {self.type} v{self.version}")
+        try:
+            return model.model_validate(self.payload)
+        except ValidationError as exc:
+            raise InvalidEvent(f"bad payload for {self.type}: {exc}") from exc
+
+
+def make_event(producer: str, payload: Payload, occurred_at: datetime | None = None) -> Envelope:
+    """Wrap a catalogued payload in a new envelope."""
+    event_type, version = TYPE_OF[type(payload)]
+    return Envelope(
+        id=uuid.uuid4(),
+        type=event_type,
+        version=version,
+        occurred_at=occurred_at or datetime.now(UTC),
+        producer=producer,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def parse_event(body: Any) -> tuple[Envelope, Payload]:
+    """Validate a received body as an envelope and its payload; raises InvalidEvent."""
+    try:
+        envelope = Envelope.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"not an event envelope: {exc}") from exc
+    return envelope, envelope.parsed()

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run the whole system on this machine: broker, migrations, demo data, every service, the gateway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+BIN=.venv/bin
+mkdir -p var/log
+
+scripts/ensure_rabbitmq.sh
+
+# A per-installation token secret unless one is given.
+if [ -z "${GATEWAY_TOKEN_SECRET:-}" ]; then
+  [ -s var/gateway-secret ] || $BIN/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/gateway-secret
+  GATEWAY_TOKEN_SECRET=$(cat var/gateway-secret)
+  export GATEWAY_TOKEN_SECRET
+fi
+
+$BIN/python scripts/manage.py migrate
+$BIN/python scripts/manage.py seed
+
+pids=()
+stop_all() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop_all EXIT INT TERM
+
+start() {  # name, config, module:Class
+  $BIN/nameko run --config "$2" "$3" >"var/log/$1.log" 2>&1 &
+  pids+=($!)
+}
+start staffing services/staffing/config.yaml services.staffing.service:StaffingService
+start calls services/calls/config.yaml services.calls.service:CallsService
+start gateway gateway/config.yaml gateway.service:GatewayService
+
+$BIN/python scripts/wait_ready.py
+cat <<MSG
+
+The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
+  FastAGI (calls)       agi://${FASTAGI_ADDRESS:-127.0.0.1:4573}/95598
+  Gateway (JSON API)    http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/api/
+  Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
+                        http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
+                        http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
+  Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
+Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
+MSG
+wait -n "${pids[@]}"
+echo "a service stopped; see var/log/" >&2
+exit 1

@@ -1,0 +1,4 @@
+from services.calls.models import Base
+from svckit.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,75 @@
+"""The calls service's storage: customers, calls and work orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from svckit.tables import add_platform_tables
+
+# Caller ID comes from outside: stored verbatim, but never more than this.
+CALLER_NAME_MAX = 256
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    """A registered customer, recognised by phone number (S1.10)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(CALLER_NAME_MAX))
+    work_unit: Mapped[str] = mapped_column(String(256), default="")
+    contact: Mapped[str] = mapped_column(String(128), default="")
+    address: Mapped[str] = mapped_column(String(256), default="")
+
+
+class Call(Base):
+    """One hotline call, keyed by the Asterisk uniqueid; a retried AGI session updates it."""
+
+    __tablename__ = "calls"
+
+    uniqueid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(128))
+    caller_number: Mapped[str] = mapped_column(String(64))
+    caller_name: Mapped[str] = mapped_column(Text)
+    dnid: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    digits: Mapped[str] = mapped_column(String(32), default="")
+    category: Mapped[str | None] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(String(30), default="in_progress")
+    route_target: Mapped[str | None] = mapped_column(String(100))
+    work_order_id: Mapped[str | None] = mapped_column(String(36))
+    sessions: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class WorkOrder(Base):
+    """A work order (工作单) opened from a call; the assignee comes from staffing's decision."""
+
+    __tablename__ = "work_orders"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    caller_number: Mapped[str] = mapped_column(String(64), index=True)
+    caller_name: Mapped[str] = mapped_column(Text)
+    work_unit: Mapped[str] = mapped_column(String(256), default="")
+    contact: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    assignee_name: Mapped[str | None] = mapped_column(String(100))
+    assignee_role: Mapped[str | None] = mapped_column(String(30))
+    assignee_extension: Mapped[str | None] = mapped_column(String(20))
+    routing_reason: Mapped[str | None] = mapped_column(String(60))
+    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+outbox, processed_messages = add_platform_tables(Base.metadata)

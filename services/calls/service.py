@@ -1,0 +1,104 @@
+"""The calls service: the 95598 line over FastAGI, call records and work orders."""
+
+from __future__ import annotations
+
+import logging
+
+import eventlet
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy, rpc
+from nameko.web.handlers import http
+from prometheus_client import Counter
+from sqlalchemy import select
+
+from contracts.events import Envelope, WorkOrderRouted
+from services.calls.hotline import HotlineSettings, record_routing, take_call
+from services.calls.ivr import Prompts
+from services.calls.models import Base, Call, WorkOrder
+from services.calls.views import call_view, work_order_view
+from svckit.agi import AgiChannel, fastagi
+from svckit.db import Database
+from svckit.events import reliable_event_handler
+from svckit.inbox import first_delivery
+from svckit.metrics import EntrypointMetrics, metrics_response
+
+log = logging.getLogger(__name__)
+
+CALLS = Counter("csc_calls_total", "Hotline calls, by IVR category.", ["category"])
+WORK_ORDERS_CREATED = Counter(
+    "csc_work_orders_created_total", "Work orders opened from calls.", ["category"]
+)
+ROUTING_FALLBACKS = Counter(
+    "csc_routing_fallbacks_total",
+    "Calls sent to the fallback queue because staffing did not answer in time.",
+)
+
+
+class CallsService:
+    name = "calls"
+
+    config = Config()
+    db = Database(Base.metadata)
+    staffing = RpcProxy("staffing")
+    metrics = EntrypointMetrics()
+
+    @fastagi("95598")
+    def hotline(self, channel: AgiChannel) -> None:
+        call = take_call(channel, self.db, self._route, self._settings())
+        CALLS.labels(call.category.value if call.category else "none").inc()
+        if call.work_order_id and call.category:
+            WORK_ORDERS_CREATED.labels(call.category.value).inc()
+
+    @reliable_event_handler("staffing", "work_order.routed")
+    def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
+        with self.db.transaction() as session:
+            fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
+            if fresh and not record_routing(session, routed):
+                raise LookupError(f"work order {routed.work_order_id} not found")
+
+    @rpc
+    def get_work_order(self, work_order_id: str) -> dict | None:
+        order = self.db.session.get(WorkOrder, work_order_id)
+        return work_order_view(order) if order else None
+
+    @rpc
+    def list_work_orders(self, caller_number: str, limit: int = 50) -> list[dict]:
+        orders = self.db.session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.caller_number == caller_number)
+            .order_by(WorkOrder.created_at.desc())
+            .limit(min(limit, 200))
+        )
+        return [work_order_view(order) for order in orders]
+
+    @rpc
+    def get_call(self, uniqueid: str) -> dict | None:
+        call = self.db.session.get(Call, uniqueid)
+        return call_view(call) if call else None
+
+    @http("GET", "/metrics")
+    def metrics_page(self, request):
+        return metrics_response()
+
+    def _route(self, order: WorkOrder) -> WorkOrderRouted | None:
+        """Ask staffing, but never keep the caller waiting past the configured bound."""
+        bound = self.config.get("HOTLINE", {}).get("route_timeout_ms", 300) / 1000
+        try:
+            with eventlet.Timeout(bound):
+                reply = self.staffing.route_work_order.call_async(
+                    order.id, order.caller_number, order.category
+                )
+                return WorkOrderRouted.model_validate(reply.result())
+        except eventlet.Timeout:
+            log.warning("staffing did not answer for %s within %.0f ms", order.id, bound * 1000)
+        except Exception:
+            log.warning("routing %s failed; fallback queue", order.id, exc_info=True)
+        ROUTING_FALLBACKS.inc()
+        return None
+
+    def _settings(self) -> HotlineSettings:
+        hotline = self.config.get("HOTLINE") or {}
+        return HotlineSettings(
+            prompts=Prompts(**(hotline.get("prompts") or {})),
+            fallback_target=hotline.get("fallback_target", "Queue(95598)"),
+        )

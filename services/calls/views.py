@@ -1,0 +1,60 @@
+"""JSON shapes the calls service answers with (RPC replies the gateway passes on)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.calls.models import Call, WorkOrder
+
+
+def _iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def work_order_view(order: WorkOrder) -> dict[str, Any]:
+    assignee = None
+    if order.assignee_id is not None:
+        assignee = {
+            "id": order.assignee_id,
+            "name": order.assignee_name,
+            "role": order.assignee_role,
+            "extension": order.assignee_extension,
+        }
+    return {
+        "id": order.id,
+        "call_uniqueid": order.call_uniqueid,
+        "category": order.category,
+        "status": order.status,
+        "caller": {
+            "number": order.caller_number,
+            "name": order.caller_name,
+            "work_unit": order.work_unit,
+            "contact": order.contact,
+        },
+        "created_at": _iso(order.created_at),
+        "assignee": assignee,
+        "routing_reason": order.routing_reason,
+        "routed_at": _iso(order.routed_at),
+    }
+
+
+def call_view(call: Call) -> dict[str, Any]:
+    return {
+        "uniqueid": call.uniqueid,
+        "channel": call.channel,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "dnid": call.dnid,
+        "started_at": _iso(call.started_at),
+        "ended_at": _iso(call.ended_at),
+        "digits": call.digits,
+        "category": call.category,
+        "outcome": call.outcome,
+        "route_target": call.route_target,
+        "work_order_id": call.work_order_id,
+        "sessions": call.sessions,
+    }

@@ -1,0 +1,66 @@
+"""The staffing service's storage: staff, their shifts, and routing decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, Time
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from svckit.tables import BigId, add_platform_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StaffMember(Base):
+    """A person on the hotline, with the role and extension routing uses (S3.2)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    extension: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    away: Mapped[bool] = mapped_column(default=False)
+    open_orders: Mapped[int] = mapped_column(default=0)
+    shifts: Mapped[list[Shift]] = relationship(back_populates="staff", cascade="all")
+
+
+class Shift(Base):
+    """A daily shift; ``ends`` before ``starts`` means it runs past midnight."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    staff: Mapped[StaffMember] = relationship(back_populates="shifts")
+
+
+class RoutingDecision(Base):
+    """Who a work order went to and why; one per work order."""
+
+    __tablename__ = "routing_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(String(36), unique=True)
+    caller_number: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(30))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    role: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(60))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    open: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        Index("ix_routing_open_assignee", "open", "assignee_id"),
+        Index("ix_routing_open_caller", "open", "caller_number"),
+    )
+
+
+outbox, processed_messages = add_platform_tables(Base.metadata)

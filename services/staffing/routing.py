@@ -1,0 +1,98 @@
+"""Who takes a work order (S3.2): a pure decision over the people on shift.
+
+Rules, in order:
+1. complaints and unclassified calls need a duty leader, everything else a seat agent;
+2. a caller with an open work order goes back to that order's owner when the owner is on shift
+   and holds the needed role (a complaint about an agent's order still reaches a duty leader);
+3. the least-loaded person (fewest open work orders) of the needed role takes it;
+4. with nobody of that role on shift, the next role up takes it
+   (seat agent → duty leader → deputy team lead): each role can do the work of those below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from contracts.events import Category, Role
+
+ROLE_LADDER = [Role.SEAT_AGENT, Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD]
+NEEDS_DUTY_LEADER = {Category.COMPLAINT, Category.UNCLASSIFIED}
+
+
+class Reason:
+    """Why a decision was made: a small, fixed vocabulary (also a metric label)."""
+
+    CALLER_OPEN_ORDER_OWNER = "caller_open_order_owner"
+    LEAST_LOADED_SEAT_AGENT = "least_loaded_seat_agent"
+    COMPLAINT_TO_DUTY_LEADER = "complaint_to_duty_leader"
+    UNCLASSIFIED_TO_DUTY_LEADER = "unclassified_to_duty_leader"
+    NO_SEAT_AGENT_ON_SHIFT = "no_seat_agent_on_shift"
+    NO_DUTY_LEADER_ON_SHIFT = "no_duty_leader_on_shift"
+    NOBODY_ON_SHIFT = "nobody_on_shift"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person on shift and not away, with their current load."""
+
+    staff_id: int
+    name: str
+    role: Role
+    extension: str
+    open_orders: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    assignee: Candidate | None
+    reason: str
+
+
+def on_shift(starts: time, ends: time, at: time) -> bool:
+    """Whether ``at`` falls in a daily shift; ``ends <= starts`` runs past midnight,
+    ``ends == starts`` is the whole day."""
+    if starts == ends:
+        return True
+    if starts < ends:
+        return starts <= at < ends
+    return at >= starts or at < ends
+
+
+def required_role(category: Category) -> Role:
+    return Role.DUTY_LEADER if category in NEEDS_DUTY_LEADER else Role.SEAT_AGENT
+
+
+def route(
+    category: Category, candidates: list[Candidate], caller_order_owner: int | None = None
+) -> Decision:
+    """Choose the assignee for a new work order from ``candidates`` (all on shift)."""
+    needed = required_role(category)
+    ladder = ROLE_LADDER[ROLE_LADDER.index(needed):]
+    for candidate in candidates:
+        if candidate.staff_id == caller_order_owner and candidate.role in ladder:
+            return Decision(candidate, Reason.CALLER_OPEN_ORDER_OWNER)
+    for step, role in enumerate(ladder):
+        pool = [c for c in candidates if c.role == role]
+        if pool:
+            chosen = min(pool, key=lambda c: (c.open_orders, c.staff_id))
+            reason = _first_choice_reason(category) if step == 0 else _missing(ladder[step - 1])
+            return Decision(chosen, reason)
+    return Decision(None, Reason.NOBODY_ON_SHIFT)
+
+
+def _first_choice_reason(category: Category) -> str:
+    if category == Category.COMPLAINT:
+        return Reason.COMPLAINT_TO_DUTY_LEADER
+    if category == Category.UNCLASSIFIED:
+        return Reason.UNCLASSIFIED_TO_DUTY_LEADER
+    return Reason.LEAST_LOADED_SEAT_AGENT
+
+
+def _missing(role: Role) -> str:
+    return f"no_{role.value}_on_shift"
+
+
+def dial_string(extension: str, technology: str = "PJSIP") -> str:
+    """The Asterisk dial string for a seat's extension."""
+    return f"{technology}/{extension}"

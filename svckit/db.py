@@ -1,0 +1,138 @@
+"""SQLAlchemy 2 storage for a service: engine, a session per worker, one transaction per unit
+of work. SQLite file by default, PostgreSQL (pg8000, which cooperates with eventlet) by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from svckit.outbox import OutboxRelay
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+class ServiceStore:
+    """A service's database: engine, session factory and the platform tables."""
+
+    def __init__(self, url: str, metadata: MetaData) -> None:
+        self.engine = make_engine(url)
+        self.metadata = metadata
+        self.outbox = metadata.tables["outbox"]
+        self.processed = metadata.tables["processed_messages"]
+        self.sessions = sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            info={"outbox_table": self.outbox, "processed_messages_table": self.processed},
+        )
+        self.after_emit: Callable[[], None] = lambda: None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work in a fresh session (outside workers: relay, seeding, tests)."""
+        with self.sessions() as session, session.begin():
+            yield session
+        if session.info.pop("emitted", False):
+            self.after_emit()
+
+    def create_all(self) -> None:
+        """For tests only; services migrate with Alembic."""
+        self.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Database(DependencyProvider):
+    """Injects the service's :class:`ServiceStore` and runs its outbox relay.
+
+    ``url_key`` names the config entry holding the database URL.
+    """
+
+    def __init__(self, metadata: MetaData, url_key: str = "DB_URL", relay: bool = True) -> None:
+        self.metadata = metadata
+        self.url_key = url_key
+        self.run_relay = relay
+        self.store: ServiceStore | None = None
+        self.relay: OutboxRelay | None = None
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.store = ServiceStore(config[self.url_key], self.metadata)
+        if self.run_relay:
+            self.relay = OutboxRelay(
+                self.store, config["AMQP_URI"], service=self.container.service_name
+            )
+            self.store.after_emit = self.relay.wake
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self.store is not None:
+            self.store.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> WorkerDatabase:
+        return WorkerDatabase(self.store)
+
+    def worker_teardown(self, worker_ctx) -> None:
+        database = worker_ctx.service.__dict__.get(self.attr_name)
+        if isinstance(database, WorkerDatabase):
+            database.close()
+
+
+class WorkerDatabase:
+    """What a worker sees: one session for the worker's life, a transaction per unit of work."""
+
+    def __init__(self, store: ServiceStore) -> None:
+        self.store = store
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self.store.sessions()
+        return self._session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit on success, roll back on error; wake the outbox relay if events were emitted."""
+        session = self.session
+        with session.begin():
+            yield session
+        if session.info.pop("emitted", False):
+            self.store.after_emit()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -1,0 +1,141 @@
+"""Reliable event consumption: envelopes validated against the catalogue, bounded retries with
+backoff, then a dead-letter (parking) queue. Nothing is acked away silently or looped forever.
+
+Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
+``Q.retry`` holds a failed message for its backoff, then dead-letters it back to ``Q``;
+``Q.dlq`` parks messages whose retries ran out and messages that are not valid events.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from kombu import Queue
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import QueueConsumer
+
+from contracts.events import InvalidEvent, parse_event
+from svckit.metrics import DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-csc-attempts"
+DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
+
+
+class ParkingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that a body that cannot even be decoded is parked by
+    the handler it was meant for (kombu's default logs it and acks it away)."""
+
+    def on_decode_error(self, message, exc) -> None:
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in self._consumers.items():
+            if tag in consumer._active_tags.values() and isinstance(provider, ReliableEventHandler):
+                provider.reject(message, f"undecodable body: {exc}")
+                return
+        super().on_decode_error(message, exc)
+
+
+class ReliableEventHandler(EventHandler):
+    """An event handler whose method receives ``(envelope, payload)``.
+
+    Config ``EVENT_RETRY: {max_attempts, base_delay_seconds}`` bounds the retries.
+    """
+
+    queue_consumer = ParkingQueueConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        name = self.queue.name
+        self.retry_queue = Queue(
+            f"{name}.retry",
+            durable=True,
+            queue_arguments={
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": name,
+            },
+        )
+        self.dead_letter_queue = Queue(f"{name}.dlq", durable=True)
+        settings = {**DEFAULTS, **(self.container.config.get("EVENT_RETRY") or {})}
+        self.max_attempts = int(settings["max_attempts"])
+        self.base_delay = float(settings["base_delay_seconds"])
+        amqp_uri = self.container.config["AMQP_URI"]
+        with get_connection(amqp_uri) as connection:
+            channel = connection.channel()
+            for queue in (self.retry_queue, self.dead_letter_queue):
+                queue.bind(channel).declare()
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def handle_message(self, body, message) -> None:
+        try:
+            envelope, payload = parse_event(body)
+            if envelope.type != self.event_type:
+                raise InvalidEvent(f"{envelope.type} arrived on a {self.event_type} queue")
+        except InvalidEvent as exc:
+            self.reject(message, str(exc))
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self,
+                (envelope, payload),
+                {},
+                context_data=context_data,
+                handle_result=partial(self.handle_result, message),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def reject(self, message, reason: str) -> None:
+        """Park a message that is not a valid event: counted, logged, kept, not processed."""
+        EVENTS_REJECTED.labels(self.container.service_name, self.consumer_name).inc()
+        log.warning("%s rejected a message: %s", self.consumer_name, reason)
+        self._forward(message, self.dead_letter_queue.name, attempts=0, error=reason)
+        message.ack()
+
+    def handle_message_processed(self, message, result=None, exc_info=None) -> None:
+        if exc_info is not None:
+            self._after_failure(message, exc_info[1])
+        self.queue_consumer.ack_message(message)
+
+    def _after_failure(self, message, error: BaseException) -> None:
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        service = self.container.service_name
+        if attempts < self.max_attempts:
+            EVENTS_RETRIED.labels(service, self.consumer_name).inc()
+            delay_ms = int(1000 * self.base_delay * 2 ** (attempts - 1))
+            self._forward(message, self.retry_queue.name, attempts, repr(error), delay_ms)
+            return
+        DEAD_LETTERED.labels(service, self.consumer_name).inc()
+        log.error(
+            "%s parked message %s after %d attempts: %r",
+            self.consumer_name, message.properties.get("message_id"), attempts, error,
+        )
+        self._forward(message, self.dead_letter_queue.name, attempts, repr(error))
+
+    def _forward(
+        self, message, queue: str, attempts: int, error: str, delay_ms: int | None = None
+    ) -> None:
+        """Copy ``message`` to ``queue`` (confirmed) before the original is acked."""
+        headers = dict(message.headers or {})
+        headers.update({ATTEMPTS_HEADER: attempts, "x-csc-error": error[:500]})
+        self.publisher.publish(
+            message.body,
+            exchange="",
+            routing_key=queue,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            message_id=message.properties.get("message_id"),
+            expiration=None if delay_ms is None else delay_ms / 1000,
+        )
+
+
+reliable_event_handler = ReliableEventHandler.decorator

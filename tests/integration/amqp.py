@@ -1,0 +1,71 @@
+"""Raw AMQP (pika) for tests: publish like an outside system, listen like a subscriber."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import unquote, urlsplit
+
+import pika
+
+
+def parameters(amqp_uri: str) -> pika.ConnectionParameters:
+    parts = urlsplit(amqp_uri)
+    return pika.ConnectionParameters(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5672,
+        virtual_host=unquote(parts.path[1:]) or "/",
+        credentials=pika.PlainCredentials(parts.username or "guest", parts.password or "guest"),
+    )
+
+
+def publish(amqp_uri: str, exchange: str, routing_key: str, body, message_id: str = "") -> None:
+    """Publish one persistent JSON message with confirms (declaring the topic exchange)."""
+    with pika.BlockingConnection(parameters(amqp_uri)) as connection:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        if exchange:
+            channel.exchange_declare(exchange, "topic", durable=True)
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        channel.basic_publish(
+            exchange,
+            routing_key,
+            payload,
+            pika.BasicProperties(
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=message_id or None,
+            ),
+        )
+
+
+class Listener:
+    """A queue bound to an events exchange, read on demand."""
+
+    def __init__(self, amqp_uri: str, exchange: str, routing_key: str = "#") -> None:
+        self.connection = pika.BlockingConnection(parameters(amqp_uri))
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare(exchange, "topic", durable=True)
+        self.queue = self.channel.queue_declare("", exclusive=True).method.queue
+        self.channel.queue_bind(self.queue, exchange, routing_key)
+
+    def drain(self, expect: int = 1, timeout: float = 10.0) -> list[dict]:
+        """Messages received until ``expect`` arrived or ``timeout`` passed."""
+        received: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(received) < expect:
+            method, _, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                self.connection.sleep(0.05)
+                continue
+            received.append(json.loads(body))
+        return received
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def queue_depth(amqp_uri: str, queue: str) -> int:
+    with pika.BlockingConnection(parameters(amqp_uri)) as connection:
+        return connection.channel().queue_declare(queue, passive=True).method.message_count

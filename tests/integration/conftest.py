@@ -1,0 +1,41 @@
+import pytest
+
+from tests.integration import harness
+
+
+@pytest.fixture
+def stores(db_urls):
+    """Both services' databases, migrated with Alembic, empty."""
+    stores = harness.migrate(db_urls)
+    yield stores
+    for store in stores.values():
+        store.dispose()
+
+
+@pytest.fixture
+def hotline_staff(stores):
+    harness.add_staff(
+        stores["staffing"],
+        [
+            ("agent01", "seat_agent", "8001"),
+            ("agent02", "seat_agent", "8002"),
+            ("leader01", "duty_leader", "8101"),
+            ("lead01", "deputy_team_lead", "8201"),
+        ],
+    )
+
+
+@pytest.fixture
+def run_service(amqp_uri, db_urls):
+    """Start a service by name in this process; stopped at the end of the test."""
+    started = []
+
+    def run(name: str, **extra):
+        cfg = harness.config(amqp_uri, db_urls.get(name), **extra)
+        container = harness.start(harness.SERVICES[name], cfg)
+        started.append(container)
+        return container
+
+    yield run
+    for container in reversed(started):
+        container.stop()

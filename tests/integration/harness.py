@@ -1,0 +1,108 @@
+"""Runs the real services in this process (nameko containers) on a real broker and databases."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import time as clock
+from pathlib import Path
+
+from nameko.containers import ServiceContainer
+from nameko.web.server import WebServer
+
+from gateway.service import GatewayService
+from services.calls.models import Base as CallsBase
+from services.calls.models import Customer
+from services.calls.service import CallsService
+from services.staffing.accounts import hash_password
+from services.staffing.models import Base as StaffingBase
+from services.staffing.models import Shift, StaffMember
+from services.staffing.service import StaffingService
+from svckit.agi.server import FastAgiServer
+from svckit.db import ServiceStore
+from svckit.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_DAY = (clock(0), clock(0))
+PASSWORD = "s3cret-test"
+
+
+def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
+    for service, url in db_urls.items():
+        upgrade(ROOT / "services" / service, url)
+    return {
+        "calls": ServiceStore(db_urls["calls"], CallsBase.metadata),
+        "staffing": ServiceStore(db_urls["staffing"], StaffingBase.metadata),
+    }
+
+
+def add_staff(store: ServiceStore, people: list[tuple[str, str, str]], shift=ALL_DAY) -> None:
+    """people: (username, role, extension); everyone on ``shift``."""
+    hashed = hash_password(PASSWORD)
+    with store.transaction() as session:
+        for username, role, extension in people:
+            session.add(
+                StaffMember(
+                    username=username,
+                    name=username.title(),
+                    role=role,
+                    extension=extension,
+                    password_hash=hashed,
+                    shifts=[Shift(starts=shift[0], ends=shift[1])],
+                )
+            )
+
+
+def add_customer(store: ServiceStore, number: str, name: str, work_unit: str, contact: str):
+    with store.transaction() as session:
+        session.add(Customer(number=number, name=name, work_unit=work_unit, contact=contact))
+
+
+def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
+    base = {
+        "AMQP_URI": amqp_uri,
+        "WEB_SERVER_ADDRESS": "127.0.0.1:0",
+        "FASTAGI_ADDRESS": "127.0.0.1:0",
+        "max_workers": 100,
+        "HEARTBEAT": 15,
+        "EVENT_RETRY": {"max_attempts": 3, "base_delay_seconds": 0.05},
+        "HOTLINE": {"route_timeout_ms": 1000, "prompts": {"timeout_ms": 100}},
+        "GATEWAY": {"token_secret": "test-secret", "rpc_timeout_seconds": 5},
+        "TIMEZONE": "Asia/Shanghai",
+    }
+    if db_url:
+        base["DB_URL"] = db_url
+    base.update(extra)
+    return base
+
+
+def start(cls, cfg: dict) -> ServiceContainer:
+    container = ServiceContainer(cls, cfg)
+    container.start()
+    return container
+
+
+def shared(container: ServiceContainer, kind: type):
+    return next(ext for ext in container.subextensions if isinstance(ext, kind))
+
+
+def agi_port(container: ServiceContainer) -> int:
+    return shared(container, FastAgiServer).port
+
+
+def http_port(container: ServiceContainer) -> int:
+    return shared(container, WebServer)._sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):
+    """Poll until ``predicate`` returns something truthy; fail the test on time-out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+
+
+SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService}
