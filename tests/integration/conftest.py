@@ -1,3 +1,4 @@
+import eventlet
 import pytest
 
 from tests.integration import harness
@@ -37,5 +38,6 @@ def run_service(amqp_uri, db_urls):
         return container
 
     yield run
-    for container in reversed(started):
-        container.stop()
+    # each container's consumers take up to a second to notice a stop: stop them together
+    for stopping in [eventlet.spawn(container.stop) for container in started]:
+        stopping.wait()
