@@ -191,3 +191,27 @@ def test_a_hostile_caller_name_is_stored_verbatim_and_never_breaks_a_command(sys
     assert record["caller_name"] == name[:256]
     order = routed_order(system, headers, transcript.variables["WORK_ORDER_ID"])
     assert order["caller"]["name"] == name[:256]
+
+
+@pytest.mark.parametrize("staffing_seen_before", [False, True], ids=["never-started", "stopped"])
+def test_with_staffing_away_the_call_goes_to_the_queue_and_the_order_is_routed_later(
+    stores, hotline_staff, run_service, amqp_uri, staffing_seen_before
+):
+    if staffing_seen_before:  # its queues exist and hold the requests until it is back
+        run_service("staffing").stop()
+    calls = run_service("calls", HOTLINE={"route_timeout_ms": 300, "prompts": {"timeout_ms": 100}})
+    gateway = run_service("gateway")
+    system = {
+        "agi": harness.agi_port(calls),
+        "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api",
+    }
+    transcript = call(system, digits=["2"])
+    assert transcript.variables["ROUTE_TARGET"] == "Queue(95598)"
+    order_id = transcript.variables["WORK_ORDER_ID"]
+
+    run_service("staffing")
+    headers = login(system)
+    order = routed_order(system, headers, order_id)
+    assert order["assignee"]["role"] == "seat_agent"
+    record = get(system, f"/calls/{transcript.uniqueid}", headers).json()
+    assert record["outcome"] == "fallback_queue"

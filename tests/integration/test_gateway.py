@@ -1,0 +1,109 @@
+"""The gateway: every request authenticated, errors as JSON with the right 4xx."""
+
+from datetime import timedelta
+
+import pytest
+import requests
+
+from gateway.auth import issue_token
+from tests.integration import harness
+
+SECRET = harness.config("")["GATEWAY"]["token_secret"]
+
+
+@pytest.fixture
+def api(stores, hotline_staff, run_service):
+    run_service("staffing")
+    run_service("calls")
+    return f"http://127.0.0.1:{harness.http_port(run_service('gateway'))}/api"
+
+
+@pytest.fixture(params=["sqlite"])
+def db_backend(request):  # the gateway keeps no data: one backend is enough
+    return request.param
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_login_gives_a_token_with_the_role_from_staffing(api):
+    response = requests.post(
+        f"{api}/auth/token", json={"username": "leader01", "password": harness.PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["staff"]["role"] == "duty_leader" and body["token_type"] == "Bearer"
+    missing = requests.get(f"{api}/work-orders/nope", headers=bearer(body["token"]))
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "work order nope not found"}
+
+
+BAD_LOGINS = [
+    ({"username": "leader01", "password": "wrong"}, 401),
+    ({"username": "nobody", "password": "x"}, 401),
+    ({"username": "leader01"}, 400),
+    ({"username": 1, "password": 2}, 400),
+    ([1, 2], 400),
+    ("{not json", 400),
+]
+
+
+def test_bad_logins_are_refused_with_a_message(api):
+    for body, status in BAD_LOGINS:
+        kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+        response = requests.post(f"{api}/auth/token", **kwargs)
+        assert response.status_code == status, body
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic YWdlbnQwMTpkZW1v"},
+        bearer(
+            issue_token(
+                {"id": 1, "username": "a", "role": "seat_agent"}, "other" * 8, timedelta(hours=1)
+            )
+        ),
+        bearer(
+            issue_token(
+                {"id": 1, "username": "a", "role": "seat_agent"}, SECRET, timedelta(hours=-1)
+            )
+        ),
+    ],
+    ids=["none", "garbage", "basic", "wrong-key", "expired"],
+)
+def test_every_read_needs_a_valid_token(api, headers):
+    for path in ["/work-orders/x", "/work-orders?caller=1", "/calls/1.1"]:
+        response = requests.get(f"{api}{path}", headers=headers)
+        assert response.status_code == 401, path
+        assert response.json()["error"]
+
+
+def test_a_token_without_a_hotline_role_is_forbidden(api):
+    token = issue_token(
+        {"id": 99, "username": "hall", "role": "window_staff"}, SECRET, timedelta(hours=1)
+    )
+    response = requests.get(f"{api}/calls/1.1", headers=bearer(token))
+    assert response.status_code == 403
+
+
+def test_a_bad_caller_number_is_a_400(api):
+    token = issue_token(
+        {"id": 1, "username": "a", "role": "seat_agent"}, SECRET, timedelta(hours=1)
+    )
+    for caller in ["", "abc", "1" * 65, "1;drop"]:
+        response = requests.get(
+            f"{api}/work-orders", params={"caller": caller}, headers=bearer(token)
+        )
+        assert response.status_code == 400, caller
+
+
+def test_an_unknown_endpoint_is_a_json_404(api):
+    response = requests.delete(f"{api}/work-orders/1")
+    assert response.status_code == 404
+    assert "no endpoint" in response.json()["error"]
