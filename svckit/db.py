@@ -22,7 +22,8 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # A short busy timeout: under eventlet the wait blocks the whole process.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

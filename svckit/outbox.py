@@ -87,9 +87,13 @@ class OutboxRelay:
                 self._wakeup = Event()
 
     def relay_once(self) -> int:
-        """Publish one batch of due rows; returns how many were confirmed."""
+        """Publish one batch of due rows; returns how many were confirmed.
+
+        No transaction is held while publishing: under eventlet a publish yields, and an open
+        SQLite write transaction would block every other green thread's writes meanwhile.
+        Several relays on one database may publish a row twice; consumers are idempotent.
+        """
         table = self.store.outbox
-        now = datetime.now(UTC)
         with self.store.transaction() as session:
             rows = session.execute(
                 select(table.c.id, table.c.exchange, table.c.event_type, table.c.event_id,
@@ -97,17 +101,16 @@ class OutboxRelay:
                 .where(
                     table.c.published_at.is_(None),
                     table.c.parked_at.is_(None),
-                    table.c.next_attempt_at <= now,
+                    table.c.next_attempt_at <= datetime.now(UTC),
                 )
                 .order_by(table.c.id)
                 .limit(BATCH)
-                .with_for_update(skip_locked=True)
             ).all()
-            confirmed = [row.id for row in rows if self._publish(session, row)]
-            if confirmed:
-                session.execute(
-                    update(table).where(table.c.id.in_(confirmed)).values(published_at=now)
-                )
+        confirmed, unroutable = [], []
+        for row in rows:
+            (confirmed if self._publish(row) else unroutable).append(row)
+        with self.store.transaction() as session:
+            self._record(session, confirmed, unroutable)
             backlog = session.execute(
                 select(func.count()).where(
                     table.c.published_at.is_(None), table.c.parked_at.is_(None)
@@ -117,7 +120,8 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
 
-    def _publish(self, session: Session, row) -> bool:
+    def _publish(self, row) -> bool:
+        """True when the broker confirmed; False when it returned the event as unroutable."""
         exchange = self._exchange(row.exchange)
         try:
             self.publisher.publish(
@@ -132,12 +136,22 @@ class OutboxRelay:
         except UndeliverableMessage:
             OUTBOX_UNROUTABLE.labels(self.service).inc()
             log.warning("event %s (%s) unroutable; kept for retry", row.event_id, row.event_type)
+            return False
+
+    def _record(self, session: Session, confirmed: list, unroutable: list) -> None:
+        table = self.store.outbox
+        now = datetime.now(UTC)
+        if confirmed:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_([row.id for row in confirmed]))
+                .values(published_at=now)
+            )
+        for row in unroutable:
             attempts = row.attempts + 1
-            now = datetime.now(UTC)
             parked = now if attempts >= MAX_UNROUTABLE_ATTEMPTS else None
             if parked:
                 log.error("event %s parked in the outbox: still unroutable", row.event_id)
-            table = self.store.outbox
             session.execute(
                 update(table)
                 .where(table.c.id == row.id)
@@ -148,7 +162,6 @@ class OutboxRelay:
                     parked_at=parked,
                 )
             )
-            return False
 
     def _exchange(self, name: str):
         if name not in self._exchanges:

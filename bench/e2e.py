@@ -1,0 +1,247 @@
+"""End-to-end benchmark of the 95598 call path, beside the no-op FastAGI ceiling.
+
+Starts its own staffing and calls services (subprocesses, fresh SQLite databases or PostgreSQL
+with --pg, a RabbitMQ vhost of its own, ports apart from `make run`), then places simulated calls
+from several caller processes for a fixed time. For every call it measures, from the moment the
+simulated Asterisk connects: until SET VARIABLE WORK_ORDER_ID, and until the work_order.routed
+event for that order reaches a subscriber. Then it measures a no-op FastAGI handler the same way.
+
+    python bench/e2e.py --duration 20 --concurrency 40 --processes 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pika  # noqa: E402
+import requests  # noqa: E402
+
+from asterisk_sim import place_call  # noqa: E402
+from bench.agi_ceiling import measure_noop_ceiling  # noqa: E402
+
+RABBIT_API = "http://127.0.0.1:15672/api"
+AGI_PORT, CALLS_HTTP, STAFFING_HTTP = 14573, 19101, 19102
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary(latencies_s: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in latencies_s]
+    return {f"p{p}_ms": round(percentile(ms, p), 1) for p in (50, 95, 99)}
+
+
+# --- the system under test -------------------------------------------------------------------
+
+
+class System:
+    def __init__(self, use_pg: bool, max_workers: int) -> None:
+        self.vhost = f"bench-{uuid.uuid4().hex[:8]}"
+        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{quote(self.vhost, safe='')}"
+        self.tmp = tempfile.mkdtemp(prefix="csc-bench-")
+        self.databases: list[str] = []
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "AMQP_URI": self.amqp_uri,
+            "FASTAGI_ADDRESS": f"127.0.0.1:{AGI_PORT}",
+            "CALLS_HTTP_ADDRESS": f"127.0.0.1:{CALLS_HTTP}",
+            "STAFFING_HTTP_ADDRESS": f"127.0.0.1:{STAFFING_HTTP}",
+            "CALLS_MAX_WORKERS": str(max_workers),
+            "LOG_LEVEL": "WARNING",
+            "CALLS_DB_URL": self._database("calls", use_pg),
+            "STAFFING_DB_URL": self._database("staffing", use_pg),
+        }
+        self.children: list[subprocess.Popen] = []
+
+    def _database(self, service: str, use_pg: bool) -> str:
+        if not use_pg:
+            return f"sqlite:///{self.tmp}/{service}.db"
+        name = f"csc_bench_{service}_{uuid.uuid4().hex[:6]}"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                        f'CREATE DATABASE "{name}"'], check=True)
+        self.databases.append(name)
+        return f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
+
+    def start(self) -> None:
+        auth = ("guest", "guest")
+        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
+        requests.put(
+            f"{RABBIT_API}/permissions/{self.vhost}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
+        ).raise_for_status()
+        for command in ("migrate", "seed"):
+            subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
+                           env=self.env, check=True, stdout=subprocess.DEVNULL)
+        nameko = str(Path(sys.executable).with_name("nameko"))
+        for config, target in [
+            ("services/staffing/config.yaml", "services.staffing.service:StaffingService"),
+            ("services/calls/config.yaml", "services.calls.service:CallsService"),
+        ]:
+            log = open(Path(self.tmp) / (Path(config).parent.name + ".log"), "w")  # noqa: SIM115
+            self.children.append(subprocess.Popen(
+                [nameko, "run", "--config", config, target], cwd=ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            ))
+        deadline = time.monotonic() + 60
+        for port in (CALLS_HTTP, STAFFING_HTTP):
+            while True:
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"services did not start; logs in {self.tmp}") from None
+                    time.sleep(0.3)
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            child.wait(30)
+        requests.delete(f"{RABBIT_API}/vhosts/{self.vhost}", auth=("guest", "guest"), timeout=10)
+        for name in self.databases:
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
+
+
+# --- routing events --------------------------------------------------------------------------
+
+
+class RoutedEvents(threading.Thread):
+    """Records when each work_order.routed event arrives (wall clock)."""
+
+    def __init__(self, amqp_uri: str) -> None:
+        super().__init__(daemon=True)
+        vhost = amqp_uri.rsplit("/", 1)[1]
+        params = pika.ConnectionParameters("127.0.0.1", virtual_host=vhost.replace("%2F", "/"))
+        self.connection = pika.BlockingConnection(params)
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare("staffing.events", "topic", durable=True)
+        queue = self.channel.queue_declare("", exclusive=True).method.queue
+        self.channel.queue_bind(queue, "staffing.events", "work_order.routed")
+        self.channel.basic_consume(queue, self._on_message, auto_ack=True)
+        self.arrivals: dict[str, float] = {}
+
+    def _on_message(self, _channel, _method, _properties, body: bytes) -> None:
+        self.arrivals[json.loads(body)["payload"]["work_order_id"]] = time.time()
+
+    def run(self) -> None:
+        try:
+            self.channel.start_consuming()
+        except Exception:  # the connection closes at the end of the run
+            pass
+
+    def stop(self) -> None:
+        self.connection.add_callback_threadsafe(self.channel.stop_consuming)
+
+
+# --- callers ---------------------------------------------------------------------------------
+
+
+def _callers(args: tuple[int, float, int]) -> list[tuple[float, str | None, float | None]]:
+    """One process of callers: (connect wall time, work order id, seconds to WORK_ORDER_ID)."""
+    threads, duration, seed = args
+    rng = random.Random(seed)
+    results: list[tuple[float, str | None, float | None]] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def caller() -> None:
+        while time.monotonic() < deadline:
+            connected = time.time()
+            try:
+                transcript = place_call(
+                    "127.0.0.1", AGI_PORT, digits=[rng.choice("1234")],
+                    caller_num=f"139{rng.randrange(10**8):08d}",
+                    uniqueid=f"{connected:.6f}.{rng.randrange(10**9)}",
+                )
+                order = transcript.variables.get("WORK_ORDER_ID")
+                entry = (connected, order, transcript.latency_to("WORK_ORDER_ID"))
+            except OSError:
+                entry = (connected, None, None)
+            with lock:
+                results.append(entry)
+
+    workers = [threading.Thread(target=caller, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(duration + 30)
+    return results
+
+
+def drive(concurrency: int, processes: int, duration: float) -> tuple[list, float]:
+    shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
+    started = time.monotonic()
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        parts = pool.map(_callers, [(n, duration, i) for i, n in enumerate(shares)])
+    return [entry for part in parts for entry in part], time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--processes", type=int, default=2, help="caller processes")
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--skip-ceiling", action="store_true")
+    opts = parser.parse_args()
+
+    system = System(opts.pg, max_workers=max(200, opts.concurrency * 2))
+    system.start()
+    routed = RoutedEvents(system.amqp_uri)
+    routed.start()
+    try:
+        place_call("127.0.0.1", AGI_PORT, digits=["1"])  # warm up connections and caches
+        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration)
+        time.sleep(2)  # let the last routing events arrive
+    finally:
+        routed.stop()
+        system.stop()
+
+    completed = [r for r in results if r[1]]
+    to_order = [r[2] for r in completed]
+    to_event = [routed.arrivals[r[1]] - r[0] for r in completed if r[1] in routed.arrivals]
+    report = {
+        "backend": "postgresql" if opts.pg else "sqlite",
+        "concurrency": opts.concurrency,
+        "duration_s": opts.duration,
+        "calls": len(results),
+        "completed": len(completed),
+        "calls_per_s": round(len(completed) / elapsed, 1),
+        "to_work_order_id": summary(to_order),
+        "to_routing_event": summary(to_event),
+        "routing_events_missing": len(completed) - len(to_event),
+    }
+    if not opts.skip_ceiling:
+        ceiling = measure_noop_ceiling(opts.duration, opts.concurrency, opts.processes)
+        report["noop_ceiling"] = {
+            key: round(value, 1) if isinstance(value, float) else value
+            for key, value in ceiling.items()
+        }
+    print(json.dumps(report, indent=2))
+    return 0 if completed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
