@@ -8,6 +8,7 @@ It sends the environment block the way res_agi does (``agi_network`` lines first
 from __future__ import annotations
 
 import itertools
+import random
 import socket
 import time
 from collections import deque
@@ -45,7 +46,8 @@ USAGE = {
 _COMMANDS = sorted(
     [*USAGE, "NOOP", "CHANNEL STATUS", "GET FULL VARIABLE"], key=lambda c: -len(c.split())
 )
-_sequence = itertools.count(42)
+# Asterisk numbers channels from a counter; start where two simulator runs won't collide.
+_sequence = itertools.count(random.SystemRandom().randrange(10**6))
 
 
 @dataclass
