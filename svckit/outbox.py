@@ -125,12 +125,13 @@ class OutboxRelay:
         exchange = self._exchange(row.exchange)
         try:
             self.publisher.publish(
-                json.loads(row.body),
+                row.body,  # stored as JSON text: published as is, not re-serialised
                 exchange=exchange,
                 declare=[exchange],
                 routing_key=row.event_type,
                 message_id=row.event_id,
-                serializer="json",
+                content_type="application/json",
+                content_encoding="utf-8",
             )
             return True
         except UndeliverableMessage:

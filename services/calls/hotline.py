@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
-from svckit.agi import AgiHangup
 
 from contracts.events import (
     CallEnded,
@@ -25,12 +24,13 @@ from contracts.events import (
 )
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
+from svckit.agi import AgiHangup
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
 
 PRODUCER = "calls"
 
-Router = Callable[[WorkOrder], WorkOrderRouted | None]
+Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
 
 
 class Outcome:
@@ -99,14 +99,26 @@ def take_call(channel, db: WorkerDatabase, route: Router, settings: HotlineSetti
     return call
 
 
-def open_work_order(db: WorkerDatabase, call: CallRecord) -> WorkOrder:
+@dataclass(frozen=True)
+class OpenedOrder:
+    """What routing needs of a work order."""
+
+    id: str
+    caller_number: str
+    category: str
+
+
+def open_work_order(db: WorkerDatabase, call: CallRecord) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
-        row = _upsert_call(session, call)
-        order = session.scalar(select(WorkOrder).where(WorkOrder.call_uniqueid == call.uniqueid))
-        if order is None:
-            order = _new_work_order(session, call)
-        row.work_order_id = order.id
+        _write_call(session, call)
+        existing = session.execute(
+            select(WorkOrder.id, WorkOrder.caller_number, WorkOrder.category).where(
+                WorkOrder.call_uniqueid == call.uniqueid
+            )
+        ).first()
+        order = OpenedOrder(*existing) if existing else _new_work_order(session, call)
+        _write_call(session, call, work_order_id=order.id)
     call.work_order_id = order.id
     return order
 
@@ -114,93 +126,106 @@ def open_work_order(db: WorkerDatabase, call: CallRecord) -> WorkOrder:
 def finish_call(db: WorkerDatabase, call: CallRecord) -> None:
     ended = datetime.now(UTC)
     with db.transaction() as session:
-        row = _upsert_call(session, call)
-        row.ended_at = ended
-        row.digits = call.digits
-        row.category = call.category.value if call.category else None
-        row.outcome = call.outcome
-        row.route_target = call.route_target
-        row.work_order_id = call.work_order_id or row.work_order_id
-        emit(
+        _write_call(
             session,
-            make_event(
-                PRODUCER,
-                CallEnded(
-                    call_uniqueid=call.uniqueid,
-                    outcome=call.outcome,
-                    category=call.category,
-                    work_order_id=row.work_order_id,
-                    digits=call.digits,
-                    started_at=call.started_at,
-                    ended_at=ended,
-                ),
-            ),
+            call,
+            ended_at=ended,
+            digits=call.digits,
+            category=call.category.value if call.category else None,
+            outcome=call.outcome,
+            route_target=call.route_target,
         )
+        work_order_id = call.work_order_id or session.scalar(
+            select(Call.work_order_id).where(Call.uniqueid == call.uniqueid)
+        )
+        ended_event = CallEnded(
+            call_uniqueid=call.uniqueid,
+            outcome=call.outcome,
+            category=call.category,
+            work_order_id=work_order_id,
+            digits=call.digits,
+            started_at=call.started_at,
+            ended_at=ended,
+        )
+        emit(session, make_event(PRODUCER, ended_event, occurred_at=ended))
 
 
 def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
     """Copy staffing's decision onto the work order; False if the order is unknown here."""
-    order = session.get(WorkOrder, routed.work_order_id)
-    if order is None:
-        return False
-    order.assignee_id = routed.assignee_id
-    order.assignee_name = routed.assignee_name
-    order.assignee_role = routed.role.value if routed.role else None
-    order.assignee_extension = routed.extension
-    order.routing_reason = routed.reason
-    order.routed_at = routed.decided_at
-    if routed.assignee_id is not None and order.status == "new":
-        order.status = "assigned"
-    return True
+    values = {
+        "assignee_id": routed.assignee_id,
+        "assignee_name": routed.assignee_name,
+        "assignee_role": routed.role.value if routed.role else None,
+        "assignee_extension": routed.extension,
+        "routing_reason": routed.reason,
+        "routed_at": routed.decided_at,
+    }
+    if routed.assignee_id is not None:
+        values["status"] = case((WorkOrder.status == "new", "assigned"), else_=WorkOrder.status)
+    result = session.execute(
+        update(WorkOrder).where(WorkOrder.id == routed.work_order_id).values(**values)
+    )
+    return result.rowcount == 1
 
 
-def _upsert_call(session: Session, call: CallRecord) -> Call:
-    row = session.get(Call, call.uniqueid)
-    if row is None:
-        row = Call(
-            uniqueid=call.uniqueid,
-            channel=call.channel,
-            caller_number=call.caller_number,
-            caller_name=call.caller_name,
-            dnid=call.dnid,
-            started_at=call.started_at,
-            sessions=1,
+def _write_call(session: Session, call: CallRecord, **values) -> None:
+    """Insert the call row, or update it; a second session for one uniqueid is counted."""
+    if call.stored:
+        session.execute(update(Call).where(Call.uniqueid == call.uniqueid).values(**values))
+        return
+    retried = session.execute(
+        update(Call)
+        .where(Call.uniqueid == call.uniqueid)
+        .values(sessions=Call.sessions + 1, **values)
+    )
+    if retried.rowcount == 0:
+        session.execute(
+            insert(Call).values(
+                uniqueid=call.uniqueid,
+                channel=call.channel,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                dnid=call.dnid,
+                started_at=call.started_at,
+                sessions=1,
+                **values,
+            )
         )
-        session.add(row)
-    elif not call.stored:
-        row.sessions += 1  # Asterisk retried the session for the same call
     call.stored = True
-    return row
 
 
-def _new_work_order(session: Session, call: CallRecord) -> WorkOrder:
-    customer = session.scalar(select(Customer).where(Customer.number == call.caller_number))
+def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
+    customer = session.execute(
+        select(Customer.name, Customer.work_unit, Customer.contact).where(
+            Customer.number == call.caller_number
+        )
+    ).first()
     category = call.category or Category.UNCLASSIFIED
-    order = WorkOrder(
-        id=str(uuid.uuid4()),
-        call_uniqueid=call.uniqueid,
-        category=category.value,
-        status="new",
-        caller_number=call.caller_number,
-        caller_name=customer.name if customer else call.caller_name,
+    caller = Caller(
+        number=call.caller_number,
+        name=customer.name if customer else call.caller_name,
         work_unit=customer.work_unit if customer else "",
         contact=customer.contact if customer else call.caller_number,
-        created_at=datetime.now(UTC),
-    )
-    session.add(order)
-    caller = Caller(
-        number=order.caller_number,
-        name=order.caller_name,
-        work_unit=order.work_unit,
-        contact=order.contact,
     )
     created = WorkOrderCreated(
-        work_order_id=order.id,
+        work_order_id=str(uuid.uuid4()),
         call_uniqueid=call.uniqueid,
         category=category,
         caller=caller,
-        created_at=order.created_at,
+        created_at=datetime.now(UTC),
     )
-    emit(session, make_event(PRODUCER, created, occurred_at=order.created_at))
-    return order
-
+    session.execute(
+        insert(WorkOrder).values(
+            id=created.work_order_id,
+            call_uniqueid=call.uniqueid,
+            category=category.value,
+            status="new",
+            caller_number=caller.number,
+            caller_name=caller.name,
+            work_unit=caller.work_unit,
+            contact=caller.contact,
+            created_at=created.created_at,
+        )
+    )
+    emit(session, make_event(PRODUCER, created, occurred_at=created.created_at))
+    return OpenedOrder(created.work_order_id, caller.number, category.value)

@@ -12,7 +12,7 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 from contracts.events import Envelope, WorkOrderRouted
-from services.calls.hotline import HotlineSettings, record_routing, take_call
+from services.calls.hotline import HotlineSettings, OpenedOrder, record_routing, take_call
 from services.calls.ivr import Prompts
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.views import call_view, work_order_view
@@ -80,7 +80,7 @@ class CallsService:
     def metrics_page(self, request):
         return metrics_response()
 
-    def _route(self, order: WorkOrder) -> WorkOrderRouted | None:
+    def _route(self, order: OpenedOrder) -> WorkOrderRouted | None:
         """Ask staffing, but never keep the caller waiting past the configured bound."""
         bound = self.config.get("HOTLINE", {}).get("route_timeout_ms", 300) / 1000
         try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from contracts.events import Category, Role, WorkOrderRouted, make_event
 from services.staffing import routing
-from services.staffing.models import RoutingDecision, StaffMember
+from services.staffing.models import RoutingDecision, Shift, StaffMember
 from svckit.db import WorkerDatabase
 from svckit.inbox import first_delivery
 from svckit.outbox import emit
@@ -22,16 +22,20 @@ PRODUCER = "staffing"
 def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[routing.Candidate]:
     """Everyone whose shift covers ``at`` (local time in ``zone``) and who is not away."""
     local = at.astimezone(zone).time()
-    staff = session.scalars(
-        select(StaffMember).where(StaffMember.away.is_(False)).options(
-            selectinload(StaffMember.shifts)
+    rows = session.execute(
+        select(
+            StaffMember.id, StaffMember.name, StaffMember.role, StaffMember.extension,
+            StaffMember.open_orders, Shift.starts, Shift.ends,
         )
-    ).all()
-    return [
-        routing.Candidate(s.id, s.name, Role(s.role), s.extension, s.open_orders)
-        for s in staff
-        if any(routing.on_shift(shift.starts, shift.ends, local) for shift in s.shifts)
-    ]
+        .join_from(StaffMember, Shift)
+        .where(StaffMember.away.is_(False))
+    )
+    on_shift = {
+        row.id: routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)
+        for row in rows
+        if routing.on_shift(row.starts, row.ends, local)
+    }
+    return list(on_shift.values())
 
 
 def caller_order_owner(session: Session, caller_number: str) -> int | None:
@@ -82,8 +86,8 @@ def _decide(
         caller_order_owner(session, caller_number),
     )
     chosen = decision.assignee
-    session.add(
-        RoutingDecision(
+    session.execute(
+        insert(RoutingDecision).values(
             work_order_id=work_order_id,
             caller_number=caller_number,
             category=category.value,
@@ -91,9 +95,9 @@ def _decide(
             role=chosen.role.value if chosen else None,
             reason=decision.reason,
             decided_at=now,
+            open=True,
         )
     )
-    session.flush()
     if chosen is not None:
         session.execute(
             update(StaffMember)
@@ -106,18 +110,22 @@ def _decide(
 
 
 def _existing(session: Session, work_order_id: str) -> WorkOrderRouted | None:
-    row = session.scalar(
-        select(RoutingDecision).where(RoutingDecision.work_order_id == work_order_id)
-    )
+    row = session.execute(
+        select(
+            RoutingDecision.reason, RoutingDecision.decided_at, StaffMember.id,
+            StaffMember.name, StaffMember.role, StaffMember.extension,
+        )
+        .outerjoin_from(RoutingDecision, StaffMember)
+        .where(RoutingDecision.work_order_id == work_order_id)
+    ).first()
     if row is None:
         return None
-    person = session.get(StaffMember, row.assignee_id) if row.assignee_id else None
-    candidate = (
-        routing.Candidate(person.id, person.name, Role(person.role), person.extension, 0)
-        if person
+    person = (
+        routing.Candidate(row.id, row.name, Role(row.role), row.extension, 0)
+        if row.id is not None
         else None
     )
-    return _as_event_payload(work_order_id, candidate, row.reason, row.decided_at)
+    return _as_event_payload(work_order_id, person, row.reason, row.decided_at)
 
 
 def _as_event_payload(
