@@ -4,8 +4,9 @@ own transaction, makes a redelivered event a no-op."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 
@@ -17,19 +18,18 @@ def first_delivery(session: Session, consumer: str, message_id: str) -> bool:
     the loser is retried, then sees the record.
     """
     table = _processed_table(session)
-    seen = session.execute(
-        select(table.c.message_id).where(
-            table.c.consumer == consumer, table.c.message_id == message_id
-        )
-    ).first()
-    if seen is not None:
+    key = {"consumer": consumer, "message_id": message_id}
+    if session.execute(_seen(table), key).first() is not None:
         return False
-    session.execute(
-        insert(table).values(
-            consumer=consumer, message_id=message_id, processed_at=datetime.now(UTC)
-        )
-    )
+    session.execute(insert(table), {**key, "processed_at": datetime.now(UTC)})
     return True
+
+
+@cache
+def _seen(table: Table) -> Select:
+    return select(table.c.message_id).where(
+        table.c.consumer == bindparam("consumer"), table.c.message_id == bindparam("message_id")
+    )
 
 
 def _processed_table(session: Session) -> Table:

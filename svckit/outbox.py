@@ -7,7 +7,6 @@ dropped; a broker outage leaves events in the table until it returns. Delivery i
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -37,15 +36,16 @@ def emit(session: Session, event: Envelope) -> None:
     """Stage ``event`` in the outbox, inside the caller's transaction."""
     now = datetime.now(UTC)
     session.execute(
-        insert(session.info["outbox_table"]).values(
-            event_id=str(event.id),
-            event_type=event.type,
-            exchange=f"{event.producer}.events",
-            body=json.dumps(event.body()),
-            created_at=now,
-            next_attempt_at=now,
-            attempts=0,
-        )
+        insert(session.info["outbox_table"]),
+        {
+            "event_id": str(event.id),
+            "event_type": event.type,
+            "exchange": f"{event.producer}.events",
+            "body": event.model_dump_json(),
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        },
     )
     session.info["emitted"] = True
 

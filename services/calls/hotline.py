@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.events import (
@@ -29,6 +30,26 @@ from svckit.db import WorkerDatabase
 from svckit.outbox import emit
 
 PRODUCER = "calls"
+
+# The hot path of every call: statements built once, bound per call (see staffing.assignment).
+_calls, _orders, _customers = Call.__table__, WorkOrder.__table__, Customer.__table__
+ORDER_OF_CALL = select(_orders.c.id, _orders.c.caller_number, _orders.c.category).where(
+    _orders.c.call_uniqueid == bindparam("uniqueid")
+)
+CUSTOMER_BY_NUMBER = select(_customers.c.name, _customers.c.work_unit, _customers.c.contact).where(
+    _customers.c.number == bindparam("number")
+)
+WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
+    _calls.c.uniqueid == bindparam("uniqueid")
+)
+ROUTING_ON_ORDER = update(_orders).where(_orders.c.id == bindparam("order_id"))
+NEW_ORDER_ASSIGNED = (
+    update(_orders)
+    .where(_orders.c.id == bindparam("order_id"), _orders.c.status == "new")
+    .values(status="assigned")
+)
+INSERT_CALL = insert(_calls)
+INSERT_WORK_ORDER = insert(_orders)
 
 Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
 
@@ -112,11 +133,7 @@ def open_work_order(db: WorkerDatabase, call: CallRecord) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
         _write_call(session, call)
-        existing = session.execute(
-            select(WorkOrder.id, WorkOrder.caller_number, WorkOrder.category).where(
-                WorkOrder.call_uniqueid == call.uniqueid
-            )
-        ).first()
+        existing = session.execute(ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
         order = OpenedOrder(*existing) if existing else _new_work_order(session, call)
         _write_call(session, call, work_order_id=order.id)
     call.work_order_id = order.id
@@ -136,7 +153,7 @@ def finish_call(db: WorkerDatabase, call: CallRecord) -> None:
             route_target=call.route_target,
         )
         work_order_id = call.work_order_id or session.scalar(
-            select(Call.work_order_id).where(Call.uniqueid == call.uniqueid)
+            WORK_ORDER_OF_CALL, {"uniqueid": call.uniqueid}
         )
         ended_event = CallEnded(
             call_uniqueid=call.uniqueid,
@@ -160,46 +177,49 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
         "routing_reason": routed.reason,
         "routed_at": routed.decided_at,
     }
+    key = {"order_id": routed.work_order_id}
+    if session.execute(ROUTING_ON_ORDER, {**key, **values}).rowcount != 1:
+        return False
     if routed.assignee_id is not None:
-        values["status"] = case((WorkOrder.status == "new", "assigned"), else_=WorkOrder.status)
-    result = session.execute(
-        update(WorkOrder).where(WorkOrder.id == routed.work_order_id).values(**values)
-    )
-    return result.rowcount == 1
+        session.execute(NEW_ORDER_ASSIGNED, key)
+    return True
 
 
 def _write_call(session: Session, call: CallRecord, **values) -> None:
     """Insert the call row, or update it; a second session for one uniqueid is counted."""
     if call.stored:
-        session.execute(update(Call).where(Call.uniqueid == call.uniqueid).values(**values))
+        session.execute(_update_call(), {"call_uniqueid": call.uniqueid, **values})
         return
     retried = session.execute(
-        update(Call)
-        .where(Call.uniqueid == call.uniqueid)
-        .values(sessions=Call.sessions + 1, **values)
+        _update_call(retried=True), {"call_uniqueid": call.uniqueid, **values}
     )
     if retried.rowcount == 0:
-        session.execute(
-            insert(Call).values(
-                uniqueid=call.uniqueid,
-                channel=call.channel,
-                caller_number=call.caller_number,
-                caller_name=call.caller_name,
-                dnid=call.dnid,
-                started_at=call.started_at,
-                sessions=1,
-                **values,
-            )
-        )
+        row = {
+            "uniqueid": call.uniqueid,
+            "channel": call.channel,
+            "caller_number": call.caller_number,
+            "caller_name": call.caller_name,
+            "dnid": call.dnid,
+            "started_at": call.started_at,
+            "sessions": 1,
+            "digits": "",
+            "outcome": "in_progress",
+        }
+        session.execute(INSERT_CALL, {**row, **values})
     call.stored = True
 
 
+@cache
+def _update_call(retried: bool = False) -> Update:
+    """UPDATE calls SET <the columns given> (and sessions + 1 for a retried session)."""
+    statement = update(_calls).where(_calls.c.uniqueid == bindparam("call_uniqueid"))
+    if retried:
+        statement = statement.values(sessions=_calls.c.sessions + 1)
+    return statement
+
+
 def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
-    customer = session.execute(
-        select(Customer.name, Customer.work_unit, Customer.contact).where(
-            Customer.number == call.caller_number
-        )
-    ).first()
+    customer = session.execute(CUSTOMER_BY_NUMBER, {"number": call.caller_number}).first()
     category = call.category or Category.UNCLASSIFIED
     caller = Caller(
         number=call.caller_number,
@@ -215,17 +235,18 @@ def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
         created_at=datetime.now(UTC),
     )
     session.execute(
-        insert(WorkOrder).values(
-            id=created.work_order_id,
-            call_uniqueid=call.uniqueid,
-            category=category.value,
-            status="new",
-            caller_number=caller.number,
-            caller_name=caller.name,
-            work_unit=caller.work_unit,
-            contact=caller.contact,
-            created_at=created.created_at,
-        )
+        INSERT_WORK_ORDER,
+        {
+            "id": created.work_order_id,
+            "call_uniqueid": call.uniqueid,
+            "category": category.value,
+            "status": "new",
+            "caller_number": caller.number,
+            "caller_name": caller.name,
+            "work_unit": caller.work_unit,
+            "contact": caller.contact,
+            "created_at": created.created_at,
+        },
     )
     emit(session, make_event(PRODUCER, created, occurred_at=created.created_at))
     return OpenedOrder(created.work_order_id, caller.number, category.value)

