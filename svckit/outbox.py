@@ -1,21 +1,25 @@
 """Transactional outbox: events are rows committed with the state change that implies them;
 a relay publishes them with publisher confirms and ``mandatory`` and marks them published.
 
-An unroutable event (no queue bound yet) is kept, counted and retried with backoff rather than
-dropped; a broker outage leaves events in the table until it returns. Delivery is at least once.
+An event the broker returns as unroutable (no queue bound to its routing key yet) is kept,
+counted and retried: its route is probed again after a growing backoff, without republishing
+every waiting row, and rows still unroutable after ``PARK_AFTER`` are parked for an operator.
+A broker outage leaves events in the table until it returns. Delivery is at least once.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING
 
 import eventlet
 from eventlet.event import Event
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from contracts.events import Envelope
@@ -29,7 +33,9 @@ log = logging.getLogger(__name__)
 BATCH = 200
 IDLE_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
-MAX_UNROUTABLE_ATTEMPTS = 12  # about eight minutes of retries
+PARK_AFTER = timedelta(minutes=10)  # unroutable for this long: parked, counted, kept
+KEEP_PUBLISHED = timedelta(hours=1)
+CLEANUP_EVERY_SECONDS = 60.0
 
 
 def emit(session: Session, event: Envelope) -> None:
@@ -43,7 +49,6 @@ def emit(session: Session, event: Envelope) -> None:
             "exchange": f"{event.producer}.events",
             "body": event.model_dump_json(),
             "created_at": now,
-            "next_attempt_at": now,
             "attempts": 0,
         },
     )
@@ -52,6 +57,14 @@ def emit(session: Session, event: Envelope) -> None:
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class RouteBlock:
+    """A route (exchange, routing key) the broker said no queue is bound to."""
+
+    until: float  # monotonic time of the next probe
+    attempts: int
 
 
 class OutboxRelay:
@@ -64,6 +77,8 @@ class OutboxRelay:
         self._wakeup = Event()
         self._running = True
         self._exchanges: dict[str, object] = {}
+        self._blocked: dict[tuple[str, str], RouteBlock] = {}
+        self._next_cleanup = 0.0
 
     def wake(self) -> None:
         if not self._wakeup.ready():
@@ -77,6 +92,7 @@ class OutboxRelay:
         while self._running:
             try:
                 published = self.relay_once()
+                self._clean_up()
             except Exception:  # broker or database down: keep the rows, try again later
                 log.warning("outbox relay pass failed; retrying", exc_info=True)
                 published = 0
@@ -94,23 +110,31 @@ class OutboxRelay:
         Several relays on one database may publish a row twice; consumers are idempotent.
         """
         table = self.store.outbox
+        blocked = [route for route, block in self._blocked.items() if block.until > monotonic()]
+        query = (
+            select(table.c.id, table.c.exchange, table.c.event_type, table.c.event_id,
+                   table.c.body)
+            .where(table.c.published_at.is_(None), table.c.parked_at.is_(None))
+            .order_by(table.c.id)
+            .limit(BATCH)
+        )
+        if blocked:
+            query = query.where(tuple_(table.c.exchange, table.c.event_type).not_in(blocked))
         with self.store.transaction() as session:
-            rows = session.execute(
-                select(table.c.id, table.c.exchange, table.c.event_type, table.c.event_id,
-                       table.c.body, table.c.attempts)
-                .where(
-                    table.c.published_at.is_(None),
-                    table.c.parked_at.is_(None),
-                    table.c.next_attempt_at <= datetime.now(UTC),
-                )
-                .order_by(table.c.id)
-                .limit(BATCH)
-            ).all()
-        confirmed, unroutable = [], []
+            rows = session.execute(query).all()
+        confirmed, refused = [], []
         for row in rows:
-            (confirmed if self._publish(row) else unroutable).append(row)
+            route = (row.exchange, row.event_type)
+            if route in refused:
+                continue
+            if self._publish(row):
+                confirmed.append(row.id)
+                self._blocked.pop(route, None)
+            else:
+                refused.append(route)
+                self._block(route, row)
         with self.store.transaction() as session:
-            self._record(session, confirmed, unroutable)
+            self._record(session, confirmed, refused)
             backlog = session.execute(
                 select(func.count()).where(
                     table.c.published_at.is_(None), table.c.parked_at.is_(None)
@@ -136,32 +160,50 @@ class OutboxRelay:
             return True
         except UndeliverableMessage:
             OUTBOX_UNROUTABLE.labels(self.service).inc()
-            log.warning("event %s (%s) unroutable; kept for retry", row.event_id, row.event_type)
             return False
 
-    def _record(self, session: Session, confirmed: list, unroutable: list) -> None:
+    def _block(self, route: tuple[str, str], row) -> None:
+        previous = self._blocked.get(route)
+        attempts = previous.attempts + 1 if previous else 1
+        wait = backoff(attempts).total_seconds()
+        self._blocked[route] = RouteBlock(monotonic() + wait, attempts)
+        log.warning(
+            "%s %s unroutable (no queue bound); %s kept, next try in %.1f s",
+            row.exchange, row.event_type, row.event_id, wait,
+        )
+
+    def _record(self, session: Session, confirmed: list[int], refused: list) -> None:
         table = self.store.outbox
         now = datetime.now(UTC)
         if confirmed:
             session.execute(
-                update(table)
-                .where(table.c.id.in_([row.id for row in confirmed]))
-                .values(published_at=now)
+                update(table).where(table.c.id.in_(confirmed)).values(published_at=now)
             )
-        for row in unroutable:
-            attempts = row.attempts + 1
-            parked = now if attempts >= MAX_UNROUTABLE_ATTEMPTS else None
-            if parked:
-                log.error("event %s parked in the outbox: still unroutable", row.event_id)
+        for exchange, event_type in refused:
+            route = (table.c.exchange == exchange) & (table.c.event_type == event_type)
+            pending = route & table.c.published_at.is_(None) & table.c.parked_at.is_(None)
             session.execute(
                 update(table)
-                .where(table.c.id == row.id)
-                .values(
-                    attempts=attempts,
-                    last_error="unroutable: no queue bound",
-                    next_attempt_at=now + backoff(attempts),
-                    parked_at=parked,
-                )
+                .where(pending)
+                .values(attempts=table.c.attempts + 1, last_error="unroutable: no queue bound")
+            )
+            parked = session.execute(
+                update(table)
+                .where(pending, table.c.created_at < now - PARK_AFTER)
+                .values(parked_at=now)
+            ).rowcount
+            if parked:
+                log.error("%d %s events parked in the outbox: still unroutable", parked, event_type)
+
+    def _clean_up(self) -> None:
+        """Forget published rows after a while; parked ones stay for an operator."""
+        if monotonic() < self._next_cleanup:
+            return
+        self._next_cleanup = monotonic() + CLEANUP_EVERY_SECONDS
+        table = self.store.outbox
+        with self.store.transaction() as session:
+            session.execute(
+                delete(table).where(table.c.published_at < datetime.now(UTC) - KEEP_PUBLISHED)
             )
 
     def _exchange(self, name: str):

@@ -29,13 +29,12 @@ def add_platform_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("exchange", String(100), nullable=False),
         Column("body", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("next_attempt_at", DateTime(timezone=True), nullable=False),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", String(500)),
         Column("published_at", DateTime(timezone=True)),
         # set when an event stayed unroutable through every retry: kept for an operator
         Column("parked_at", DateTime(timezone=True)),
-        Index("ix_outbox_pending", "published_at", "parked_at", "next_attempt_at"),
+        Index("ix_outbox_pending", "published_at", "parked_at"),
     )
     processed = Table(
         "processed_messages",

@@ -67,7 +67,10 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
         "HEARTBEAT": 15,
         "EVENT_RETRY": {"max_attempts": 3, "base_delay_seconds": 0.05},
         "HOTLINE": {"route_timeout_ms": 1000, "prompts": {"timeout_ms": 100}},
-        "GATEWAY": {"token_secret": "test-secret-of-at-least-thirty-two-bytes", "rpc_timeout_seconds": 5},
+        "GATEWAY": {
+            "token_secret": "test-secret-of-at-least-thirty-two-bytes",
+            "rpc_timeout_seconds": 5,
+        },
         "TIMEZONE": "Asia/Shanghai",
     }
     if db_url:

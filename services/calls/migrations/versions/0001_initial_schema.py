@@ -2,19 +2,20 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:26:00.134683
+Create Date: 2026-11-26 20:51:54.513390
 
 """
-from collections.abc import Sequence
+from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
@@ -53,7 +54,6 @@ def upgrade() -> None:
     sa.Column('exchange', sa.String(length=100), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
@@ -62,7 +62,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_pending', ['published_at', 'parked_at', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_pending', ['published_at', 'parked_at'], unique=False)
 
     op.create_table('processed_messages',
     sa.Column('consumer', sa.String(length=150), nullable=False),
