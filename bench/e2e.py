@@ -214,7 +214,7 @@ def main() -> int:
     try:
         place_call("127.0.0.1", AGI_PORT, digits=["1"])  # warm up connections and caches
         results, elapsed = drive(opts.concurrency, opts.processes, opts.duration)
-        time.sleep(2)  # let the last routing events arrive
+        time.sleep(5)  # let the last routing events arrive
     finally:
         routed.stop()
         system.stop()
