@@ -12,6 +12,7 @@ event for that order reaches a subscriber. Then it measures a no-op FastAGI hand
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -146,10 +147,8 @@ class RoutedEvents(threading.Thread):
         self.arrivals[json.loads(body)["payload"]["work_order_id"]] = time.time()
 
     def run(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the connection closes at the end of the run
             self.channel.start_consuming()
-        except Exception:  # the connection closes at the end of the run
-            pass
 
     def stop(self) -> None:
         self.connection.add_callback_threadsafe(self.channel.stop_consuming)
