@@ -81,7 +81,7 @@ class System:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                         f'CREATE DATABASE "{name}"'], check=True)
         self.databases.append(name)
-        return f"postgresql+pg8000://postgres@127.0.0.1:5432/{name}"
+        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
     def start(self) -> None:
         auth = ("guest", "guest")
