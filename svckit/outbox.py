@@ -35,6 +35,7 @@ IDLE_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 PARK_AFTER = timedelta(minutes=10)  # unroutable for this long: parked, counted, kept
 KEEP_PUBLISHED = timedelta(hours=1)
+KEEP_PROCESSED = timedelta(days=7)  # far longer than any redelivery
 CLEANUP_EVERY_SECONDS = 60.0
 
 
@@ -196,14 +197,16 @@ class OutboxRelay:
                 log.error("%d %s events parked in the outbox: still unroutable", parked, event_type)
 
     def _clean_up(self) -> None:
-        """Forget published rows after a while; parked ones stay for an operator."""
+        """Housekeeping of the platform tables: forget published events and old processed-message
+        records after a while; parked events stay for an operator."""
         if monotonic() < self._next_cleanup:
             return
         self._next_cleanup = monotonic() + CLEANUP_EVERY_SECONDS
-        table = self.store.outbox
+        outbox, processed, now = self.store.outbox, self.store.processed, datetime.now(UTC)
         with self.store.transaction() as session:
+            session.execute(delete(outbox).where(outbox.c.published_at < now - KEEP_PUBLISHED))
             session.execute(
-                delete(table).where(table.c.published_at < datetime.now(UTC) - KEEP_PUBLISHED)
+                delete(processed).where(processed.c.processed_at < now - KEEP_PROCESSED)
             )
 
     def _exchange(self, name: str):

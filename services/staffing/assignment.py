@@ -89,9 +89,7 @@ def assign(
     try:
         with db.transaction() as session:
             existing = _existing(session, work_order_id)
-            if existing is not None:
-                if delivery:
-                    first_delivery(session, *delivery)
+            if existing is not None:  # the decision itself makes a repeat a no-op
                 return existing, False
             if delivery and not first_delivery(session, *delivery):
                 return _existing(session, work_order_id), False
