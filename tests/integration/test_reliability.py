@@ -157,3 +157,36 @@ def _assignee(stores, order_id):
     with stores["calls"].transaction() as session:
         return session.get(WorkOrder, order_id).assignee_id
 
+
+
+def test_housekeeping_forgets_old_published_events_and_processed_records(stores, amqp_uri):
+    store = stores["calls"]
+    old, recent = datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)
+    rows = [
+        # event id, published_at, parked_at
+        ("published-long-ago", old, None),
+        ("published-just-now", recent, None),
+        ("parked-long-ago", None, old),
+        ("pending", None, None),
+    ]
+    with store.transaction() as session:
+        for event_id, published_at, parked_at in rows:
+            session.execute(
+                store.outbox.insert(),
+                {"event_id": event_id, "event_type": "call.ended", "exchange": "calls.events",
+                 "body": "{}", "created_at": old, "attempts": 0, "published_at": published_at,
+                 "parked_at": parked_at},
+            )
+        for message_id, at in [("m-old", old), ("m-new", recent)]:
+            session.execute(
+                store.processed.insert(),
+                {"consumer": "calls.x", "message_id": message_id, "processed_at": at},
+            )
+
+    OutboxRelay(store, amqp_uri, service="calls")._clean_up()
+
+    with store.transaction() as session:
+        kept = set(session.scalars(select(store.outbox.c.event_id)))
+        remembered = set(session.scalars(select(store.processed.c.message_id)))
+    assert kept == {"published-just-now", "parked-long-ago", "pending"}
+    assert remembered == {"m-new"}
