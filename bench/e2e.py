@@ -213,7 +213,10 @@ def main() -> int:
     try:
         place_call("127.0.0.1", AGI_PORT, digits=["1"])  # warm up connections and caches
         results, elapsed = drive(opts.concurrency, opts.processes, opts.duration)
-        time.sleep(5)  # let the last routing events arrive
+        orders = {r[1] for r in results if r[1]}
+        deadline = time.monotonic() + 5  # let the last routing events arrive
+        while not orders <= routed.arrivals.keys() and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         routed.stop()
         system.stop()
