@@ -67,10 +67,6 @@ class ServiceStore:
         if session.info.pop("emitted", False):
             self.after_emit()
 
-    def create_all(self) -> None:
-        """For tests only; services migrate with Alembic."""
-        self.metadata.create_all(self.engine)
-
     def dispose(self) -> None:
         self.engine.dispose()
 
