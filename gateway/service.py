@@ -12,6 +12,7 @@ from typing import Any
 
 import eventlet
 from nameko.dependency_providers import Config
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
@@ -39,7 +40,7 @@ def json_response(status: int, body: Any) -> Response:
 
 
 def api(handler: Callable) -> Callable:
-    """Turn ApiError (and backend time-outs) into JSON error responses."""
+    """Turn ApiError and backend failures into JSON error responses."""
 
     @wraps(handler)
     def wrapper(self, request: Request, *args, **kwargs) -> Response:
@@ -49,6 +50,11 @@ def api(handler: Callable) -> Callable:
             return json_response(exc.status, {"error": exc.message})
         except eventlet.Timeout:
             return json_response(503, {"error": "a backend service did not answer in time"})
+        except UnknownService as exc:
+            return json_response(503, {"error": f"service {exc} is not running"})
+        except RemoteError:
+            log.exception("a backend service failed")
+            return json_response(502, {"error": "a backend service failed; see its log"})
 
     return wrapper
 

@@ -107,3 +107,10 @@ def test_an_unknown_endpoint_is_a_json_404(api):
     response = requests.delete(f"{api}/work-orders/1")
     assert response.status_code == 404
     assert "no endpoint" in response.json()["error"]
+
+
+def test_a_service_that_is_not_running_is_a_json_503(stores, run_service):
+    api = f"http://127.0.0.1:{harness.http_port(run_service('gateway'))}/api"
+    response = requests.post(f"{api}/auth/token", json={"username": "a", "password": "b"})
+    assert response.status_code == 503
+    assert "staffing" in response.json()["error"]
