@@ -39,5 +39,5 @@ def run_service(amqp_uri, db_urls):
 
     yield run
     # each container's consumers take up to a second to notice a stop: stop them together
-    for stopping in [eventlet.spawn(container.stop) for container in started]:
+    for stopping in [eventlet.spawn(harness.stop, container) for container in started]:
         stopping.wait()

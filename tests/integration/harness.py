@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import traceback
 from collections.abc import Callable
 from datetime import time as clock
 from pathlib import Path
 
+import eventlet
+import greenlet
 from nameko.containers import ServiceContainer
 from nameko.web.server import WebServer
 
@@ -83,6 +87,24 @@ def start(cls, cfg: dict) -> ServiceContainer:
     container = ServiceContainer(cls, cfg)
     container.start()
     return container
+
+
+def stop(container: ServiceContainer, timeout: float = 20.0) -> None:
+    """Stop a container; if it hangs, show every green thread's stack, then kill it."""
+    try:
+        with eventlet.Timeout(timeout):
+            container.stop()
+    except eventlet.Timeout:
+        stacks = [
+            "".join(traceback.format_stack(obj.gr_frame))
+            for obj in gc.get_objects()
+            if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None
+        ]
+        container.kill()
+        raise AssertionError(
+            f"{container.service_name} did not stop in {timeout} s; green threads:\n"
+            + "\n".join(stacks)
+        ) from None
 
 
 def shared(container: ServiceContainer, kind: type):

@@ -198,7 +198,7 @@ def test_with_staffing_away_the_call_goes_to_the_queue_and_the_order_is_routed_l
     stores, hotline_staff, run_service, amqp_uri, staffing_seen_before
 ):
     if staffing_seen_before:  # its queues exist and hold the requests until it is back
-        run_service("staffing").stop()
+        harness.stop(run_service("staffing"))
     calls = run_service("calls", HOTLINE={"route_timeout_ms": 300, "prompts": {"timeout_ms": 100}})
     gateway = run_service("gateway")
     system = {
