@@ -1,6 +1,7 @@
 """The gateway: every request authenticated, errors as JSON with the right 4xx."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import requests
@@ -9,6 +10,9 @@ from gateway.auth import issue_token
 from tests.integration import harness
 
 SECRET = harness.config("")["GATEWAY"]["token_secret"]
+get, post, delete = (
+    partial(call, timeout=10) for call in (requests.get, requests.post, requests.delete)
+)
 
 
 @pytest.fixture
@@ -28,13 +32,13 @@ def bearer(token: str) -> dict:
 
 
 def test_login_gives_a_token_with_the_role_from_staffing(api):
-    response = requests.post(
+    response = post(
         f"{api}/auth/token", json={"username": "leader01", "password": harness.PASSWORD}
     )
     assert response.status_code == 200
     body = response.json()
     assert body["staff"]["role"] == "duty_leader" and body["token_type"] == "Bearer"
-    missing = requests.get(f"{api}/work-orders/nope", headers=bearer(body["token"]))
+    missing = get(f"{api}/work-orders/nope", headers=bearer(body["token"]))
     assert missing.status_code == 404
     assert missing.json() == {"error": "work order nope not found"}
 
@@ -52,7 +56,7 @@ BAD_LOGINS = [
 def test_bad_logins_are_refused_with_a_message(api):
     for body, status in BAD_LOGINS:
         kwargs = {"data": body} if isinstance(body, str) else {"json": body}
-        response = requests.post(f"{api}/auth/token", **kwargs)
+        response = post(f"{api}/auth/token", **kwargs)
         assert response.status_code == status, body
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.json()["error"]
@@ -79,7 +83,7 @@ def test_bad_logins_are_refused_with_a_message(api):
 )
 def test_every_read_needs_a_valid_token(api, headers):
     for path in ["/work-orders/x", "/work-orders?caller=1", "/calls/1.1"]:
-        response = requests.get(f"{api}{path}", headers=headers)
+        response = get(f"{api}{path}", headers=headers)
         assert response.status_code == 401, path
         assert response.json()["error"]
 
@@ -88,7 +92,7 @@ def test_a_token_without_a_hotline_role_is_forbidden(api):
     token = issue_token(
         {"id": 99, "username": "hall", "role": "window_staff"}, SECRET, timedelta(hours=1)
     )
-    response = requests.get(f"{api}/calls/1.1", headers=bearer(token))
+    response = get(f"{api}/calls/1.1", headers=bearer(token))
     assert response.status_code == 403
 
 
@@ -97,20 +101,18 @@ def test_a_bad_caller_number_is_a_400(api):
         {"id": 1, "username": "a", "role": "seat_agent"}, SECRET, timedelta(hours=1)
     )
     for caller in ["", "abc", "1" * 65, "1;drop"]:
-        response = requests.get(
-            f"{api}/work-orders", params={"caller": caller}, headers=bearer(token)
-        )
+        response = get(f"{api}/work-orders", params={"caller": caller}, headers=bearer(token))
         assert response.status_code == 400, caller
 
 
 def test_an_unknown_endpoint_is_a_json_404(api):
-    response = requests.delete(f"{api}/work-orders/1")
+    response = delete(f"{api}/work-orders/1")
     assert response.status_code == 404
     assert "no endpoint" in response.json()["error"]
 
 
 def test_a_service_that_is_not_running_is_a_json_503(stores, run_service):
     api = f"http://127.0.0.1:{harness.http_port(run_service('gateway'))}/api"
-    response = requests.post(f"{api}/auth/token", json={"username": "a", "password": "b"})
+    response = post(f"{api}/auth/token", json={"username": "a", "password": "b"})
     assert response.status_code == 503
     assert "staffing" in response.json()["error"]

@@ -21,7 +21,10 @@ def test_metrics_after_a_call(stores, hotline_staff, run_service, db_backend):
     gateway = run_service("gateway")
     place_call("127.0.0.1", harness.agi_port(calls), digits=["2"])
     gateway_url = f"http://127.0.0.1:{harness.http_port(gateway)}/api/auth/token"
-    assert requests.post(gateway_url, json={"username": "x", "password": "y"}).status_code == 401
+    assert (
+        requests.post(gateway_url, json={"username": "x", "password": "y"}, timeout=10).status_code
+        == 401
+    )
     harness.wait_for(lambda: 'entrypoint="on_work_order_routed",kind="event"' in scrape(calls))
 
     calls_page, staffing_page, gateway_page = scrape(calls), scrape(staffing), scrape(gateway)
