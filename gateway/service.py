@@ -17,12 +17,13 @@ from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from contracts.events import Role
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
 from svckit.metrics import EntrypointMetrics, metrics_response
 
 log = logging.getLogger(__name__)
 
-HOTLINE_ROLES = {"seat_agent", "duty_leader", "deputy_team_lead"}
+HOTLINE_ROLES = {role.value for role in Role}
 CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
 
 

@@ -102,7 +102,12 @@ class ReliableEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is not None:
-            self._after_failure(message, exc_info[1])
+            try:
+                self._after_failure(message, exc_info[1])
+            except Exception:  # could not copy it for a retry or parking: keep it in the queue
+                log.exception("%s could not retry or park a message; requeued", self.consumer_name)
+                self.queue_consumer.requeue_message(message)
+                return
         self.queue_consumer.ack_message(message)
 
     def _after_failure(self, message, error: BaseException) -> None:
