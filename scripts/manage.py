@@ -1,7 +1,10 @@
-"""Operations on the services' databases: ``migrate`` (Alembic to head) and ``seed`` (demo data).
+"""Operations: databases, demo data, and what the messaging left for an operator.
 
-    python scripts/manage.py migrate
-    python scripts/manage.py seed
+    python scripts/manage.py migrate                  # every service's database to head
+    python scripts/manage.py seed                     # demo staff, logins and customers
+    python scripts/manage.py outbox-status            # unpublished events per route
+    python scripts/manage.py outbox-release calls [--type call.ended]   # retry parked events
+    python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
 from svckit.config import load_config  # noqa: E402
 from svckit.db import ServiceStore  # noqa: E402
+from svckit.deadletters import replay_dead_letters  # noqa: E402
 from svckit.migrations import upgrade  # noqa: E402
+from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata}
 
@@ -37,7 +42,7 @@ def migrate() -> None:
 
 def seed() -> None:
     password = os.environ.get("DEMO_PASSWORD", "demo")
-    stores = {name: ServiceStore(service_url(name), meta) for name, meta in SERVICES.items()}
+    stores = {name: store(name) for name in SERVICES}
     seeded = [
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
@@ -48,11 +53,44 @@ def seed() -> None:
     print("seeded demo data: " + ", ".join(done) if done else "demo data already present")
 
 
+def store(service: str) -> ServiceStore:
+    return ServiceStore(service_url(service), SERVICES[service])
+
+
+def show_outbox(_args) -> None:
+    for service in SERVICES:
+        for exchange, event_type, pending, parked in outbox_status(store(service)):
+            print(f"{service}: {exchange} {event_type}: {pending} pending, {parked} parked")
+
+
+def release_outbox(args) -> None:
+    released = release_parked(store(args.service), args.type)
+    print(f"{args.service}: {released} parked events handed back to the relay")
+
+
+def replay_dlq(args) -> None:
+    amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+    moved = replay_dead_letters(amqp_uri, args.queue, args.limit)
+    print(f"{moved} messages moved from {args.queue}.dlq back to {args.queue}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["migrate", "seed"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate").set_defaults(run=lambda _: migrate())
+    commands.add_parser("seed").set_defaults(run=lambda _: seed())
+    commands.add_parser("outbox-status").set_defaults(run=show_outbox)
+    release = commands.add_parser("outbox-release")
+    release.add_argument("service", choices=sorted(SERVICES))
+    release.add_argument("--type", help="only events of this type")
+    release.set_defaults(run=release_outbox)
+    replay = commands.add_parser("dlq-replay")
+    replay.add_argument("queue", help="the handler's queue, e.g. evt-calls-work_order.created--"
+                        "staffing.on_work_order_created")
+    replay.add_argument("--limit", type=int)
+    replay.set_defaults(run=replay_dlq)
     args = parser.parse_args()
-    {"migrate": migrate, "seed": seed}[args.command]()
+    args.run(args)
 
 
 if __name__ == "__main__":

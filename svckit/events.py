@@ -23,6 +23,7 @@ from svckit.metrics import DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-csc-attempts"
+ERROR_HEADER = "x-csc-error"
 DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
 
 
@@ -130,7 +131,7 @@ class ReliableEventHandler(EventHandler):
     ) -> None:
         """Copy ``message`` to ``queue`` (confirmed) before the original is acked."""
         headers = dict(message.headers or {})
-        headers.update({ATTEMPTS_HEADER: attempts, "x-csc-error": error[:500]})
+        headers.update({ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:500]})
         self.publisher.publish(
             message.body,
             exchange="",

@@ -214,3 +214,28 @@ class OutboxRelay:
             service = name.removesuffix(".events")
             self._exchanges[name] = get_event_exchange(service, {})
         return self._exchanges[name]
+
+
+def outbox_status(store: ServiceStore) -> list[tuple[str, str, int, int]]:
+    """(exchange, event type, pending, parked) for every route with unpublished events."""
+    table = store.outbox
+    parked = func.count(table.c.parked_at)
+    with store.transaction() as session:
+        rows = session.execute(
+            select(table.c.exchange, table.c.event_type, func.count() - parked, parked)
+            .where(table.c.published_at.is_(None))
+            .group_by(table.c.exchange, table.c.event_type)
+            .order_by(table.c.exchange, table.c.event_type)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def release_parked(store: ServiceStore, event_type: str | None = None) -> int:
+    """Give parked events back to the relay (after an operator bound the missing queue)."""
+    table = store.outbox
+    parked = table.c.parked_at.is_not(None) & table.c.published_at.is_(None)
+    if event_type:
+        parked &= table.c.event_type == event_type
+    with store.transaction() as session:
+        released = session.execute(update(table).where(parked).values(parked_at=None))
+    return released.rowcount

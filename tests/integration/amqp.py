@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import unquote, urlsplit
 
 import pika
 
-
-def parameters(amqp_uri: str) -> pika.ConnectionParameters:
-    parts = urlsplit(amqp_uri)
-    return pika.ConnectionParameters(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5672,
-        virtual_host=unquote(parts.path[1:]) or "/",
-        credentials=pika.PlainCredentials(parts.username or "guest", parts.password or "guest"),
-    )
+from svckit.deadletters import connection_parameters
 
 
 def publish(amqp_uri: str, exchange: str, routing_key: str, body, message_id: str = "") -> None:
     """Publish one persistent JSON message with confirms (declaring the topic exchange)."""
-    with pika.BlockingConnection(parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         if exchange:
@@ -44,7 +35,7 @@ class Listener:
     """A queue bound to an events exchange, read on demand."""
 
     def __init__(self, amqp_uri: str, exchange: str, routing_key: str = "#") -> None:
-        self.connection = pika.BlockingConnection(parameters(amqp_uri))
+        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
         self.channel = self.connection.channel()
         self.channel.exchange_declare(exchange, "topic", durable=True)
         self.queue = self.channel.queue_declare("", exclusive=True).method.queue
@@ -67,5 +58,5 @@ class Listener:
 
 
 def queue_depth(amqp_uri: str, queue: str) -> int:
-    with pika.BlockingConnection(parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
         return connection.channel().queue_declare(queue, passive=True).method.message_count

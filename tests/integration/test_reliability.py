@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from contracts.events import Caller, Category, WorkOrderCreated, WorkOrderRouted, make_event
 from services.calls.models import WorkOrder
 from services.staffing.models import RoutingDecision, StaffMember
-from svckit.outbox import OutboxRelay, emit
+from svckit.deadletters import replay_dead_letters
+from svckit.outbox import OutboxRelay, emit, outbox_status, release_parked
 from tests.integration import amqp, harness
 
 ROUTED_QUEUE = "evt-staffing-work_order.routed--calls.on_work_order_routed"
@@ -190,3 +191,49 @@ def test_housekeeping_forgets_old_published_events_and_processed_records(stores,
         remembered = set(session.scalars(select(store.processed.c.message_id)))
     assert kept == {"published-just-now", "parked-long-ago", "pending"}
     assert remembered == {"m-new"}
+
+
+def test_an_operator_can_release_parked_events(stores, amqp_uri):
+    store = stores["calls"]
+    relay = OutboxRelay(store, amqp_uri, service="calls")
+    event = created_event(str(uuid.uuid4()))
+    with store.transaction() as session:
+        emit(session, event)
+        session.execute(store.outbox.update().values(parked_at=datetime.now(UTC)))
+    assert outbox_status(store) == [("calls.events", "work_order.created", 0, 1)]
+    assert relay.relay_once() == 0  # parked: the relay leaves it alone
+
+    listener = amqp.Listener(amqp_uri, "calls.events", "work_order.created")
+    assert release_parked(store, "call.ended") == 0
+    assert release_parked(store, "work_order.created") == 1
+    assert relay.relay_once() == 1
+    assert [m["id"] for m in listener.drain()] == [str(event.id)]
+    assert outbox_status(store) == []
+
+
+def test_an_operator_can_replay_dead_letters_once_the_cause_is_mended(
+    stores, run_service, amqp_uri
+):
+    run_service("calls")
+    order_id = str(uuid.uuid4())
+    routed = make_event(
+        "staffing",
+        WorkOrderRouted(
+            work_order_id=order_id, assignee_id=7, assignee_name="Agent07", role="seat_agent",
+            extension="8007", dial_string="PJSIP/8007", reason="least_loaded_seat_agent",
+            decided_at=datetime.now(UTC),
+        ),
+    )
+    amqp.publish(amqp_uri, "staffing.events", routed.type, routed.body(), str(routed.id))
+    harness.wait_for(lambda: amqp.queue_depth(amqp_uri, f"{ROUTED_QUEUE}.dlq") == 1)
+
+    with stores["calls"].transaction() as session:  # the cause: the order was missing
+        session.add(
+            WorkOrder(
+                id=order_id, call_uniqueid="9.9", category="inquiry", caller_number="1",
+                caller_name="", created_at=datetime.now(UTC),
+            )
+        )
+    assert replay_dead_letters(amqp_uri, ROUTED_QUEUE) == 1
+    harness.wait_for(lambda: _assignee(stores, order_id) == 7)
+    assert amqp.queue_depth(amqp_uri, f"{ROUTED_QUEUE}.dlq") == 0
