@@ -47,8 +47,8 @@ def seed() -> None:
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]
-    for store in stores.values():
-        store.dispose()
+    for opened in stores.values():
+        opened.dispose()
     done = [item for item in seeded if item]
     print("seeded demo data: " + ", ".join(done) if done else "demo data already present")
 
