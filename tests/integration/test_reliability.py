@@ -35,6 +35,36 @@ def created_event(work_order_id: str, category=Category.FAULT_REPORT):
     )
 
 
+def routed_to_agent(work_order_id: str, staff_id: int):
+    return make_event(
+        "staffing",
+        WorkOrderRouted(
+            work_order_id=work_order_id,
+            assignee_id=staff_id,
+            assignee_name=f"Agent{staff_id:02d}",
+            role="seat_agent",
+            extension=f"80{staff_id:02d}",
+            dial_string=f"PJSIP/80{staff_id:02d}",
+            reason="least_loaded_seat_agent",
+            decided_at=datetime.now(UTC),
+        ),
+    )
+
+
+def add_work_order(stores, work_order_id: str) -> None:
+    with stores["calls"].transaction() as session:
+        session.add(
+            WorkOrder(
+                id=work_order_id,
+                call_uniqueid=f"1.{work_order_id}",
+                category="inquiry",
+                caller_number="1",
+                caller_name="",
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
 def test_a_redelivered_work_order_created_routes_once(stores, hotline_staff, run_service, amqp_uri):
     run_service("staffing")
     listener = amqp.Listener(amqp_uri, "staffing.events", "work_order.routed")
@@ -55,21 +85,8 @@ def test_a_redelivered_routing_event_has_no_second_effect(stores, run_service, a
     handled = {"service": "calls", "entrypoint": "on_work_order_routed", "kind": "event"}
     handled_before = metric("csc_entrypoint_calls_total", **handled)
     order_id = str(uuid.uuid4())
-    with stores["calls"].transaction() as session:
-        session.add(
-            WorkOrder(
-                id=order_id, call_uniqueid="1.1", category="inquiry", caller_number="1",
-                caller_name="", created_at=datetime.now(UTC),
-            )
-        )
-    first = make_event(
-        "staffing",
-        WorkOrderRouted(
-            work_order_id=order_id, assignee_id=1, assignee_name="Agent01", role="seat_agent",
-            extension="8001", dial_string="PJSIP/8001", reason="least_loaded_seat_agent",
-            decided_at=datetime.now(UTC),
-        ),
-    )
+    add_work_order(stores, order_id)
+    first = routed_to_agent(order_id, 1)
     amqp.publish(amqp_uri, "staffing.events", first.type, first.body(), str(first.id))
     harness.wait_for(lambda: _assignee(stores, order_id) == 1)
 
@@ -88,8 +105,13 @@ def test_a_failing_handler_retries_then_parks_the_message(stores, run_service, a
     unknown_order = make_event(
         "staffing",
         WorkOrderRouted(
-            work_order_id=str(uuid.uuid4()), assignee_id=None, assignee_name=None, role=None,
-            extension=None, dial_string=None, reason="nobody_on_shift",
+            work_order_id=str(uuid.uuid4()),
+            assignee_id=None,
+            assignee_name=None,
+            role=None,
+            extension=None,
+            dial_string=None,
+            reason="nobody_on_shift",
             decided_at=datetime.now(UTC),
         ),
     )
@@ -126,9 +148,7 @@ def test_an_invalid_event_is_counted_and_parked_untouched(
         assert session.scalar(select(func.count(RoutingDecision.id))) == 0
 
 
-def test_the_outbox_keeps_an_unroutable_event_and_delivers_it_once_a_queue_binds(
-    stores, amqp_uri
-):
+def test_the_outbox_keeps_an_unroutable_event_and_delivers_it_once_a_queue_binds(stores, amqp_uri):
     store = stores["calls"]
     relay = OutboxRelay(store, amqp_uri, service="calls")
     event = created_event(str(uuid.uuid4()))
@@ -159,7 +179,6 @@ def _assignee(stores, order_id):
         return session.get(WorkOrder, order_id).assignee_id
 
 
-
 def test_housekeeping_forgets_old_published_events_and_processed_records(stores, amqp_uri):
     store = stores["calls"]
     old, recent = datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)
@@ -174,9 +193,16 @@ def test_housekeeping_forgets_old_published_events_and_processed_records(stores,
         for event_id, published_at, parked_at in rows:
             session.execute(
                 store.outbox.insert(),
-                {"event_id": event_id, "event_type": "call.ended", "exchange": "calls.events",
-                 "body": "{}", "created_at": old, "attempts": 0, "published_at": published_at,
-                 "parked_at": parked_at},
+                {
+                    "event_id": event_id,
+                    "event_type": "call.ended",
+                    "exchange": "calls.events",
+                    "body": "{}",
+                    "created_at": old,
+                    "attempts": 0,
+                    "published_at": published_at,
+                    "parked_at": parked_at,
+                },
             )
         for message_id, at in [("m-old", old), ("m-new", recent)]:
             session.execute(
@@ -216,24 +242,11 @@ def test_an_operator_can_replay_dead_letters_once_the_cause_is_mended(
 ):
     run_service("calls")
     order_id = str(uuid.uuid4())
-    routed = make_event(
-        "staffing",
-        WorkOrderRouted(
-            work_order_id=order_id, assignee_id=7, assignee_name="Agent07", role="seat_agent",
-            extension="8007", dial_string="PJSIP/8007", reason="least_loaded_seat_agent",
-            decided_at=datetime.now(UTC),
-        ),
-    )
+    routed = routed_to_agent(order_id, 7)
     amqp.publish(amqp_uri, "staffing.events", routed.type, routed.body(), str(routed.id))
     harness.wait_for(lambda: amqp.queue_depth(amqp_uri, f"{ROUTED_QUEUE}.dlq") == 1)
 
-    with stores["calls"].transaction() as session:  # the cause: the order was missing
-        session.add(
-            WorkOrder(
-                id=order_id, call_uniqueid="9.9", category="inquiry", caller_number="1",
-                caller_name="", created_at=datetime.now(UTC),
-            )
-        )
+    add_work_order(stores, order_id)  # the cause: the order was missing
     assert replay_dead_letters(amqp_uri, ROUTED_QUEUE) == 1
     harness.wait_for(lambda: _assignee(stores, order_id) == 7)
     assert amqp.queue_depth(amqp_uri, f"{ROUTED_QUEUE}.dlq") == 0
