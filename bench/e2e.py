@@ -125,6 +125,27 @@ class System:
                             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
 
 
+# --- CPU accounting ------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pid() -> int | None:
+    """The local RabbitMQ (beam.smp) process, if this machine runs it."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if "beam.smp" in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
+
+
 # --- routing events --------------------------------------------------------------------------
 
 
@@ -212,7 +233,12 @@ def main() -> int:
     routed.start()
     try:
         place_call("127.0.0.1", AGI_PORT, digits=["1"])  # warm up connections and caches
+        pids = {"staffing": system.children[0].pid, "calls": system.children[1].pid}
+        if (broker := broker_pid()) is not None:
+            pids["rabbitmq"] = broker
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         results, elapsed = drive(opts.concurrency, opts.processes, opts.duration)
+        cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         orders = {r[1] for r in results if r[1]}
         deadline = time.monotonic() + 5  # let the last routing events arrive
         while not orders <= routed.arrivals.keys() and time.monotonic() < deadline:
@@ -234,6 +260,9 @@ def main() -> int:
         "to_work_order_id": summary(to_order),
         "to_routing_event": summary(to_event),
         "routing_events_missing": len(completed) - len(to_event),
+        "cpu_ms_per_call": {
+            name: round(1000 * used / max(1, len(completed)), 2) for name, used in cpu_used.items()
+        },
     }
     if not opts.skip_ceiling:
         ceiling = measure_noop_ceiling(opts.duration, opts.concurrency, opts.processes)
