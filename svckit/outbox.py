@@ -37,6 +37,7 @@ PARK_AFTER = timedelta(minutes=10)  # unroutable for this long: parked, counted,
 KEEP_PUBLISHED = timedelta(hours=1)
 KEEP_PROCESSED = timedelta(days=7)  # far longer than any redelivery
 CLEANUP_EVERY_SECONDS = 60.0
+GAUGE_EVERY_SECONDS = 1.0
 
 
 def emit(session: Session, event: Envelope) -> None:
@@ -80,6 +81,7 @@ class OutboxRelay:
         self._exchanges: dict[str, object] = {}
         self._blocked: dict[tuple[str, str], RouteBlock] = {}
         self._next_cleanup = 0.0
+        self._next_gauge = 0.0
 
     def wake(self) -> None:
         if not self._wakeup.ready():
@@ -136,12 +138,14 @@ class OutboxRelay:
                 self._block(route, row)
         with self.store.transaction() as session:
             self._record(session, confirmed, refused)
-            backlog = session.execute(
-                select(func.count()).where(
-                    table.c.published_at.is_(None), table.c.parked_at.is_(None)
-                )
-            ).scalar_one()
-        OUTBOX_BACKLOG.labels(self.service).set(backlog)
+            if monotonic() >= self._next_gauge:  # a count per pass would cost a query per call
+                self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
+                backlog = session.execute(
+                    select(func.count()).where(
+                        table.c.published_at.is_(None), table.c.parked_at.is_(None)
+                    )
+                ).scalar_one()
+                OUTBOX_BACKLOG.labels(self.service).set(backlog)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Update, bindparam, insert, select, update
+from sqlalchemy import Insert, and_, bindparam, case, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.events import (
@@ -42,13 +43,18 @@ CUSTOMER_BY_NUMBER = select(_customers.c.name, _customers.c.work_unit, _customer
 WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
     _calls.c.uniqueid == bindparam("uniqueid")
 )
-ROUTING_ON_ORDER = update(_orders).where(_orders.c.id == bindparam("order_id"))
-NEW_ORDER_ASSIGNED = (
+ROUTING_ON_ORDER = (
     update(_orders)
-    .where(_orders.c.id == bindparam("order_id"), _orders.c.status == "new")
-    .values(status="assigned")
+    .where(_orders.c.id == bindparam("order_id"))
+    .values(  # a new order with an assignee becomes assigned; any later status stays
+        status=case(
+            (and_(_orders.c.status == "new", bindparam("has_assignee")), "assigned"),
+            else_=_orders.c.status,
+        )
+    )
 )
-INSERT_CALL = insert(_calls)
+UPDATE_CALL = update(_calls).where(_calls.c.uniqueid == bindparam("call_uniqueid"))
+UPSERT_DIALECTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 INSERT_WORK_ORDER = insert(_orders)
 
 Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
@@ -132,7 +138,6 @@ class OpenedOrder:
 def open_work_order(db: WorkerDatabase, call: CallRecord) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
-        _write_call(session, call)
         existing = session.execute(ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
         order = OpenedOrder(*existing) if existing else _new_work_order(session, call)
         _write_call(session, call, work_order_id=order.id)
@@ -177,45 +182,39 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
         "routing_reason": routed.reason,
         "routed_at": routed.decided_at,
     }
-    key = {"order_id": routed.work_order_id}
-    if session.execute(ROUTING_ON_ORDER, {**key, **values}).rowcount != 1:
-        return False
-    if routed.assignee_id is not None:
-        session.execute(NEW_ORDER_ASSIGNED, key)
-    return True
+    key = {"order_id": routed.work_order_id, "has_assignee": routed.assignee_id is not None}
+    return session.execute(ROUTING_ON_ORDER, {**key, **values}).rowcount == 1
 
 
 def _write_call(session: Session, call: CallRecord, **values) -> None:
     """Insert the call row, or update it; a second session for one uniqueid is counted."""
     if call.stored:
-        session.execute(_update_call(), {"call_uniqueid": call.uniqueid, **values})
+        session.execute(UPDATE_CALL, {"call_uniqueid": call.uniqueid, **values})
         return
-    retried = session.execute(
-        _update_call(retried=True), {"call_uniqueid": call.uniqueid, **values}
-    )
-    if retried.rowcount == 0:
-        row = {
-            "uniqueid": call.uniqueid,
-            "channel": call.channel,
-            "caller_number": call.caller_number,
-            "caller_name": call.caller_name,
-            "dnid": call.dnid,
-            "started_at": call.started_at,
-            "sessions": 1,
-            "digits": "",
-            "outcome": "in_progress",
-        }
-        session.execute(INSERT_CALL, {**row, **values})
+    row = {
+        "uniqueid": call.uniqueid,
+        "channel": call.channel,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "dnid": call.dnid,
+        "started_at": call.started_at,
+        "sessions": 1,
+        "digits": "",
+        "outcome": "in_progress",
+    }
+    dialect = session.get_bind().dialect.name
+    session.execute(_insert_or_count_session(dialect, tuple(values)), {**row, **values})
     call.stored = True
 
 
 @cache
-def _update_call(retried: bool = False) -> Update:
-    """UPDATE calls SET <the columns given> (and sessions + 1 for a retried session)."""
-    statement = update(_calls).where(_calls.c.uniqueid == bindparam("call_uniqueid"))
-    if retried:
-        statement = statement.values(sessions=_calls.c.sessions + 1)
-    return statement
+def _insert_or_count_session(dialect: str, columns: tuple[str, ...]) -> Insert:
+    """INSERT the call; if Asterisk retried the session, count it and update ``columns``."""
+    statement = UPSERT_DIALECTS[dialect](_calls)
+    return statement.on_conflict_do_update(
+        index_elements=[_calls.c.uniqueid],
+        set_={"sessions": _calls.c.sessions + 1, **{c: statement.excluded[c] for c in columns}},
+    )
 
 
 def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
