@@ -19,11 +19,22 @@ $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
 
 pids=()
-stop_all() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+# The services run in their own sessions, so a Ctrl-C reaches them only through this trap: one
+# SIGTERM each (nameko stops gracefully; a second signal during that stop can hang it), then
+# SIGKILL for any still running after 20 s.
+stop_all() {
+  trap - EXIT INT TERM
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 40); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+}
 trap stop_all EXIT INT TERM
 
 start() {  # name, config, module:Class
-  $BIN/nameko run --config "$2" "$3" >"var/log/$1.log" 2>&1 &
+  setsid $BIN/nameko run --config "$2" "$3" >"var/log/$1.log" 2>&1 &
   pids+=($!)
 }
 start staffing services/staffing/config.yaml services.staffing.service:StaffingService
