@@ -17,6 +17,14 @@ from asterisk_sim.call import place_call
 LATENCY_VARIABLE = "WORK_ORDER_ID"
 
 
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (nan when there are no values)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
+
+
 @dataclass
 class LoadReport:
     """Totals of one load run; latencies in seconds, connect to ``LATENCY_VARIABLE`` set."""
@@ -35,11 +43,7 @@ class LoadReport:
 
     def percentile_ms(self, pct: float) -> float:
         """Nearest-rank percentile of the latencies, in milliseconds (nan when empty)."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-        return ordered[rank] * 1000
+        return percentile(self.latencies, pct) * 1000
 
     def merge(self, other: LoadReport) -> None:
         self.calls += other.calls

@@ -33,17 +33,11 @@ import pika  # noqa: E402
 import requests  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
+from asterisk_sim.load import percentile  # noqa: E402
 from bench.agi_ceiling import measure_noop_ceiling  # noqa: E402
 
 RABBIT_API = "http://127.0.0.1:15672/api"
 AGI_PORT, CALLS_HTTP, STAFFING_HTTP = 14573, 19101, 19102
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
 
 
 def summary(latencies_s: list[float]) -> dict[str, float]:

@@ -64,6 +64,10 @@ class ServiceStore:
         """A unit of work in a fresh session (outside workers: relay, seeding, tests)."""
         with self.sessions() as session, session.begin():
             yield session
+        self.committed(session)
+
+    def committed(self, session: Session) -> None:
+        """After a commit: wake the outbox relay if the transaction emitted events."""
         if session.info.pop("emitted", False):
             self.after_emit()
 
@@ -134,8 +138,7 @@ class WorkerDatabase:
         session = self.session
         with session.begin():
             yield session
-        if session.info.pop("emitted", False):
-            self.store.after_emit()
+        self.store.committed(session)
 
     def close(self) -> None:
         if self._session is not None:
