@@ -59,6 +59,16 @@ def routed_order(system, headers, work_order_id: str) -> dict:
     return harness.wait_for(assigned)
 
 
+def finished_call(system, headers, uniqueid: str) -> dict:
+    """The call record once the session's end has been written."""
+
+    def ended():
+        record = get(system, f"/calls/{uniqueid}", headers).json()
+        return record if record.get("ended_at") else None
+
+    return harness.wait_for(ended)
+
+
 def test_a_fault_report_becomes_a_work_order_routed_to_a_seat_agent(system):
     published = amqp.Listener(system["amqp_uri"], "calls.events")
     decisions = amqp.Listener(system["amqp_uri"], "staffing.events")
@@ -135,10 +145,7 @@ def test_a_hang_up_before_choosing_leaves_a_call_record_and_no_order(system, han
     transcript = call(system, caller_num="13900000002", hangup_at=hangup_at, hangup_mode=mode)
     assert "WORK_ORDER_ID" not in transcript.variables
     headers = login(system)
-    record = harness.wait_for(
-        lambda: get(system, f"/calls/{transcript.uniqueid}", headers).json().get("outcome")
-        and get(system, f"/calls/{transcript.uniqueid}", headers).json()
-    )
+    record = finished_call(system, headers, transcript.uniqueid)
     assert record["outcome"] == "hangup" and record["work_order_id"] is None
     assert get(system, "/work-orders?caller=13900000002", headers).json()["items"] == []
 
@@ -146,11 +153,7 @@ def test_a_hang_up_before_choosing_leaves_a_call_record_and_no_order(system, han
 def test_a_hang_up_after_choosing_still_leaves_the_work_order(system):
     transcript = call(system, caller_num="13900000003", digits=["2"], hangup_at="SET VARIABLE")
     headers = login(system)
-    record = harness.wait_for(
-        lambda: (r := get(system, f"/calls/{transcript.uniqueid}", headers).json()).get(
-            "ended_at"
-        ) and r
-    )
+    record = finished_call(system, headers, transcript.uniqueid)
     assert record["outcome"] == "hangup" and record["category"] == "fault_report"
     order = routed_order(system, headers, record["work_order_id"])
     assert order["caller"]["number"] == "13900000003"
