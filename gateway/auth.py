@@ -1,4 +1,4 @@
-"""Bearer tokens for staff: signed JWTs carrying the staff id, username and hotline role."""
+"""Bearer tokens for staff: signed JWTs carrying the staff id, username, role and department."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Principal:
     staff_id: int
     username: str
     role: str
+    department: str | None = None
 
 
 def issue_token(staff: dict, secret: str, ttl: timedelta) -> str:
@@ -27,6 +28,7 @@ def issue_token(staff: dict, secret: str, ttl: timedelta) -> str:
         "sub": str(staff["id"]),
         "username": staff["username"],
         "role": staff["role"],
+        "department": staff.get("department"),
         "iat": now,
         "exp": now + ttl,
     }
@@ -46,4 +48,9 @@ def principal_from_header(header: str | None, secret: str) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
-    return Principal(int(claims["sub"]), claims.get("username", ""), claims.get("role", ""))
+    return Principal(
+        int(claims["sub"]),
+        claims.get("username", ""),
+        claims.get("role", ""),
+        claims.get("department"),
+    )

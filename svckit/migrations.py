@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
 from svckit.db import make_engine
@@ -21,6 +22,11 @@ def alembic_config(service_dir: Path, url: str) -> AlembicConfig:
 def upgrade(service_dir: Path, url: str, revision: str = "head") -> None:
     """Bring the service's database at ``url`` to ``revision``."""
     command.upgrade(alembic_config(service_dir, url), revision)
+
+
+def head(service_dir: Path) -> str | None:
+    """The newest revision of the service's migrations (one head: a branch is a mistake)."""
+    return ScriptDirectory.from_config(alembic_config(service_dir, "sqlite://")).get_current_head()
 
 
 def run_env(target_metadata: MetaData) -> None:

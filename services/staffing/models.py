@@ -23,6 +23,9 @@ class StaffMember(Base):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(30))
+    # The department a staff member belongs to; a handling department's staff act on the work
+    # orders dispatched to it (S3.2a).
+    department: Mapped[str | None] = mapped_column(String(64))
     extension: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     away: Mapped[bool] = mapped_column(default=False)

@@ -75,5 +75,6 @@ def _public(person: StaffMember) -> dict:
         "username": person.username,
         "name": person.name,
         "role": person.role,
+        "department": person.department,
         "extension": person.extension,
     }
