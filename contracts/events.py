@@ -45,6 +45,19 @@ class Role(StrEnum):
     DEPUTY_TEAM_LEAD = "deputy_team_lead"
 
 
+class WorkOrderStatus(StrEnum):
+    """Where a work order stands in its lifecycle (S3.2a); see services/calls/lifecycle.py."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    REPLIED = "replied"
+    REVISITED = "revisited"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -91,13 +104,58 @@ class WorkOrderRouted(Payload):
     decided_at: UtcDateTime
 
 
+class Actor(Payload):
+    """Who took an action on a work order: a hotline role, a department's staff, the system."""
+
+    id: str = Field(max_length=64)
+    role: str = Field(max_length=30)
+    name: str = Field(default="", max_length=100)
+    department: str | None = Field(default=None, max_length=64)
+
+
+class WorkOrderTransitioned(Payload):
+    """calls → a work order moved through its lifecycle (S3.2a); the type names the action.
+
+    ``data`` holds the action's fields (e.g. ``department`` for a dispatch, ``satisfaction`` and
+    ``solved`` for a revisit); ``assignee_id`` and ``category`` are the order's after the action,
+    so that subscribers (the monthly evaluation) need no other source.
+    """
+
+    work_order_id: str
+    action: str = Field(max_length=30)
+    from_status: WorkOrderStatus
+    to_status: WorkOrderStatus
+    actor: Actor
+    note: str = Field(default="", max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict)
+    assignee_id: int | None
+    category: str
+    created_at: UtcDateTime
+    at: UtcDateTime
+
+
+# The lifecycle's actions, each published under its own type with the same payload.
+TRANSITION_TYPES: tuple[str, ...] = tuple(
+    f"work_order.{name}"
+    for name in (
+        "assigned", "dispatched", "started", "result_recorded", "urged", "replied",
+        "revisited", "closed", "reopened", "merged", "classified",
+    )
+)
+
 # (type, version) → payload model. The producer is part of the envelope, not of the key.
 CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("work_order.created", 1): WorkOrderCreated,
     ("call.ended", 1): CallEnded,
     ("work_order.routed", 1): WorkOrderRouted,
+    **{(event_type, 1): WorkOrderTransitioned for event_type in TRANSITION_TYPES},
 }
-TYPE_OF: dict[type[Payload], tuple[str, int]] = {model: key for key, model in CATALOGUE.items()}
+# Models published under one type only; the others name their type when they are made.
+TYPE_OF: dict[type[Payload], tuple[str, int]] = {
+    model: key
+    for key, model in CATALOGUE.items()
+    if list(CATALOGUE.values()).count(model) == 1
+}
 
 
 class Envelope(BaseModel):
@@ -127,9 +185,19 @@ class Envelope(BaseModel):
             raise InvalidEvent(f"bad payload for {self.type}: {exc}") from exc
 
 
-def make_event(producer: str, payload: Payload, occurred_at: datetime | None = None) -> Envelope:
-    """Wrap a catalogued payload in a new envelope."""
-    event_type, version = TYPE_OF[type(payload)]
+def make_event(
+    producer: str,
+    payload: Payload,
+    occurred_at: datetime | None = None,
+    event_type: str | None = None,
+) -> Envelope:
+    """Wrap a catalogued payload in a new envelope (``event_type`` for a model of many types)."""
+    if event_type is None:
+        event_type, version = TYPE_OF[type(payload)]
+    else:
+        version = 1
+        if CATALOGUE.get((event_type, version)) is not type(payload):
+            raise InvalidEvent(f"{event_type} v{version} does not carry {type(payload).__name__}")
     return Envelope(
         id=uuid.uuid4(),
         type=event_type,

@@ -240,6 +240,7 @@ def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
             "call_uniqueid": call.uniqueid,
             "category": category.value,
             "status": "new",
+            "ivr_category": category.value,
             "caller_number": caller.number,
             "caller_name": caller.name,
             "work_unit": caller.work_unit,

@@ -36,17 +36,8 @@ from types import MappingProxyType
 from typing import Any
 
 from contracts.events import Role
-
-
-class Status(StrEnum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    DISPATCHED = "dispatched"
-    IN_PROGRESS = "in_progress"
-    REPLIED = "replied"
-    REVISITED = "revisited"
-    CLOSED = "closed"
-    MERGED = "merged"
+from contracts.events import WorkOrderStatus as Status
+from services.calls.taxonomy import Classification
 
 
 class Action(StrEnum):
@@ -60,6 +51,7 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     MERGE = "merge"
+    CLASSIFY = "classify"
 
 
 class Party(StrEnum):
@@ -170,6 +162,12 @@ def _order(name: str, value: Any) -> OrderState:
     return value
 
 
+def _classification(name: str, value: Any) -> Classification:
+    if not isinstance(value, Classification):
+        raise InvalidFields(f"{name} must be a checked classification, got {value!r}")
+    return value
+
+
 def _may(lowest: Role | None, *parties: Party) -> frozenset[Who]:
     """The roles from ``lowest`` up the ladder, plus the parties named."""
     ladder = LADDER[LADDER.index(lowest) :] if lowest else ()
@@ -261,6 +259,13 @@ RULES: Mapping[Action, Rule] = MappingProxyType(
             "work_order.merged", "merge",
             "S3.2: the duty leader helps classify accepted requests, and two requests being "
             "one matter is a classification; the system merges by rule (e.g. one outage).",
+        ),
+        Action.CLASSIFY: Rule(
+            frozenset({S.NEW, S.ASSIGNED, S.DISPATCHED, S.IN_PROGRESS}), None,
+            _may(Role.SEAT_AGENT), {"classification": _classification},
+            "work_order.classified", "classify",
+            "S3.2a: the agent turns the request into a work order of a 95598 category; S3.2: "
+            "the duty leader helps classify accepted requests.",
         ),
     }
 )
@@ -385,6 +390,11 @@ def _check_actor(state: OrderState, rule: Rule, actor: Actor) -> None:
 def _refusal(state: OrderState, rule: Rule, actor: Actor) -> str | None:
     if actor.role not in rule.may:
         return f"{_actor_label(actor)} cannot {rule.verb} a work order; {_can(rule.may)} can"
+    if actor.role is Role.SEAT_AGENT and state.assignee and actor.id != state.assignee:
+        return (
+            f"work order {state.id} belongs to seat agent {state.assignee}; a seat agent acts "
+            "on her own work orders (S1.6), a duty leader on any"
+        )
     if actor.role is Party.DEPARTMENT and actor.department != state.department:
         return (
             f"staff of {actor.department} cannot {rule.verb} work order {state.id}: it is "
@@ -445,13 +455,20 @@ def _target(state: OrderState, act: Action, rule: Rule, values: Mapping[str, Any
 
 
 def _data(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields as the history keeps them: a parent by its id."""
-    return {
-        ("parent_id" if name == "parent" else name): (
-            value.id if isinstance(value, OrderState) else value
-        )
-        for name, value in values.items()
-    }
+    """The fields as the history keeps them: a parent by its id, a classification spelled out."""
+    data: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, OrderState):
+            data["parent_id"] = value.id
+        elif isinstance(value, Classification):
+            data.update(
+                category=value.category,
+                sub_type=value.sub_type,
+                area=value.area.value if value.area else None,
+            )
+        else:
+            data[name] = value
+    return data
 
 
 def _reopening(state: OrderState) -> dict[str, Any]:
@@ -483,6 +500,7 @@ _EFFECTS: Mapping[Action, Effect] = MappingProxyType(
         Action.CLOSE: lambda s, v: {},
         Action.REOPEN: lambda s, v: _reopening(s),
         Action.MERGE: lambda s, v: {"parent_id": v["parent"].id},
+        Action.CLASSIFY: lambda s, v: {},
     }
 )
 

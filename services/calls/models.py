@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from svckit.tables import add_platform_tables
+from svckit.tables import BigId, add_platform_tables
 
 # Caller ID comes from outside: stored verbatim, but never more than this.
 CALLER_NAME_MAX = 256
@@ -51,7 +52,11 @@ class Call(Base):
 
 
 class WorkOrder(Base):
-    """A work order (工作单) opened from a call; the assignee comes from staffing's decision."""
+    """A work order (工作单) opened from a call; the assignee comes from staffing's decision.
+
+    ``ivr_category`` is the caller's menu choice; ``category``, ``sub_type`` and ``area`` the
+    agent's classification (see taxonomy.py). The lifecycle fields mirror lifecycle.OrderState.
+    """
 
     __tablename__ = "work_orders"
 
@@ -70,6 +75,37 @@ class WorkOrder(Base):
     assignee_extension: Mapped[str | None] = mapped_column(String(20))
     routing_reason: Mapped[str | None] = mapped_column(String(60))
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ivr_category: Mapped[str | None] = mapped_column(String(30))
+    sub_type: Mapped[str | None] = mapped_column(String(40))
+    area: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(64), index=True)
+    result: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    urged: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WorkOrderHistory(Base):
+    """One transition of a work order: who, when, from and to, the note and the fields given."""
+
+    __tablename__ = "work_order_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(30))
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    actor_department: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

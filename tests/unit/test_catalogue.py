@@ -27,6 +27,7 @@ from contracts.catalogue_check import (
 )
 from contracts.events import (
     CATALOGUE,
+    Actor,
     CallEnded,
     Caller,
     Category,
@@ -35,6 +36,8 @@ from contracts.events import (
     Role,
     WorkOrderCreated,
     WorkOrderRouted,
+    WorkOrderStatus,
+    WorkOrderTransitioned,
     make_event,
     parse_event,
 )
@@ -73,12 +76,26 @@ SAMPLES: dict[type[Payload], Payload] = {
         reason="least loaded seat agent on shift",
         decided_at=AT,
     ),
+    WorkOrderTransitioned: WorkOrderTransitioned(
+        work_order_id="WO-20250301-0001",
+        action="dispatch",
+        from_status=WorkOrderStatus.ASSIGNED,
+        to_status=WorkOrderStatus.DISPATCHED,
+        actor=Actor(id="7", role="seat_agent", name="李四"),
+        note="线路故障",
+        data={"department": "repair"},
+        assignee_id=7,
+        category="fault_report",
+        created_at=AT,
+        at=AT,
+    ),
 }
 # A field of each payload that holds an enum, and a value outside it.
 BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
     WorkOrderCreated: ("category", "power_cut"),
     CallEnded: ("category", "power_cut"),
     WorkOrderRouted: ("role", "supervisor"),
+    WorkOrderTransitioned: ("to_status", "lost"),
 }
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
@@ -91,7 +108,9 @@ def document() -> dict[str, Any]:
 
 def sample_body(key: tuple[str, int]) -> dict[str, Any]:
     """What a producer puts on the wire for ``key``, as a subscriber decodes it."""
-    envelope = make_event(EVENTS[key].producer, SAMPLES[CATALOGUE[key]], occurred_at=AT)
+    envelope = make_event(
+        EVENTS[key].producer, SAMPLES[CATALOGUE[key]], occurred_at=AT, event_type=key[0]
+    )
     return json.loads(json.dumps(envelope.body()))
 
 

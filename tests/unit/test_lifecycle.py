@@ -10,7 +10,7 @@ from itertools import product
 
 import pytest
 
-from contracts.events import Role
+from contracts.events import Category, Role
 from services.calls.lifecycle import (
     Action,
     Actor,
@@ -24,6 +24,7 @@ from services.calls.lifecycle import (
     apply,
     close_children,
 )
+from services.calls.taxonomy import refine
 
 AT = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 DEPT = "运检部"
@@ -41,7 +42,7 @@ STATES = [
 ]
 ACTIONS = [
     "assign", "dispatch", "start", "record_result", "urge",
-    "reply", "revisit", "close", "reopen", "merge",
+    "reply", "revisit", "close", "reopen", "merge", "classify",
 ]
 LEGAL = {
     ("new", "assign"): "assigned",
@@ -63,6 +64,10 @@ LEGAL = {
     ("assigned", "merge"): "merged",
     ("dispatched", "merge"): "merged",
     ("in_progress", "merge"): "merged",
+    ("new", "classify"): "new",
+    ("assigned", "classify"): "assigned",
+    ("dispatched", "classify"): "dispatched",
+    ("in_progress", "classify"): "in_progress",
 }
 WHO = {
     "assign": {"leader", "deputy", "system"},
@@ -75,6 +80,7 @@ WHO = {
     "close": {"leader", "deputy", "system"},
     "reopen": {"leader", "deputy"},
     "merge": {"leader", "deputy", "system"},
+    "classify": {"agent", "leader", "deputy"},
 }
 PARENT = OrderState("WO-P", Status.ASSIGNED, assignee="agent02")
 FIELDS = {
@@ -88,6 +94,7 @@ FIELDS = {
     "close": {"note": "客户三次未接听"},
     "reopen": {"note": "客户再次来电"},
     "merge": {"parent": PARENT},
+    "classify": {"classification": refine(Category.FAULT_REPORT, "fault_report", None, "rural")},
 }
 EVENTS = {
     "assign": "work_order.assigned",
@@ -100,6 +107,7 @@ EVENTS = {
     "close": "work_order.closed",
     "reopen": "work_order.reopened",
     "merge": "work_order.merged",
+    "classify": "work_order.classified",
 }
 
 
@@ -524,3 +532,23 @@ def test_states_and_entries_are_immutable():
 
 def test_a_stored_status_string_is_accepted():
     assert OrderState("WO-1", "in_progress").status is Status.IN_PROGRESS
+
+
+def test_a_seat_agent_acts_only_on_her_own_work_orders():
+    mine = order("assigned")
+    theirs = order("assigned", assignee="agent02")
+    assert apply(mine, "dispatch", AGENT, AT, department=DEPT)[0].status is Status.DISPATCHED
+    with pytest.raises(NotAllowed, match="belongs to seat agent agent02"):
+        apply(theirs, "dispatch", AGENT, AT, department=DEPT)
+    assert apply(theirs, "dispatch", LEADER, AT, department=DEPT)[0].department == DEPT
+
+
+def test_a_classification_is_kept_spelled_out_in_the_history():
+    classification = refine(Category.SERVICE_APPLICATION, "service_application", "meter_fault")
+    _, entry = apply(order("assigned"), "classify", AGENT, AT, classification=classification)
+    assert entry.event == "work_order.classified"
+    assert entry.data == {
+        "category": "service_application", "sub_type": "meter_fault", "area": None,
+    }
+    with pytest.raises(InvalidFields, match="checked classification"):
+        apply(order("assigned"), "classify", AGENT, AT, classification="fault_report")
