@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 
 HOTLINE_ROLES = {role.value for role in Role}
 CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
+# Refusals the services raise on purpose (nameko RemoteError.exc_type) → HTTP status.
+REFUSALS = {
+    "WorkOrderNotFound": 404,
+    "IllegalTransition": 409,
+    "NotAllowed": 403,
+    "InvalidFields": 400,
+}
 
 
 class ApiError(Exception):
@@ -53,7 +60,9 @@ def api(handler: Callable) -> Callable:
             return json_response(503, {"error": "a backend service did not answer in time"})
         except UnknownService as exc:
             return json_response(503, {"error": f"service {exc} is not running"})
-        except RemoteError:
+        except RemoteError as exc:
+            if exc.exc_type in REFUSALS:
+                return json_response(REFUSALS[exc.exc_type], {"error": exc.value})
             log.exception("a backend service failed")
             return json_response(502, {"error": "a backend service failed; see its log"})
 
@@ -84,11 +93,34 @@ class GatewayService:
     @http("GET", "/api/work-orders/<string:work_order_id>")
     @api
     def get_work_order(self, request: Request, work_order_id: str) -> dict:
-        self._principal(request)
-        order = self._ask(self.calls.get_work_order, work_order_id)
+        actor = self._actor(request)
+        order = self._ask(self.calls.get_work_order, work_order_id, actor)
         if order is None:
             raise ApiError(404, f"work order {work_order_id} not found")
         return order
+
+    @http("POST", "/api/work-orders/<string:work_order_id>/<string:action>")
+    @api
+    def act_on_work_order(self, request: Request, work_order_id: str, action: str) -> dict:
+        """A lifecycle action (assign, dispatch, start, ..., classify); fields in the body."""
+        actor = self._actor(request)
+        fields = _json_body(request)
+        return self._ask(self.calls.act_on_work_order, work_order_id, action, actor, fields)
+
+    @http("GET", "/api/queues/mine")
+    @api
+    def my_queue(self, request: Request) -> dict:
+        principal = self._principal(request)
+        return {"items": self._ask(self.calls.list_queue, principal.staff_id)}
+
+    @http("GET", "/api/queues/departments/<string:department>")
+    @api
+    def department_queue(self, request: Request, department: str) -> dict:
+        """What a handling department must act on: its own staff, or any hotline role."""
+        actor = self._actor(request)
+        if actor["role"] not in HOTLINE_ROLES and actor["department"] != department:
+            raise ApiError(403, f"only {department}'s staff or the hotline can see its queue")
+        return {"items": self._ask(self.calls.list_queue, None, department)}
 
     @http("GET", "/api/work-orders")
     @api
@@ -117,14 +149,31 @@ class GatewayService:
     def unknown(self, request: Request, path: str) -> dict:
         raise ApiError(404, f"no endpoint {request.method} /{path}")
 
-    def _principal(self, request: Request) -> Principal:
+    def _authenticated(self, request: Request) -> Principal:
         try:
-            principal = principal_from_header(request.headers.get("Authorization"), self._secret())
+            return principal_from_header(request.headers.get("Authorization"), self._secret())
         except AuthError as exc:
             raise ApiError(401, str(exc)) from exc
+
+    def _principal(self, request: Request) -> Principal:
+        """A staff member of the hotline (S3.2 roles)."""
+        principal = self._authenticated(request)
         if principal.role not in HOTLINE_ROLES:
             raise ApiError(403, "this needs a hotline role")
         return principal
+
+    def _actor(self, request: Request) -> dict:
+        """Who acts on work orders: a hotline role, or the staff of a handling department."""
+        principal = self._authenticated(request)
+        role = principal.role if principal.role in HOTLINE_ROLES else "department"
+        if role == "department" and not principal.department:
+            raise ApiError(403, "this needs a hotline role or a handling department")
+        return {
+            "id": str(principal.staff_id),
+            "role": role,
+            "name": principal.username,
+            "department": principal.department,
+        }
 
     def _ask(self, method, *args):
         """An RPC with the gateway's time bound (eventlet.Timeout becomes a 503)."""

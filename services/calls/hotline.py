@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Insert, and_, bindparam, case, insert, select, update
+from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,16 +42,6 @@ CUSTOMER_BY_NUMBER = select(_customers.c.name, _customers.c.work_unit, _customer
 )
 WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
     _calls.c.uniqueid == bindparam("uniqueid")
-)
-ROUTING_ON_ORDER = (
-    update(_orders)
-    .where(_orders.c.id == bindparam("order_id"))
-    .values(  # a new order with an assignee becomes assigned; any later status stays
-        status=case(
-            (and_(_orders.c.status == "new", bindparam("has_assignee")), "assigned"),
-            else_=_orders.c.status,
-        )
-    )
 )
 UPDATE_CALL = update(_calls).where(_calls.c.uniqueid == bindparam("call_uniqueid"))
 UPSERT_DIALECTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -170,20 +160,6 @@ def finish_call(db: WorkerDatabase, call: CallRecord) -> None:
             ended_at=ended,
         )
         emit(session, make_event(PRODUCER, ended_event, occurred_at=ended))
-
-
-def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
-    """Copy staffing's decision onto the work order; False if the order is unknown here."""
-    values = {
-        "assignee_id": routed.assignee_id,
-        "assignee_name": routed.assignee_name,
-        "assignee_role": routed.role.value if routed.role else None,
-        "assignee_extension": routed.extension,
-        "routing_reason": routed.reason,
-        "routed_at": routed.decided_at,
-    }
-    key = {"order_id": routed.work_order_id, "has_assignee": routed.assignee_id is not None}
-    return session.execute(ROUTING_ON_ORDER, {**key, **values}).rowcount == 1
 
 
 def _write_call(session: Session, call: CallRecord, **values) -> None:

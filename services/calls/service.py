@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -12,10 +13,12 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 from contracts.events import Envelope, WorkOrderRouted
-from services.calls.hotline import HotlineSettings, OpenedOrder, record_routing, take_call
+from services.calls import orders
+from services.calls.hotline import HotlineSettings, OpenedOrder, take_call
 from services.calls.ivr import Prompts
+from services.calls.lifecycle import Action, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
-from services.calls.views import call_view, work_order_view
+from services.calls.views import call_view, history_view, work_order_view
 from svckit.agi import AgiChannel, fastagi
 from svckit.db import Database
 from svckit.events import reliable_event_handler
@@ -53,13 +56,38 @@ class CallsService:
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
         with self.db.transaction() as session:
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
-            if fresh and not record_routing(session, routed):
+            if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
 
     @rpc
-    def get_work_order(self, work_order_id: str) -> dict | None:
+    def get_work_order(self, work_order_id: str, actor: dict | None = None) -> dict | None:
+        """The order with its history, and the actions ``actor`` may take on it now."""
         order = self.db.session.get(WorkOrder, work_order_id)
-        return work_order_view(order) if order else None
+        if order is None:
+            return None
+        view = work_order_view(order)
+        view["history"] = [history_view(h) for h in orders.history(self.db.session, order.id)]
+        if actor is not None:
+            view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
+        return view
+
+    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound))
+    def act_on_work_order(
+        self, work_order_id: str, action: str, actor: dict, fields: dict
+    ) -> dict:
+        """Take a lifecycle action; refusals are raised with a message for the person."""
+        who = orders.actor_from(actor)
+        assignee = self._staff(fields.get("assignee")) if action == Action.ASSIGN else None
+        with self.db.transaction() as session:
+            order = orders.act(
+                session, work_order_id, action, who, datetime.now(UTC), fields, assignee
+            )
+            return work_order_view(order)
+
+    @rpc
+    def list_queue(self, assignee_id: int | None = None, department: str | None = None) -> list:
+        """Open orders of one owner (my queue) or dispatched to one department."""
+        return [work_order_view(o) for o in orders.queue(self.db.session, assignee_id, department)]
 
     @rpc
     def list_work_orders(self, caller_number: str, limit: int = 50) -> list[dict]:
@@ -95,6 +123,13 @@ class CallsService:
             log.warning("routing %s failed; fallback queue", order.id, exc_info=True)
         ROUTING_FALLBACKS.inc()
         return None
+
+    def _staff(self, staff_id: object) -> dict | None:
+        """The staff member an assignment names, as staffing knows them."""
+        try:
+            return self.staffing.get_staff(int(staff_id))
+        except (TypeError, ValueError):
+            return None
 
     def _settings(self) -> HotlineSettings:
         hotline = self.config.get("HOTLINE") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.calls.models import Call, WorkOrder
+from services.calls.models import Call, WorkOrder, WorkOrderHistory
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -39,6 +39,35 @@ def work_order_view(order: WorkOrder) -> dict[str, Any]:
         "assignee": assignee,
         "routing_reason": order.routing_reason,
         "routed_at": _iso(order.routed_at),
+        "ivr_category": order.ivr_category,
+        "sub_type": order.sub_type,
+        "area": order.area,
+        "department": order.department,
+        "result": order.result,
+        "reply": order.reply,
+        "satisfaction": order.satisfaction,
+        "solved": order.solved,
+        "parent_id": order.parent_id,
+        "reopened": order.reopened,
+        "urged": order.urged,
+        "updated_at": _iso(order.updated_at),
+    }
+
+
+def history_view(entry: WorkOrderHistory) -> dict[str, Any]:
+    return {
+        "action": entry.action,
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "actor": {
+            "id": entry.actor_id,
+            "role": entry.actor_role,
+            "name": entry.actor_name,
+            "department": entry.actor_department,
+        },
+        "at": _iso(entry.at),
+        "note": entry.note,
+        "data": entry.data,
     }
 
 

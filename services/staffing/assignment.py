@@ -30,7 +30,7 @@ ROSTER = (
         _shifts.c.starts, _shifts.c.ends,
     )
     .select_from(_staff.join(_shifts))
-    .where(_staff.c.away == false())
+    .where(_staff.c.away == false(), _staff.c.role.in_([role.value for role in Role]))
 )
 CALLER_ORDER_OWNER = (
     select(_decisions.c.assignee_id)

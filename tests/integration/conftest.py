@@ -2,6 +2,7 @@ import eventlet
 import pytest
 
 from tests.integration import harness
+from tests.integration.client import start_system
 
 
 @pytest.fixture
@@ -41,3 +42,9 @@ def run_service(amqp_uri, db_urls):
     # each container's consumers take up to a second to notice a stop: stop them together
     for stopping in [eventlet.spawn(harness.stop, container) for container in started]:
         stopping.wait()
+
+
+@pytest.fixture
+def system(stores, hotline_staff, run_service, amqp_uri):
+    """The hotline's services on a real broker and databases, with a known customer."""
+    return start_system(stores, run_service, amqp_uri)

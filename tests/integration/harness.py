@@ -41,17 +41,18 @@ def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     }
 
 
-def add_staff(store: ServiceStore, people: list[tuple[str, str, str]], shift=ALL_DAY) -> None:
-    """people: (username, role, extension); everyone on ``shift``."""
+def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY) -> None:
+    """people: (username, role, extension[, department]); everyone on ``shift``."""
     hashed = hash_password(PASSWORD)
     with store.transaction() as session:
-        for username, role, extension in people:
+        for username, role, extension, *department in people:
             session.add(
                 StaffMember(
                     username=username,
                     name=username.title(),
                     role=role,
                     extension=extension,
+                    department=department[0] if department else None,
                     password_hash=hashed,
                     shifts=[Shift(starts=shift[0], ends=shift[1])],
                 )

@@ -4,59 +4,11 @@ Everything real but Asterisk: the services run on a real RabbitMQ and on SQLite 
 the call comes over a TCP socket from the Asterisk simulator.
 """
 
-import uuid
-
 import pytest
-import requests
 
-from asterisk_sim import place_call
 from contracts.catalogue_check import validate_published
 from tests.integration import amqp, harness
-
-KNOWN_CALLER = ("13800138000", "张三", "城南五金厂", "0571-88886666")
-
-
-@pytest.fixture
-def system(stores, hotline_staff, run_service, amqp_uri):
-    harness.add_customer(stores["calls"], *KNOWN_CALLER)
-    run_service("staffing")
-    calls = run_service("calls")
-    gateway = run_service("gateway")
-    return {
-        "agi": harness.agi_port(calls),
-        "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api",
-        "stores": stores,
-        "amqp_uri": amqp_uri,
-    }
-
-
-def call(system, **kwargs):
-    kwargs.setdefault("uniqueid", f"1764100000.{uuid.uuid4().int % 10**6}")
-    return place_call("127.0.0.1", system["agi"], **kwargs)
-
-
-def login(system, username="agent01") -> dict:
-    response = requests.post(
-        f"{system['api']}/auth/token",
-        json={"username": username, "password": harness.PASSWORD},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def get(system, path: str, headers: dict) -> requests.Response:
-    return requests.get(f"{system['api']}{path}", headers=headers, timeout=10)
-
-
-def routed_order(system, headers, work_order_id: str) -> dict:
-    """The work order once the calls service has recorded staffing's decision."""
-
-    def assigned():
-        order = get(system, f"/work-orders/{work_order_id}", headers).json()
-        return order if order.get("assignee") else None
-
-    return harness.wait_for(assigned)
+from tests.integration.client import KNOWN_CALLER, call, get, login, routed_order
 
 
 def finished_call(system, headers, uniqueid: str) -> dict:
@@ -102,9 +54,9 @@ def test_a_fault_report_becomes_a_work_order_routed_to_a_seat_agent(system):
     listed = get(system, f"/work-orders?caller={number}", headers).json()["items"]
     assert [item["id"] for item in listed] == [order_id]
 
-    events = published.drain(expect=2) + decisions.drain(expect=1)
+    events = published.drain(expect=3) + decisions.drain(expect=1)
     assert sorted(e["type"] for e in events) == [
-        "call.ended", "work_order.created", "work_order.routed",
+        "call.ended", "work_order.assigned", "work_order.created", "work_order.routed",
     ]
     for event in events:
         validate_published(event)  # what the code publishes is what the catalogue documents

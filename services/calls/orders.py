@@ -1,0 +1,276 @@
+"""Work orders in storage: lifecycle actions applied to rows, kept in history, published.
+
+The rules are in :mod:`lifecycle` (pure); this module loads an order's state from its row,
+applies one action, writes the changes, its history entry and its event in the caller's
+transaction (the outbox publishes after commit). Closing a parent closes the orders merged into
+it, each with the parent's reply recorded on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.events import Actor as ActorPayload
+from contracts.events import WorkOrderRouted, WorkOrderTransitioned, make_event
+from services.calls import taxonomy
+from services.calls.lifecycle import (
+    Action,
+    Actor,
+    HistoryEntry,
+    IllegalTransition,
+    InvalidFields,
+    OrderState,
+    Party,
+    Status,
+    allowed_actions,
+    apply,
+    close_children,
+)
+from services.calls.models import WorkOrder, WorkOrderHistory
+from svckit.outbox import emit
+
+PRODUCER = "calls"
+SYSTEM = Actor("system", Party.SYSTEM, "system")
+
+# OrderState fields written back to the row after an action.
+_STATE_COLUMNS = (
+    "department", "result", "reply", "satisfaction", "solved", "parent_id", "reopened", "urged",
+)
+
+
+class WorkOrderNotFound(LookupError):
+    """No work order with that id."""
+
+
+def actor_from(raw: Mapping[str, Any]) -> Actor:
+    """The actor as the gateway describes the caller: ``{id, role, name, department}``."""
+    try:
+        return Actor(str(raw["id"]), raw["role"], raw.get("name") or "", raw.get("department"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidFields(f"not an actor: {exc}") from None
+
+
+def load(session: Session, order_id: str, lock: bool = True) -> WorkOrder:
+    row = session.get(WorkOrder, order_id, with_for_update=lock)
+    if row is None:
+        raise WorkOrderNotFound(f"work order {order_id} not found")
+    return row
+
+
+def state_of(row: WorkOrder) -> OrderState:
+    return OrderState(
+        id=row.id,
+        status=Status(row.status),
+        assignee=str(row.assignee_id) if row.assignee_id is not None else None,
+        **{column: getattr(row, column) for column in _STATE_COLUMNS},
+    )
+
+
+def act(
+    session: Session,
+    order_id: str,
+    action: str,
+    actor: Actor,
+    at: datetime,
+    fields: Mapping[str, Any],
+    assignee: Mapping[str, Any] | None = None,
+) -> WorkOrder:
+    """Take ``action`` on the order; raises the lifecycle's errors or :class:`WorkOrderNotFound`.
+
+    ``assignee`` is the staff member (from staffing) an ``assign`` names.
+    """
+    row = load(session, order_id)
+    values = _resolve(session, row, action, dict(fields))
+    new, entry = apply(state_of(row), action, actor, at, **values)
+    _write(row, new, at)
+    if entry.action is Action.ASSIGN:
+        _assign(row, assignee)
+    elif entry.action is Action.CLASSIFY:
+        _classify(row, values["classification"])
+    record(session, row, entry)
+    if new.status is Status.CLOSED:
+        _close_merged(session, row, new, actor, at)
+    return row
+
+
+def record(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
+    """Keep ``entry`` in the order's history and publish it."""
+    actor = ActorPayload(
+        id=entry.actor.id,
+        role=entry.actor.role.value,
+        name=entry.actor.name,
+        department=entry.actor.department,
+    )
+    session.add(
+        WorkOrderHistory(
+            work_order_id=row.id,
+            action=entry.action.value,
+            from_status=entry.from_status.value,
+            to_status=entry.to_status.value,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            actor_name=actor.name,
+            actor_department=actor.department,
+            at=entry.at,
+            note=entry.note,
+            data=dict(entry.data),
+        )
+    )
+    payload = WorkOrderTransitioned(
+        work_order_id=row.id,
+        action=entry.action.value,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        actor=actor,
+        note=entry.note,
+        data=dict(entry.data),
+        assignee_id=row.assignee_id,
+        category=row.category,
+        created_at=row.created_at,
+        at=entry.at,
+    )
+    emit(session, make_event(PRODUCER, payload, occurred_at=entry.at, event_type=entry.event))
+
+
+def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
+    """Apply staffing's decision: a new order is assigned by the system; False if unknown here.
+
+    An order a leader has assigned (or moved on) meanwhile keeps its owner: the hand wins.
+    """
+    row = session.get(WorkOrder, routed.work_order_id, with_for_update=True)
+    if row is None:
+        return False
+    if routed.assignee_id is not None and row.status == Status.NEW:
+        assignee = {
+            "id": routed.assignee_id,
+            "name": routed.assignee_name,
+            "role": routed.role.value if routed.role else None,
+            "extension": routed.extension,
+        }
+        fields = {"assignee": str(routed.assignee_id), "note": routed.reason}
+        act(session, row.id, Action.ASSIGN, SYSTEM, routed.decided_at, fields, assignee)
+    if row.assignee_id == routed.assignee_id and row.routed_at is None:
+        row.routing_reason = routed.reason
+        row.routed_at = routed.decided_at
+    return True
+
+
+OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))
+AT_DEPARTMENT = (Status.DISPATCHED, Status.IN_PROGRESS)
+QUEUE_LIMIT = 500
+
+
+def queue(
+    session: Session, assignee_id: int | None = None, department: str | None = None
+) -> list[WorkOrder]:
+    """Open orders of one owner, or those a department must act on; oldest first."""
+    if (assignee_id is None) == (department is None):
+        raise InvalidFields("a queue is either one owner's or one department's")
+    query = select(WorkOrder).order_by(WorkOrder.created_at).limit(QUEUE_LIMIT)
+    if assignee_id is not None:
+        query = query.where(WorkOrder.assignee_id == assignee_id, WorkOrder.status.in_(OPEN))
+    else:
+        query = query.where(
+            WorkOrder.department == department, WorkOrder.status.in_(AT_DEPARTMENT)
+        )
+    return list(session.scalars(query))
+
+
+def history(session: Session, order_id: str) -> list[WorkOrderHistory]:
+    return list(
+        session.scalars(
+            select(WorkOrderHistory)
+            .where(WorkOrderHistory.work_order_id == order_id)
+            .order_by(WorkOrderHistory.id)
+        )
+    )
+
+
+def actions_for(row: WorkOrder, actor: Actor) -> list[str]:
+    return allowed_actions(state_of(row), actor)
+
+
+def _resolve(
+    session: Session, row: WorkOrder, action: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Turn the fields that name things (a parent, a classification) into what apply takes."""
+    if action == Action.MERGE and "parent" in fields:
+        parent = load(session, str(fields["parent"]))
+        _refuse_merging_a_parent(session, row)
+        fields["parent"] = state_of(parent)
+    if action == Action.CLASSIFY:
+        fields = {
+            "classification": _refinement(row, fields),
+            **({"note": fields["note"]} if "note" in fields else {}),
+        }
+    return fields
+
+
+def _refinement(row: WorkOrder, fields: Mapping[str, Any]) -> taxonomy.Classification:
+    unknown = set(fields) - {"category", "sub_type", "area", "note"}
+    if unknown or "category" not in fields:
+        raise InvalidFields("classify takes category, sub_type, area and note; category is needed")
+    try:
+        return taxonomy.refine(
+            row.ivr_category or row.category,
+            fields["category"],
+            fields.get("sub_type"),
+            fields.get("area"),
+        )
+    except taxonomy.InvalidClassification as exc:
+        raise InvalidFields(str(exc)) from None
+
+
+def _refuse_merging_a_parent(session: Session, row: WorkOrder) -> None:
+    child = session.scalar(select(WorkOrder.id).where(WorkOrder.parent_id == row.id).limit(1))
+    if child:
+        raise IllegalTransition(
+            f"work order {row.id} has work orders merged into it ({child}, ...); it stays the "
+            "parent: merge the others into it instead"
+        )
+
+
+def _write(row: WorkOrder, new: OrderState, at: datetime) -> None:
+    row.status = new.status.value
+    for column in _STATE_COLUMNS:
+        setattr(row, column, getattr(new, column))
+    row.updated_at = at
+
+
+def _assign(row: WorkOrder, assignee: Mapping[str, Any] | None) -> None:
+    if assignee is None:
+        raise InvalidFields("assign needs a known staff member")
+    row.assignee_id = int(assignee["id"])
+    row.assignee_name = assignee.get("name")
+    row.assignee_role = assignee.get("role")
+    row.assignee_extension = assignee.get("extension")
+    row.routing_reason = "assigned by hand"
+
+
+def _classify(row: WorkOrder, classification: taxonomy.Classification) -> None:
+    row.category = classification.category
+    row.sub_type = classification.sub_type
+    row.area = classification.area.value if classification.area else None
+
+
+def _close_merged(
+    session: Session, parent_row: WorkOrder, parent: OrderState, actor: Actor, at: datetime
+) -> None:
+    rows = {
+        child.id: child
+        for child in session.scalars(
+            select(WorkOrder).where(WorkOrder.parent_id == parent_row.id).with_for_update()
+        )
+    }
+    closing = close_children(parent, [state_of(child) for child in rows.values()], actor, at)
+    for new, entry in closing:
+        child = rows[new.id]
+        _write(child, new, at)
+        child.reply = parent_row.reply
+        record(session, child, replace(entry, data={**entry.data, "reply": parent_row.reply}))
