@@ -134,6 +134,55 @@ class WorkOrderTransitioned(Payload):
     at: UtcDateTime
 
 
+class ClockStarted(Payload):
+    """calls → a deadline clock started on a work order (deadline_policies.yaml, S1.22)."""
+
+    work_order_id: str
+    clock: str = Field(max_length=30)
+    policy_key: str = Field(max_length=80)
+    category: str
+    assignee_id: int | None
+    started_at: UtcDateTime
+    due_at: UtcDateTime
+
+
+class DeadlineWarning(Payload):
+    """calls → a clock reached a share of its limit: 50, 75, 90 or 100 (overdue) percent."""
+
+    work_order_id: str
+    clock: str = Field(max_length=30)
+    policy_key: str = Field(max_length=80)
+    percent: int = Field(ge=1, le=100)
+    due_at: UtcDateTime
+    assignee_id: int | None
+    department: str | None
+    at: UtcDateTime
+
+
+class ClockStopped(Payload):
+    """calls → a deadline clock stopped: its commitment was met, on time or late."""
+
+    work_order_id: str
+    clock: str = Field(max_length=30)
+    policy_key: str = Field(max_length=80)
+    category: str
+    assignee_id: int | None
+    due_at: UtcDateTime
+    stopped_at: UtcDateTime
+    on_time: bool
+
+
+class WorkOrderEscalated(Payload):
+    """calls → an overdue or idle work order went up the line (S3.2, S1.6)."""
+
+    work_order_id: str
+    level: Role
+    reason: str = Field(max_length=200)
+    clock: str | None = Field(default=None, max_length=30)
+    assignee_id: int | None
+    at: UtcDateTime
+
+
 # The lifecycle's actions, each published under its own type with the same payload.
 TRANSITION_TYPES: tuple[str, ...] = tuple(
     f"work_order.{name}"
@@ -149,6 +198,10 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("call.ended", 1): CallEnded,
     ("work_order.routed", 1): WorkOrderRouted,
     **{(event_type, 1): WorkOrderTransitioned for event_type in TRANSITION_TYPES},
+    ("work_order.clock_started", 1): ClockStarted,
+    ("work_order.deadline_warning", 1): DeadlineWarning,
+    ("work_order.clock_stopped", 1): ClockStopped,
+    ("work_order.escalated", 1): WorkOrderEscalated,
 }
 # Models published under one type only; the others name their type when they are made.
 TYPE_OF: dict[type[Payload], tuple[str, int]] = {

@@ -31,10 +31,14 @@ from contracts.events import (
     CallEnded,
     Caller,
     Category,
+    ClockStarted,
+    ClockStopped,
+    DeadlineWarning,
     InvalidEvent,
     Payload,
     Role,
     WorkOrderCreated,
+    WorkOrderEscalated,
     WorkOrderRouted,
     WorkOrderStatus,
     WorkOrderTransitioned,
@@ -89,13 +93,34 @@ SAMPLES: dict[type[Payload], Payload] = {
         created_at=AT,
         at=AT,
     ),
+    ClockStarted: ClockStarted(
+        work_order_id="WO-20250301-0001", clock="reply", policy_key="complaint.reply",
+        category="complaint", assignee_id=7, started_at=AT, due_at=AT,
+    ),
+    DeadlineWarning: DeadlineWarning(
+        work_order_id="WO-20250301-0001", clock="on_site", policy_key="fault_repair.urban",
+        percent=75, due_at=AT, assignee_id=7, department="运检部", at=AT,
+    ),
+    ClockStopped: ClockStopped(
+        work_order_id="WO-20250301-0001", clock="reply", policy_key="complaint.reply",
+        category="complaint", assignee_id=7, due_at=AT, stopped_at=AT, on_time=True,
+    ),
+    WorkOrderEscalated: WorkOrderEscalated(
+        work_order_id="WO-20250301-0001", level=Role.DUTY_LEADER, reason="overdue",
+        clock="reply", assignee_id=7, at=AT,
+    ),
 }
-# A field of each payload that holds an enum, and a value outside it.
+# A field of each payload with a closed set of values (an enum, a range, a time), and a value
+# outside it.
 BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
     WorkOrderCreated: ("category", "power_cut"),
     CallEnded: ("category", "power_cut"),
     WorkOrderRouted: ("role", "supervisor"),
     WorkOrderTransitioned: ("to_status", "lost"),
+    WorkOrderEscalated: ("level", "seat_agent_boss"),
+    ClockStarted: ("clock", "c" * 31),
+    DeadlineWarning: ("percent", 150),
+    ClockStopped: ("on_time", "perhaps"),
 }
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
