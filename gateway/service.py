@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.events import Role
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
+from gateway.csvout import to_csv
 from svckit.metrics import EntrypointMetrics, metrics_response
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,10 @@ CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
 REFUSALS = {
     "WorkOrderNotFound": 404,
     "IllegalTransition": 409,
-    "NotAllowed": 403,
     "InvalidFields": 400,
+    "InvalidMonth": 400,
+    "InvalidScore": 400,
+    "StaffNotFound": 404,
 }
 
 
@@ -63,6 +66,8 @@ def api(handler: Callable) -> Callable:
         except RemoteError as exc:
             if exc.exc_type in REFUSALS:
                 return json_response(REFUSALS[exc.exc_type], {"error": exc.value})
+            if exc.exc_type == "NotAllowed":
+                return json_response(403, {"error": exc.value})
             log.exception("a backend service failed")
             return json_response(502, {"error": "a backend service failed; see its log"})
 
@@ -139,6 +144,38 @@ class GatewayService:
         if call is None:
             raise ApiError(404, f"call {uniqueid} not found")
         return call
+
+    @http("GET", "/api/evaluations/<string:month>")
+    def monthly_evaluation(self, request: Request, month: str) -> Response:
+        """The month's evaluation (S3.2) as JSON, or as CSV with ``?format=csv``."""
+        response = self._evaluation(request, month)
+        if request.args.get("format") != "csv" or response.status_code != 200:
+            return response
+        rows = json.loads(response.get_data(as_text=True))["items"]
+        return Response(
+            to_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="evaluation-{month}.csv"'},
+        )
+
+    @api
+    def _evaluation(self, request: Request, month: str) -> dict:
+        principal = self._principal(request)
+        return {
+            "month": month,
+            "items": self._ask(self.staffing.monthly_evaluation, month, principal.staff_id),
+        }
+
+    @http("PUT", "/api/evaluations/<string:month>/<int:staff_id>")
+    @api
+    def score_evaluation(self, request: Request, month: str, staff_id: int) -> dict:
+        """The duty leader's score (0-100) and comment for one person's month."""
+        principal = self._principal(request)
+        body = _json_body(request)
+        return self._ask(
+            self.staffing.score_evaluation,
+            month, staff_id, body.get("score"), body.get("comment", ""), principal.staff_id,
+        )
 
     @http("GET", "/metrics")
     def metrics_page(self, request: Request) -> Response:

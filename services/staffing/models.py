@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Time
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from svckit.tables import BigId, add_platform_tables
@@ -64,6 +75,40 @@ class RoutingDecision(Base):
         Index("ix_routing_open_assignee", "open", "assignee_id"),
         Index("ix_routing_open_caller", "open", "caller_number"),
     )
+
+
+class EvaluationFact(Base):
+    """One calls-service event as the monthly evaluation counts it (evaluation.Fact)."""
+
+    __tablename__ = "evaluation_facts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    work_order_id: Mapped[str] = mapped_column(String(36))
+    staff_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    clock: Mapped[str | None] = mapped_column(String(30))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    hours: Mapped[float | None] = mapped_column(Float)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class EvaluationScore(Base):
+    """The duty leader's score (0-100) and comment for a person's month (S3.2)."""
+
+    __tablename__ = "evaluation_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    month: Mapped[str] = mapped_column(String(7))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    scored_by: Mapped[int] = mapped_column(Integer)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("staff_id", "month", name="uq_evaluation_score_month"),)
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

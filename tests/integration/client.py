@@ -57,3 +57,7 @@ def routed_order(system, headers, work_order_id: str) -> dict:
 
 def post(system, path: str, headers: dict, body: dict | None = None) -> requests.Response:
     return requests.post(f"{system['api']}{path}", headers=headers, json=body or {}, timeout=10)
+
+
+def put(system, path: str, headers: dict, body: dict) -> requests.Response:
+    return requests.put(f"{system['api']}{path}", headers=headers, json=body, timeout=10)

@@ -1,0 +1,114 @@
+"""The monthly evaluation in storage: facts kept from events, the duty leader's scores, reports."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.events import Role
+from services.staffing import evaluation
+from services.staffing.evaluation import Fact, Kind, Score
+from services.staffing.models import EvaluationFact, EvaluationScore, StaffMember
+from svckit.inbox import first_delivery
+
+CONSUMER = "staffing.evaluation"
+LEADERS = (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
+HOTLINE = tuple(role.value for role in Role)
+
+
+class NotAllowed(PermissionError):
+    """The person asking may not see or score this."""
+
+
+class StaffNotFound(LookupError):
+    """No staff member with that id."""
+
+
+class InvalidScore(ValueError):
+    """A score outside 0-100, or a comment that is not text."""
+
+
+def record_fact(session: Session, event_id: str, fact: Fact | None) -> bool:
+    """Keep the fact of an event once (redeliveries are no-ops); False when not kept."""
+    if not first_delivery(session, CONSUMER, event_id) or fact is None:
+        return False
+    session.add(
+        EvaluationFact(
+            event_id=event_id,
+            kind=fact.kind.value,
+            work_order_id=fact.work_order_id,
+            staff_id=fact.staff_id,
+            at=fact.at,
+            clock=fact.clock,
+            on_time=fact.on_time,
+            hours=fact.hours,
+            satisfaction=fact.satisfaction,
+            solved=fact.solved,
+        )
+    )
+    return True
+
+
+def report(session: Session, month: str, viewer_id: int, zone: tzinfo) -> list[dict]:
+    """The month's evaluation: everyone's for a duty leader or deputy, her own for an agent."""
+    start, end = evaluation.month_bounds(month, zone)
+    viewer = _person(session, viewer_id)
+    only = None if viewer.role in LEADERS else viewer.id
+    if viewer.role not in HOTLINE:
+        raise NotAllowed("the evaluation is the hotline's: duty leaders see it, agents their own")
+    rows = session.scalars(
+        select(EvaluationFact).where(EvaluationFact.at >= start, EvaluationFact.at < end)
+    )
+    facts = [_fact(row) for row in rows if only in (None, row.staff_id)]
+    people = {
+        person.id: (person.name, person.role)
+        for person in session.scalars(select(StaffMember).where(StaffMember.role.in_(HOTLINE)))
+        if only in (None, person.id)
+    }
+    return [evaluation.as_dict(row) for row in evaluation.evaluate(facts, people, _scores(
+        session, month
+    ))]
+
+
+def set_score(
+    session: Session, month: str, staff_id: int, score: object, comment: object, by: int,
+    at: datetime, zone: tzinfo,
+) -> dict:
+    """Record (or change) the duty leader's score and comment for one person's month."""
+    evaluation.month_bounds(month, zone)
+    if _person(session, by).role not in LEADERS:
+        raise NotAllowed("only a duty leader or the deputy team lead scores the evaluation (S3.2)")
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+        raise InvalidScore(f"score must be a whole number from 0 to 100, got {score!r}")
+    if not isinstance(comment, str):
+        raise InvalidScore(f"comment must be text, got {comment!r}")
+    _person(session, staff_id)
+    row = session.scalar(
+        select(EvaluationScore).where(
+            EvaluationScore.staff_id == staff_id, EvaluationScore.month == month
+        )
+    ) or EvaluationScore(staff_id=staff_id, month=month)
+    row.score, row.comment, row.scored_by, row.scored_at = score, comment.strip(), by, at
+    session.add(row)
+    return {"staff_id": staff_id, "month": month, "score": score, "comment": row.comment}
+
+
+def _person(session: Session, staff_id: int) -> StaffMember:
+    person = session.get(StaffMember, staff_id)
+    if person is None:
+        raise StaffNotFound(f"no staff member {staff_id}")
+    return person
+
+
+def _scores(session: Session, month: str) -> dict[int, Score]:
+    rows = session.scalars(select(EvaluationScore).where(EvaluationScore.month == month))
+    return {row.staff_id: Score(row.score, row.comment, row.scored_by) for row in rows}
+
+
+def _fact(row: EvaluationFact) -> Fact:
+    return Fact(
+        Kind(row.kind), row.work_order_id, row.staff_id, row.at, row.clock, row.on_time,
+        row.hours, row.satisfaction, row.solved,
+    )
