@@ -8,7 +8,7 @@ however often it is asked for (idempotent by construction).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -59,6 +59,7 @@ def clock(
     person = session.get(StaffMember, staff_id)
     if person is None:
         return None
+    at = at.astimezone(UTC)  # stored as UTC: SQLite would drop any other offset
     expected = schedule_of(person, zone)
     day = attendance.work_day(at, clocking_in, expected, zone)
     record = session.scalar(
