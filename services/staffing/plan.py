@@ -127,7 +127,9 @@ def _handling_time(calls: Sequence[Call], settings: PlanSettings) -> tuple[float
     if not calls:
         return None, "no calls measured"
     mean = sum(call.handling_seconds for call in calls) / len(calls)
-    return max(mean, 1.0), "measured: mean of call.ended (ended_at - started_at)"
+    # The only duration the events carry: the FastAGI session (menu and routing), not talk
+    # time, so it understates handling; configure handling_time_seconds until one is measured.
+    return max(mean, 1.0), "measured: mean call.ended (ended_at - started_at), the AGI session"
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,8 @@ def test_call_ended_events_feed_the_staffing_plan(api, people, stores, amqp_uri)
             return session.scalar(select(func.count(CallArrival.id)))
 
     harness.wait_for(lambda: stored() == len(events))
+    with stores["staffing"].transaction() as session:  # on leave that day: not on the roster
+        excuse(session, people["agent02"], [date(2024, 10, 16)], "annual_leave")
     leader = token_for(people, "leader01", "duty_leader")
     response = get(f"{api}/staffing-plan", params={"date": "2024-10-16"}, headers=leader)
     assert response.status_code == 200, response.text
@@ -192,8 +194,8 @@ def test_call_ended_events_feed_the_staffing_plan(api, people, stores, amqp_uri)
     answering = erlang.required_agents(traffic, seconds, 0.8, 20)
     assert nine["arrivals"] == calls_per_day and nine["agents_answering"] == answering
     assert nine["seat_agents_needed"] == math.ceil(answering / 0.7)
-    assert nine["seat_agents_rostered"] == 2  # agent01 and agent02, on all day
-    assert nine["seat_agents_short"] == nine["seat_agents_needed"] - 2 > 0
+    assert nine["seat_agents_rostered"] == 1  # agent01; agent02 is on leave
+    assert nine["seat_agents_short"] == nine["seat_agents_needed"] - 1 > 0
     assert plan["summary"]["roster_short"] is True
     assert plan["summary"]["deputy_team_lead"]["max_short"] == 0
 
