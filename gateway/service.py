@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
@@ -31,6 +31,7 @@ REFUSALS = {
     "WorkOrderNotFound": 404,
     "IllegalTransition": 409,
     "InvalidFields": 400,
+    "NotAllowed": 403,
     "InvalidMonth": 400,
     "InvalidScore": 400,
     "StaffNotFound": 404,
@@ -56,7 +57,8 @@ def api(handler: Callable) -> Callable:
     @wraps(handler)
     def wrapper(self, request: Request, *args, **kwargs) -> Response:
         try:
-            return json_response(200, handler(self, request, *args, **kwargs))
+            result = handler(self, request, *args, **kwargs)
+            return result if isinstance(result, Response) else json_response(200, result)
         except ApiError as exc:
             return json_response(exc.status, {"error": exc.message})
         except eventlet.Timeout:
@@ -66,8 +68,6 @@ def api(handler: Callable) -> Callable:
         except RemoteError as exc:
             if exc.exc_type in REFUSALS:
                 return json_response(REFUSALS[exc.exc_type], {"error": exc.value})
-            if exc.exc_type == "NotAllowed":
-                return json_response(403, {"error": exc.value})
             log.exception("a backend service failed")
             return json_response(502, {"error": "a backend service failed; see its log"})
 
@@ -146,25 +146,14 @@ class GatewayService:
         return call
 
     @http("GET", "/api/evaluations/<string:month>")
-    def monthly_evaluation(self, request: Request, month: str) -> Response:
-        """The month's evaluation (S3.2) as JSON, or as CSV with ``?format=csv``."""
-        response = self._evaluation(request, month)
-        if request.args.get("format") != "csv" or response.status_code != 200:
-            return response
-        rows = json.loads(response.get_data(as_text=True))["items"]
-        return Response(
-            to_csv(rows),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="evaluation-{month}.csv"'},
-        )
-
     @api
-    def _evaluation(self, request: Request, month: str) -> dict:
+    def monthly_evaluation(self, request: Request, month: str) -> dict | Response:
+        """The month's evaluation (S3.2) as JSON, or as CSV with ``?format=csv``."""
         principal = self._principal(request)
-        return {
-            "month": month,
-            "items": self._ask(self.staffing.monthly_evaluation, month, principal.staff_id),
-        }
+        rows = self._ask(self.staffing.monthly_evaluation, month, principal.staff_id)
+        if request.args.get("format") == "csv":
+            return csv_download(to_csv(rows), f"evaluation-{month}.csv")
+        return {"month": month, "items": rows}
 
     @http("PUT", "/api/evaluations/<string:month>/<int:staff_id>")
     @api
@@ -176,6 +165,63 @@ class GatewayService:
             self.staffing.score_evaluation,
             month, staff_id, body.get("score"), body.get("comment", ""), principal.staff_id,
         )
+
+    # --- issue 4: attendance (S1.16) and the staffing plan (S3.3) -----------------------------
+
+    @http("POST", "/api/attendance/clock-in")
+    @api
+    def clock_in(self, request: Request) -> dict:
+        """Any authenticated staff member clocks in, for themselves only."""
+        return self._clock(self.staffing.clock_in, request)
+
+    @http("POST", "/api/attendance/clock-out")
+    @api
+    def clock_out(self, request: Request) -> dict:
+        return self._clock(self.staffing.clock_out, request)
+
+    @http("GET", "/api/attendance/report")
+    @api
+    def attendance_report(self, request: Request) -> dict | Response:
+        """?month=YYYY-MM [&department=] [&format=json|csv] [&by=person|department]"""
+        principal = self._staff_principal(request, ATTENDANCE_REPORT_ROLES)
+        month = _query(request, "month", MONTH, "YYYY-MM, e.g. 2024-10")
+        fmt = _choice(request, "format", ("json", "csv"))
+        by = _choice(request, "by", ("person", "department"))
+        department = _report_scope(principal, request.args.get("department") or None)
+        answer = self._ask(self.staffing.attendance_report, month, department, fmt, by)
+        if "error" in answer:
+            raise ApiError(400, answer["error"])
+        if fmt == "json":
+            return answer["report"]
+        return csv_download(answer["csv"], f"attendance-{month}-by-{by}.csv")
+
+    @http("GET", "/api/staffing-plan")
+    @api
+    def staffing_plan(self, request: Request) -> dict:
+        """?date=YYYY-MM-DD [&target_level=0.8] [&target_seconds=20] [&shrinkage=0.3] ..."""
+        self._staff_principal(request, STAFFING_PLAN_ROLES)
+        day = _query(request, "date", DAY, "YYYY-MM-DD, e.g. 2024-10-16")
+        overrides = {key: request.args[key] for key in PLAN_OVERRIDES if key in request.args}
+        answer = self._ask(self.staffing.staffing_plan, day, overrides)
+        if "error" in answer:
+            raise ApiError(400, answer["error"])
+        return answer["plan"]
+
+    def _clock(self, method, request: Request) -> dict:
+        principal = self._staff_principal(request)
+        record = self._ask(method, principal.staff_id)
+        if record is None:
+            raise ApiError(404, f"staff member {principal.staff_id} not found")
+        return record
+
+    def _staff_principal(self, request: Request, roles: frozenset[str] | None = None) -> Principal:
+        """The caller, of any role (hall and office staff too), or of one of ``roles``."""
+        principal = self._authenticated(request)
+        if roles is not None and principal.role not in roles:
+            raise ApiError(403, f"this needs one of the roles: {', '.join(sorted(roles))}")
+        return principal
+
+    # --- end of issue 4 -------------------------------------------------------------------------
 
     @http("GET", "/metrics")
     def metrics_page(self, request: Request) -> Response:
@@ -222,6 +268,55 @@ class GatewayService:
 
     def _ttl_hours(self) -> float:
         return float(self.config["GATEWAY"].get("token_ttl_hours", 8))
+
+
+# --- issue 4: attendance and staffing plan helpers ---------------------------------------------
+
+# Who may read the monthly attendance report (S1.16) and the staffing plan (S3.3). The duty
+# leader evaluates the agents and the deputy team lead checks on staff (S3.2). Hook for the
+# organisation work: add section chiefs and HR (S1.21) here, and scope them in _report_scope.
+ATTENDANCE_REPORT_ROLES = frozenset({Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value})
+STAFFING_PLAN_ROLES = frozenset({Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value})
+PLAN_OVERRIDES = ("target_level", "target_seconds", "shrinkage", "max_occupancy",
+                  "handling_time_seconds")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _query(request: Request, name: str, pattern: re.Pattern, shape: str) -> str:
+    value = request.args.get(name, "")
+    if not pattern.match(value):
+        raise ApiError(400, f"query parameter '{name}' must be {shape}")
+    if pattern is DAY:
+        try:
+            date.fromisoformat(value)
+        except ValueError as exc:
+            raise ApiError(400, f"query parameter '{name}': {exc}") from exc
+    return value
+
+
+def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str:
+    value = request.args.get(name, allowed[0])
+    if value not in allowed:
+        raise ApiError(400, f"query parameter '{name}' must be one of {', '.join(allowed)}")
+    return value
+
+
+def _report_scope(principal: Principal, department: str | None) -> str | None:
+    """The department a reader may see; hotline leaders see every department. A section chief
+    (once that role exists) would be held to ``principal.department`` here."""
+    return department
+
+
+# --- end of issue 4 helpers -----------------------------------------------------------------------
+
+
+def csv_download(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _json_body(request: Request) -> dict:

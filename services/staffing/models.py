@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -109,6 +110,54 @@ class EvaluationScore(Base):
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("staff_id", "month", name="uq_evaluation_score_month"),)
+
+
+# --- issue 4: attendance (S1.16) and the staffing plan (S3.3) ---------------------------------
+
+
+class AttendanceRecord(Base):
+    """One person's clock-in and clock-out for one work day (the day their schedule starts)."""
+
+    __tablename__ = "attendance_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    clock_in: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_out: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "day", name="uq_attendance_staff_day"),
+        Index("ix_attendance_day", "day"),
+    )
+
+
+class ExcusedDay(Base):
+    """A day a person is not expected at work (approved leave, S1.17-18): never absent then.
+
+    The seam for leave: a ``leave.approved`` handler fills it through ``attendance_store.excuse``.
+    """
+
+    __tablename__ = "excused_days"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str | None] = mapped_column(String(64))  # e.g. the leave request's id
+
+
+class CallArrival(Base):
+    """A hotline call as staffing learnt it from ``call.ended``: arrivals and handling time
+    for the staffing plan (S3.3), without reading the calls database."""
+
+    __tablename__ = "call_arrivals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str | None] = mapped_column(String(30))
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

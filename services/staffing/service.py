@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
@@ -10,16 +10,21 @@ from nameko.rpc import rpc
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from contracts.events import Category, Envelope, Payload, WorkOrderCreated
-from services.staffing import evaluation_store
+from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCreated
+from services.staffing import attendance_store, evaluation_store, plan_store
 from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign
+from services.staffing.attendance import report_csv
 from services.staffing.evaluation import InvalidMonth, fact_from
 from services.staffing.models import Base, StaffMember
+from services.staffing.plan import PlanSettings
 from svckit.db import Database
 from svckit.events import reliable_event_handler
+from svckit.inbox import first_delivery
 from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.workdays import CalendarNotCoveredError
 
 WORK_ORDERS_ROUTED = Counter(
     "csc_work_orders_routed_total", "Work orders routed, by role and reason.", ["role", "reason"]
@@ -95,9 +100,6 @@ class StaffingService:
         with self.db.transaction() as session:
             evaluation_store.record_fact(session, str(event.id), fact_from(event.type, payload))
 
-    def _zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
-
     @rpc
     def authenticate(self, username: str, password: str) -> dict | None:
         """The staff member for a correct login, else None."""
@@ -114,6 +116,79 @@ class StaffingService:
     @http("GET", "/metrics")
     def metrics_page(self, request):
         return metrics_response()
+
+    # --- issue 4: attendance (S1.16) and the staffing plan (S3.3) -----------------------------
+
+    @rpc
+    def clock_in(self, staff_id: int) -> dict | None:
+        """The staff member clocks in now; the first clock-in of a work day counts."""
+        return self._clock(staff_id, clocking_in=True)
+
+    @rpc
+    def clock_out(self, staff_id: int) -> dict | None:
+        """The staff member clocks out now; the last clock-out of a work day counts."""
+        return self._clock(staff_id, clocking_in=False)
+
+    @rpc
+    def attendance_report(
+        self, month: str, department: str | None = None, fmt: str = "json", by: str = "person"
+    ) -> dict:
+        """The monthly report (``month`` as YYYY-MM): ``{"report"}``, ``{"csv"}`` or
+        ``{"error"}`` for a month the calendar does not cover."""
+        try:
+            first = date.fromisoformat(f"{month}-01")
+            with self.db.transaction() as session:
+                report = attendance_store.monthly_report(
+                    session, first, datetime.now(UTC), self._zone(), department, self._grace()
+                )
+        except (ValueError, CalendarNotCoveredError) as exc:
+            return {"error": str(exc)}
+        return {"csv": report_csv(report, by)} if fmt == "csv" else {"report": report}
+
+    @rpc
+    def staffing_plan(self, day: str, overrides: dict | None = None) -> dict:
+        """The plan for ``day`` (YYYY-MM-DD): ``{"plan"}`` or ``{"error"}`` for bad settings."""
+        try:
+            settings = PlanSettings.from_mapping({**self._plan_config(), **(overrides or {})})
+            with self.db.transaction() as session:
+                return {
+                    "plan": plan_store.staffing_plan(
+                        session, date.fromisoformat(day), settings, self._zone()
+                    )
+                }
+        except (ValueError, CalendarNotCoveredError) as exc:
+            return {"error": str(exc)}
+
+    @reliable_event_handler("calls", "call.ended")
+    def on_call_ended(self, event: Envelope, ended: CallEnded) -> None:
+        """Arrivals and handling times for the plan, kept in staffing's own table (S3.3)."""
+        with self.db.transaction() as session:
+            if first_delivery(session, "staffing.on_call_ended", str(event.id)):
+                plan_store.record_call(session, ended)
+
+    def _clock(self, staff_id: int, clocking_in: bool) -> dict | None:
+        for attempt in (1, 2):  # two first clocks of one day at once: the loser tries again
+            try:
+                with self.db.transaction() as session:
+                    return attendance_store.clock(
+                        session, staff_id, datetime.now(UTC), clocking_in, self._zone(),
+                        self._grace(),
+                    )
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
+
+    def _grace(self) -> timedelta:
+        minutes = (self.config.get("ATTENDANCE") or {}).get("grace_minutes") or 0
+        return timedelta(minutes=float(minutes))
+
+    def _plan_config(self) -> dict:
+        return dict(self.config.get("PLAN") or {})
+
+    # --- end of issue 4 -------------------------------------------------------------------------
 
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         routed, decided_now = assign(

@@ -12,23 +12,29 @@ from svckit.deadletters import connection_parameters
 
 def publish(amqp_uri: str, exchange: str, routing_key: str, body, message_id: str = "") -> None:
     """Publish one persistent JSON message with confirms (declaring the topic exchange)."""
+    publish_many(amqp_uri, exchange, [(routing_key, body, message_id)])
+
+
+def publish_many(amqp_uri: str, exchange: str, messages: list[tuple[str, object, str]]) -> None:
+    """Publish (routing key, body, message id) messages, confirmed, over one connection."""
     with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         if exchange:
             channel.exchange_declare(exchange, "topic", durable=True)
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        channel.basic_publish(
-            exchange,
-            routing_key,
-            payload,
-            pika.BasicProperties(
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=message_id or None,
-            ),
-        )
+        for routing_key, body, message_id in messages:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            channel.basic_publish(
+                exchange,
+                routing_key,
+                payload,
+                pika.BasicProperties(
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=message_id or None,
+                ),
+            )
 
 
 class Listener:
