@@ -14,7 +14,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-
 def _id() -> sa.Column:
     return sa.Column("id", sa.Integer(), nullable=False, primary_key=True)
 
