@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
 
 from contracts.events import Category, Envelope, WorkOrderCreated
+from services.staffing import leave_flow, sweeps
+from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign
 from services.staffing.models import Base, StaffMember
+from services.staffing.refusals import REFUSALS, Invalid
+from svckit import workdays
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.metrics import EntrypointMetrics, metrics_response
+
+SWEEP_SECONDS = 30
 
 WORK_ORDERS_ROUTED = Counter(
     "csc_work_orders_routed_total", "Work orders routed, by role and reason.", ["role", "reason"]
@@ -48,6 +57,8 @@ class StaffingService:
         person = self.db.session.scalar(select(StaffMember).where(StaffMember.username == username))
         if person is None or not verify_password(person.password_hash, password):
             return None
+        if person.left_on is not None:  # a leaver's login ends with their service
+            return None
         return _public(person)
 
     @rpc
@@ -59,6 +70,102 @@ class StaffingService:
     def metrics_page(self, request):
         return metrics_response()
 
+    # --- Organisation, leave, duty rota (issue 4): the rules live in the modules called here;
+    # ``caller`` is the authenticated staff id the gateway passes; refusals become 4xx there.
+
+    @rpc(expected_exceptions=REFUSALS)
+    def org_overview(self, caller: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return org.overview(session, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def on_duty(self, caller: int, at: str | None = None) -> dict:
+        """Who is on duty at ``at`` (ISO 8601 with offset; now if omitted), S1.7."""
+        with self._unit() as (session, now, zone):
+            when = _instant(at) if at else now
+            try:
+                return org.duty_view(org.duty_at(session, when, zone))
+            except LookupError as exc:
+                raise Invalid(str(exc)) from exc
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_join(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            return org.public(org.join(session, data, _today(now, zone)))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_transfer(self, caller: int, staff_id: int, department: str) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            released = org.transfer(session, staff_id, department, _today(now, zone))
+            return {**org.public(org.person(session, staff_id)), "posts_released": released}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_depart(self, caller: int, staff_id: int, reason: str) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            released = org.depart(session, staff_id, reason, now, zone)
+            return {**org.public(org.person(session, staff_id)), "posts_released": released}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def assign_post(self, caller: int, code: str, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            post = org.assign_post(session, code, data)
+            return org.post_view(org.view(post), org.away_at(session, now, zone))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def request_leave(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.request(session, caller, data, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def decide_leave(self, caller: int, leave_id: int, approve: bool, note: str = "") -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.decide(session, caller, leave_id, approve, note, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def leave_back(self, caller: int, leave_id: int) -> dict:
+        with self._unit() as (session, now, _):
+            return leave_flow.back(session, caller, leave_id, now)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def get_leave(self, caller: int, leave_id: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.get(session, caller, leave_id, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def list_leave(self, caller: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.mine(session, caller, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def rota(self, caller: int, day: str | None = None) -> dict:
+        with self._unit() as (session, now, zone):
+            return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def record_rota_handover(self, caller: int, items: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return sweeps.record_handover(session, caller, items, now, zone)
+
+    @timer(interval=SWEEP_SECONDS)
+    def sweep(self) -> None:
+        """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
+        sweeps.run_all(self.db, datetime.now(UTC), self._zone(), self._grace())
+
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
+
+    def _grace(self) -> timedelta:
+        return timedelta(minutes=float(self.config.get("ORG", {}).get("grace_minutes", 30)))
+
+    @contextmanager
+    def _unit(self):
+        with self.db.transaction() as session:
+            yield session, datetime.now(UTC), self._zone()
+
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         zone = ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
         routed, decided_now = assign(
@@ -67,6 +174,24 @@ class StaffingService:
         if decided_now:
             WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()
         return routed, decided_now
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return workdays.require_aware(datetime.fromisoformat(text))
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"'at' must be an ISO 8601 time with an offset: {exc}") from exc
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"'day' must be YYYY-MM-DD: {exc}") from exc
+
+
+def _today(now: datetime, zone: ZoneInfo) -> date:
+    return workdays.local_date(now, zone)
 
 
 def _public(person: StaffMember) -> dict:
