@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 HOTLINE_ROLES = {role.value for role in Role}
 CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
+# The staffing service's refusals (services/staffing/refusals.py) by exception name.
+REFUSAL_STATUS = {"Invalid": 400, "Forbidden": 403, "NotFound": 404, "Conflict": 409}
 
 
 class ApiError(Exception):
@@ -107,6 +109,99 @@ class GatewayService:
         if call is None:
             raise ApiError(404, f"call {uniqueid} not found")
         return call
+
+    # --- Organisation, leave, duty rota (issue 4) -------------------------------------------
+    # Any authenticated staff member may call these (not only hotline roles); the staffing
+    # service decides authority from the caller's staff id and refuses by raising one of its
+    # refusals, mapped to 4xx here (REFUSAL_STATUS).
+
+    @http("GET", "/api/org")
+    @api
+    def org_overview(self, request: Request) -> dict:
+        return self._org(request, "org_overview")
+
+    @http("GET", "/api/org/on-duty")
+    @api
+    def org_on_duty(self, request: Request) -> dict:
+        return self._org(request, "on_duty", request.args.get("at"))
+
+    @http("POST", "/api/org/staff")
+    @api
+    def org_staff_join(self, request: Request) -> dict:
+        return self._org(request, "staff_join", _json_body(request))
+
+    @http("POST", "/api/org/staff/<int:staff_id>/transfer")
+    @api
+    def org_staff_transfer(self, request: Request, staff_id: int) -> dict:
+        return self._org(request, "staff_transfer", staff_id,
+                         _json_body(request).get("department"))
+
+    @http("POST", "/api/org/staff/<int:staff_id>/departure")
+    @api
+    def org_staff_depart(self, request: Request, staff_id: int) -> dict:
+        return self._org(request, "staff_depart", staff_id, _json_body(request).get("reason"))
+
+    @http("PUT", "/api/org/posts/<string:code>")
+    @api
+    def org_assign_post(self, request: Request, code: str) -> dict:
+        return self._org(request, "assign_post", code, _json_body(request))
+
+    @http("POST", "/api/leave")
+    @api
+    def leave_request(self, request: Request) -> dict:
+        return self._org(request, "request_leave", _json_body(request))
+
+    @http("GET", "/api/leave")
+    @api
+    def leave_list(self, request: Request) -> dict:
+        return self._org(request, "list_leave")
+
+    @http("GET", "/api/leave/<int:leave_id>")
+    @api
+    def leave_get(self, request: Request, leave_id: int) -> dict:
+        return self._org(request, "get_leave", leave_id)
+
+    @http("POST", "/api/leave/<int:leave_id>/<string:decision>")
+    @api
+    def leave_decide(self, request: Request, leave_id: int, decision: str) -> dict:
+        if decision == "back":
+            return self._org(request, "leave_back", leave_id)
+        if decision not in ("approve", "reject"):
+            raise ApiError(404, f"no endpoint POST /api/leave/{leave_id}/{decision}")
+        note = _json_body(request).get("note", "") if request.get_data() else ""
+        if not isinstance(note, str):
+            raise ApiError(400, "note must be a string")
+        return self._org(request, "decide_leave", leave_id, decision == "approve", note)
+
+    @http("GET", "/api/rota")
+    @api
+    def rota_day(self, request: Request) -> dict:
+        return self._org(request, "rota", request.args.get("day"))
+
+    @http("POST", "/api/rota/handover")
+    @api
+    def rota_handover(self, request: Request) -> dict:
+        return self._org(request, "record_rota_handover", _json_body(request).get("items"))
+
+    def _staff_principal(self, request: Request) -> Principal:
+        """Any authenticated staff member, whatever their role."""
+        try:
+            return principal_from_header(request.headers.get("Authorization"), self._secret())
+        except AuthError as exc:
+            raise ApiError(401, str(exc)) from exc
+
+    def _org(self, request: Request, method: str, *args):
+        """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx."""
+        principal = self._staff_principal(request)
+        try:
+            return self._ask(getattr(self.staffing, method), principal.staff_id, *args)
+        except RemoteError as exc:
+            status = REFUSAL_STATUS.get(exc.exc_type)
+            if status is None:
+                raise
+            raise ApiError(status, str(exc.value)) from exc
+
+    # --- end of organisation, leave, duty rota ---------------------------------------------
 
     @http("GET", "/metrics")
     def metrics_page(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Refusals the staffing service's RPCs raise for the gateway to turn into 4xx JSON errors.
 
-They cross RPC as nameko ``RemoteError`` with ``exc_type`` the class name; ``STATUS`` maps the
-names to HTTP statuses (the gateway imports it)."""
+They cross RPC as nameko ``RemoteError`` with ``exc_type`` the class name and the message as
+``value``; the gateway maps the names to HTTP statuses (``gateway.service.REFUSAL_STATUS``)."""
 
 from __future__ import annotations
 
@@ -26,5 +26,4 @@ class Conflict(Refusal):
     """The state does not allow it any more (409): already decided, already recorded."""
 
 
-STATUS = {"Invalid": 400, "Forbidden": 403, "NotFound": 404, "Conflict": 409}
 REFUSALS = (Invalid, Forbidden, NotFound, Conflict)
