@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from services.staffing import leave_flow, sweeps
+from services.staffing.assignment import candidates_on_shift
 from services.staffing.models import StaffMember
 from services.staffing.seed import seed_org
 from tests.integration import harness
@@ -114,3 +115,17 @@ def test_missing_rota_handovers_are_alerted_once_a_day(org):
     assert [a["day"] for a in alerts] == [
         "2026-02-09", "2026-02-10", "2026-02-11", "2026-02-12", "2026-02-14"]
     assert alerts[0]["notify"] == [{"staff_id": ids["director01"], "post": "hall_director"}]
+
+
+def test_routing_passes_over_staff_on_approved_leave(org):
+    store, ids = org
+    now = datetime.now(SH)
+    with store.transaction() as session:
+        before = {c.staff_id for c in candidates_on_shift(session, now, SH)}
+    assert ids["agent01"] in before
+    body = {"leave_type": "sick", "emergency": True, "hospital_record": "住院证明",
+            "starts_on": (now - timedelta(days=3)).date().isoformat(), "half_days": 16}
+    approved_leave(store, ids, "agent01", body, now)
+    with store.transaction() as session:
+        after = {c.staff_id for c in candidates_on_shift(session, now, SH)}
+    assert after == before - {ids["agent01"]}
