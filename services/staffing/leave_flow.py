@@ -117,6 +117,8 @@ def decide(session: Session, caller: int, leave_id: int, approve: bool, note: st
     # no one decides their own leave: when the leaver holds the step's post, its B decides
     away = org.away_at(session, now, zone) | {leave.staff_id}
     approver = ab.acting_holder(org.view(post), away) if post else None
+    if approver is None:
+        raise Conflict(f"nobody holds or covers the {step.value} post now: the request waits")
     if caller != approver:
         raise Forbidden(f"leave request {leave_id} waits for the {step.value} (staff "
                         f"{approver}); only they, or the B holder covering for them, may decide")
