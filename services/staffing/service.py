@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from svckit import workdays
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.timers import configured_timer
 
 SWEEP_SECONDS = 30
 
@@ -150,7 +150,7 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return sweeps.record_handover(session, caller, items, now, zone)
 
-    @timer(interval=SWEEP_SECONDS)
+    @configured_timer(SWEEP_SECONDS, "ORG_SWEEP_SECONDS")
     def sweep(self) -> None:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
         sweeps.run_all(self.db, datetime.now(UTC), self._zone(), self._grace())

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from sqlalchemy import select
 
 from gateway.auth import issue_token
+from services.staffing import leave_flow
 from services.staffing.models import StaffMember
 from services.staffing.seed import seed_org
 from svckit import workdays
 from tests.integration import amqp, harness
 
+SH = ZoneInfo("Asia/Shanghai")
 SECRET = harness.config("")["GATEWAY"]["token_secret"]
 get, post, put = (partial(call, timeout=10) for call in (requests.get, requests.post, requests.put))
 
@@ -82,6 +85,10 @@ def test_personal_leave_of_days_climbs_the_whole_chain_and_only_the_approver_dec
     ok(get(url, headers=who["hr01"]))
     ok(get(url, headers=who["director01"]))
     refused(get(url, headers=who["win05"]), 403, "visible to")
+    listed = {name: [item["id"] for item in ok(get(f"{api}/leave", headers=who[name]))["items"]]
+              for name in ("win03", "met_chief", "hr01", "win05", "supervisor01")}
+    assert listed == {"win03": [leave["id"]], "met_chief": [leave["id"]],
+                      "hr01": [leave["id"]], "win05": [], "supervisor01": []}
     # only the person at the current step decides
     for stranger in ("win03", "win04", "bureau01", "supervisor01", "hr01", "agent01"):
         refused(post(f"{url}/approve", headers=who[stranger]), 403, "waits for the department_head")
@@ -228,3 +235,22 @@ def test_the_duty_rota_handover_is_recorded_by_the_person_on_duty(org):
     assert recorded["handover"]["items"] == counts
     refused(post(f"{api}/rota/handover", json={"items": counts}, headers=who[serving]), 409,
             "recorded already")
+
+
+def test_the_timer_finds_someone_not_back_after_leave(stores, hotline_staff, run_service,
+                                                       amqp_uri):
+    seed_org(stores["staffing"], harness.PASSWORD)
+    with stores["staffing"].transaction() as session:
+        win05 = session.scalar(select(StaffMember).where(StaffMember.username == "win05"))
+        body = {"leave_type": "sick", "emergency": True, "hospital_record": "住院证明",
+                "starts_on": (today() - timedelta(days=10)).isoformat(), "half_days": 2}
+        leave = leave_flow.request(session, win05.id, body, datetime.now(UTC), SH)
+    events = amqp.Listener(amqp_uri, "staffing.events", "staff.absent")
+    try:
+        run_service("staffing", ORG_SWEEP_SECONDS=0.2)
+        [absent] = events.drain(expect=1)
+        assert absent["payload"]["staff_id"] == win05.id
+        assert absent["payload"]["leave_id"] == leave["id"]
+        assert events.drain(expect=1, timeout=1.5) == []  # later passes find nothing new
+    finally:
+        events.close()
