@@ -8,7 +8,7 @@ two in step. An event travels as an :class:`Envelope` (JSON) on the exchange
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -192,6 +192,196 @@ TRANSITION_TYPES: tuple[str, ...] = tuple(
     )
 )
 
+
+
+# --- Organisation, leave, absence, duty rota (issue 4; staffing publishes all of them) ---
+
+
+class EmploymentType(StrEnum):
+    PERMANENT = "permanent"
+    CONTRACT = "contract"
+
+
+class PostKind(StrEnum):
+    """A hall window (S1.5) or an organisation position (S1.2-4), each with A and B holders."""
+
+    WINDOW = "window"
+    SECTION_CHIEF = "section_chief"
+    HALL_DIRECTOR = "hall_director"
+    HALL_DEPUTY_DIRECTOR = "hall_deputy_director"
+    SUPERVISING_LEADER = "supervising_leader"
+    BUREAU_DIRECTOR = "bureau_director"
+    HR_HEAD = "hr_head"
+
+
+class LeaveType(StrEnum):
+    """Leave types of S1.17-18."""
+
+    PERSONAL = "personal"
+    SICK = "sick"
+    ANNUAL = "annual"
+    FAMILY_VISIT = "family_visit"
+    MARRIAGE = "marriage"
+    MATERNITY = "maternity"
+    FUNERAL = "funeral"
+
+
+class ApprovalStep(StrEnum):
+    """An approver in a leave chain (S1.17-18); the department head is the leaver's section
+    chief, the leader in charge of S1.18 is the supervising leader."""
+
+    DEPARTMENT_HEAD = "department_head"
+    SUPERVISING_LEADER = "supervising_leader"
+    BUREAU_DIRECTOR = "bureau_director"
+
+
+class DepartureReason(StrEnum):
+    RESIGNED = "resigned"
+    RETIRED = "retired"
+    CONTRACT_ENDED = "contract_ended"
+    DISMISSED = "dismissed"
+    TRANSFERRED_OUT = "transferred_out"
+
+
+class HandoverReason(StrEnum):
+    LEAVE = "leave"
+    ABSENCE = "absence"
+    DEPARTURE = "departure"
+
+
+class Recipient(Payload):
+    """Someone an alert goes to, and the post they receive it for (A holder or covering B)."""
+
+    staff_id: int
+    post: PostKind
+
+
+class StaffJoined(Payload):
+    """staffing → a person joined the organisation (a department, maybe a hotline role)."""
+
+    staff_id: int
+    username: str
+    name: str
+    department: str | None
+    hotline_role: Role | None
+    employment: EmploymentType
+    joined_on: date
+
+
+class StaffTransferred(Payload):
+    """staffing → a person moved to another department; their window posts were released."""
+
+    staff_id: int
+    from_department: str | None
+    to_department: str
+    employment: EmploymentType
+    effective_on: date
+    posts_released: list[str]
+
+
+class StaffLeft(Payload):
+    """staffing → a person left the organisation; the assets service hands over what they held
+    (S1.13), and their window posts were released."""
+
+    staff_id: int
+    department: str | None
+    left_on: date
+    reason: DepartureReason
+    posts_released: list[str]
+
+
+class PostUncovered(Payload):
+    """staffing → a post has neither its A nor its B holder present on a day (S1.5): an alert to
+    the section chief and the hall director (``notify``)."""
+
+    post_code: str
+    post_kind: PostKind
+    department: str | None
+    day: date
+    a_holder_id: int | None
+    b_holder_id: int | None
+    notify: list[Recipient]
+
+
+class LeaveRequested(Payload):
+    """staffing → a leave request was filed (S1.17), visible to HR and the hall director;
+    ``uncovers`` lists the posts it would leave with neither holder present."""
+
+    leave_id: int
+    staff_id: int
+    leave_type: LeaveType
+    starts_on: date
+    start_pm: bool
+    half_days: int = Field(ge=1)
+    chain: list[ApprovalStep]
+    uncovers: list[str]
+
+
+class LeaveApproved(Payload):
+    """staffing → a leave passed its last approval step (or was an emergency recorded after the
+    fact, with an empty chain); ``return_due`` is when the leaver is expected back (S1.19)."""
+
+    leave_id: int
+    staff_id: int
+    leave_type: LeaveType
+    starts_on: date
+    ends_on: date
+    return_due: UtcDateTime
+    emergency: bool
+    approved_by: int | None
+
+
+class LeaveRejected(Payload):
+    """staffing → an approver rejected a leave request at their step."""
+
+    leave_id: int
+    staff_id: int
+    leave_type: LeaveType
+    step: ApprovalStep
+    rejected_by: int
+    note: str
+
+
+class StaffAbsent(Payload):
+    """staffing → a person was not back when their leave ended, with no approved extension:
+    absence (旷工, S1.19), recorded once per person and working day."""
+
+    staff_id: int
+    day: date
+    leave_id: int
+    leave_type: LeaveType
+    due_back_at: UtcDateTime
+
+
+class WorkOrdersHandoverRequested(Payload):
+    """staffing → hand over a person's open work orders (S1.19), for the calls service to act on.
+
+    Every work order open and assigned to ``from_staff_id`` at ``effective_from`` goes to
+    ``to_staff_id`` (their B holder, who covers with their authority, S1.5); when
+    ``to_staff_id`` is null there is no one to cover and each order is routed again
+    (``staffing.route_work_order``, which no longer picks a person away). ``until`` is when the
+    person is due back (null for an absence or a departure): orders are not handed back then.
+    """
+
+    from_staff_id: int
+    to_staff_id: int | None
+    reason: HandoverReason
+    leave_id: int | None
+    effective_from: UtcDateTime
+    until: UtcDateTime | None
+
+
+class RotaHandoverMissing(Payload):
+    """staffing → the hall-equipment duty of a working day ended without its recorded handover
+    (S1.9): an alert to the hall director (``notify``), raised once per day."""
+
+    day: date
+    post_code: str
+    on_duty_staff_id: int | None
+    next_post_code: str
+    notify: list[Recipient]
+
+
 # (type, version) → payload model. The producer is part of the envelope, not of the key.
 CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("work_order.created", 1): WorkOrderCreated,
@@ -202,6 +392,16 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("work_order.deadline_warning", 1): DeadlineWarning,
     ("work_order.clock_stopped", 1): ClockStopped,
     ("work_order.escalated", 1): WorkOrderEscalated,
+    ("staff.joined", 1): StaffJoined,
+    ("staff.transferred", 1): StaffTransferred,
+    ("staff.left", 1): StaffLeft,
+    ("post.uncovered", 1): PostUncovered,
+    ("leave.requested", 1): LeaveRequested,
+    ("leave.approved", 1): LeaveApproved,
+    ("leave.rejected", 1): LeaveRejected,
+    ("staff.absent", 1): StaffAbsent,
+    ("work_orders.handover_requested", 1): WorkOrdersHandoverRequested,
+    ("rota.handover_missing", 1): RotaHandoverMissing,
 }
 # Models published under one type only; the others name their type when they are made.
 TYPE_OF: dict[type[Payload], tuple[str, int]] = {

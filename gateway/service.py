@@ -35,6 +35,11 @@ REFUSALS = {
     "InvalidMonth": 400,
     "InvalidScore": 400,
     "StaffNotFound": 404,
+    # the staffing service's organisation refusals (services/staffing/refusals.py)
+    "Invalid": 400,
+    "Forbidden": 403,
+    "NotFound": 404,
+    "Conflict": 409,
 }
 
 
@@ -222,6 +227,86 @@ class GatewayService:
         return principal
 
     # --- end of issue 4 -------------------------------------------------------------------------
+
+    # --- Organisation, leave, duty rota (issue 4) -------------------------------------------
+    # Any authenticated staff member may call these (not only hotline roles); the staffing
+    # service decides authority from the caller's staff id and refuses by raising one of its
+    # refusals, mapped to 4xx here (REFUSALS).
+
+    @http("GET", "/api/org")
+    @api
+    def org_overview(self, request: Request) -> dict:
+        return self._org(request, "org_overview")
+
+    @http("GET", "/api/org/on-duty")
+    @api
+    def org_on_duty(self, request: Request) -> dict:
+        return self._org(request, "on_duty", request.args.get("at"))
+
+    @http("POST", "/api/org/staff")
+    @api
+    def org_staff_join(self, request: Request) -> dict:
+        return self._org(request, "staff_join", _json_body(request))
+
+    @http("POST", "/api/org/staff/<int:staff_id>/transfer")
+    @api
+    def org_staff_transfer(self, request: Request, staff_id: int) -> dict:
+        return self._org(request, "staff_transfer", staff_id,
+                         _json_body(request).get("department"))
+
+    @http("POST", "/api/org/staff/<int:staff_id>/departure")
+    @api
+    def org_staff_depart(self, request: Request, staff_id: int) -> dict:
+        return self._org(request, "staff_depart", staff_id, _json_body(request).get("reason"))
+
+    @http("PUT", "/api/org/posts/<string:code>")
+    @api
+    def org_assign_post(self, request: Request, code: str) -> dict:
+        return self._org(request, "assign_post", code, _json_body(request))
+
+    @http("POST", "/api/leave")
+    @api
+    def leave_request(self, request: Request) -> dict:
+        return self._org(request, "request_leave", _json_body(request))
+
+    @http("GET", "/api/leave")
+    @api
+    def leave_list(self, request: Request) -> dict:
+        return self._org(request, "list_leave")
+
+    @http("GET", "/api/leave/<int:leave_id>")
+    @api
+    def leave_get(self, request: Request, leave_id: int) -> dict:
+        return self._org(request, "get_leave", leave_id)
+
+    @http("POST", "/api/leave/<int:leave_id>/<string:decision>")
+    @api
+    def leave_decide(self, request: Request, leave_id: int, decision: str) -> dict:
+        if decision == "back":
+            return self._org(request, "leave_back", leave_id)
+        if decision not in ("approve", "reject"):
+            raise ApiError(404, f"no endpoint POST /api/leave/{leave_id}/{decision}")
+        note = _json_body(request).get("note", "") if request.get_data() else ""
+        if not isinstance(note, str):
+            raise ApiError(400, "note must be a string")
+        return self._org(request, "decide_leave", leave_id, decision == "approve", note)
+
+    @http("GET", "/api/rota")
+    @api
+    def rota_day(self, request: Request) -> dict:
+        return self._org(request, "rota", request.args.get("day"))
+
+    @http("POST", "/api/rota/handover")
+    @api
+    def rota_handover(self, request: Request) -> dict:
+        return self._org(request, "record_rota_handover", _json_body(request).get("items"))
+
+    def _org(self, request: Request, method: str, *args):
+        """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx (api)."""
+        principal = self._staff_principal(request)
+        return self._ask(getattr(self.staffing, method), principal.staff_id, *args)
+
+    # --- end of organisation, leave, duty rota ---------------------------------------------
 
     @http("GET", "/metrics")
     def metrics_page(self, request: Request) -> Response:

@@ -30,7 +30,11 @@ ROSTER = (
         _shifts.c.starts, _shifts.c.ends,
     )
     .select_from(_staff.join(_shifts))
-    .where(_staff.c.away == false(), _staff.c.role.in_([role.value for role in Role]))
+    .where(
+        _staff.c.away == false(),
+        _staff.c.on_leave == false(),
+        _staff.c.role.in_([role.value for role in Role]),
+    )
 )
 CALLER_ORDER_OWNER = (
     select(_decisions.c.assignee_id)
@@ -59,7 +63,8 @@ ONE_MORE_OPEN_ORDER = (
 
 
 def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[routing.Candidate]:
-    """Everyone whose shift covers ``at`` (local time in ``zone``) and who is not away."""
+    """Everyone whose shift covers ``at`` (local time in ``zone``), not away and not on approved
+    leave (``staff.on_leave``, kept by the organisation sweep and on approval)."""
     local = at.astimezone(zone).time()
     on_shift = {
         row.id: routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)

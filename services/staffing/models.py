@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -41,6 +42,14 @@ class StaffMember(Base):
     extension: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     away: Mapped[bool] = mapped_column(default=False)
+    # Organisation (issue 4, migration 0003): contract or permanent staff, dates of joining and
+    # leaving (a leaver keeps the row: history refers to it); on approved leave right now.
+    employment: Mapped[str] = mapped_column(
+        String(20), default="permanent", server_default="permanent"
+    )
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    on_leave: Mapped[bool] = mapped_column(default=False, server_default=false())
     open_orders: Mapped[int] = mapped_column(default=0)
     shifts: Mapped[list[Shift]] = relationship(back_populates="staff", cascade="all")
 
@@ -158,6 +167,129 @@ class CallArrival(Base):
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(30))
     category: Mapped[str | None] = mapped_column(String(30))
+
+
+# --- Organisation, A/B posts, leave, absence and the duty rota (issue 4, migration 0003) ---
+
+
+class Department(Base):
+    """A section of the bureau (its chief holds the ``section_chief`` post), the hall, the
+    hotline team, the HR section (S1.2-4). ``staff.department`` holds the code."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class Post(Base):
+    """A post with an A and a B holder (S1.5): a hall window (``kind`` window, of a department)
+    or an organisation position (section chief of a department, hall director, ...)."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    a_holder_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    b_holder_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class LeaveRequest(Base):
+    """A leave request (S1.17-19): its slots, its approval chain and where it stands."""
+
+    __tablename__ = "leave_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    leave_type: Mapped[str] = mapped_column(String(20))
+    starts_on: Mapped[date] = mapped_column(Date)
+    start_pm: Mapped[bool] = mapped_column(default=False)
+    half_days: Mapped[int] = mapped_column()
+    ends_on: Mapped[date] = mapped_column(Date)
+    end_pm: Mapped[bool] = mapped_column(default=True)
+    emergency: Mapped[bool] = mapped_column(default=False)
+    hospital_record: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    chain: Mapped[str] = mapped_column(String(200))  # the steps, comma-separated
+    step: Mapped[int] = mapped_column(default=0)  # index of the step waiting for a decision
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_leave_status_ends", "status", "ends_on"),)
+
+
+class LeaveDecision(Base):
+    """One step's decision on a leave request; ``acting_for`` is the A holder a B covered for."""
+
+    __tablename__ = "leave_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    leave_id: Mapped[int] = mapped_column(ForeignKey("leave_requests.id"))
+    step: Mapped[int] = mapped_column()
+    position: Mapped[str] = mapped_column(String(30))
+    decided_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    acting_for: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    approved: Mapped[bool] = mapped_column()
+    note: Mapped[str] = mapped_column(String(500), default="")
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("leave_id", "step", name="uq_leave_decision_step"),)
+
+
+class Absence(Base):
+    """A working day someone was not back after leave, with no approved extension (S1.19)."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    leave_id: Mapped[int | None] = mapped_column(ForeignKey("leave_requests.id"))
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("staff_id", "day", name="uq_absence_staff_day"),)
+
+
+class UncoveredPost(Base):
+    """A post found with neither holder present on a day (S1.5): alerted once."""
+
+    __tablename__ = "uncovered_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    day: Mapped[date] = mapped_column(Date)
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("post_id", "day", name="uq_uncovered_post_day"),)
+
+
+class RotaHandover(Base):
+    """The end-of-day handover of the hall's shared equipment (S1.9): one per working day."""
+
+    __tablename__ = "rota_handovers"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    to_post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    items: Mapped[str] = mapped_column(Text)  # JSON: item name → count
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RotaAlert(Base):
+    """A working day whose handover was missing: alerted once (S1.9)."""
+
+    __tablename__ = "rota_alerts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

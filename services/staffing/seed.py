@@ -1,14 +1,15 @@
-"""Demo data for a first run: the hotline's 14 people on shifts that cover the day."""
+"""Demo data for a first run: the hotline's 14 people on shifts that cover the day, and the
+organisation around the hall (issue 4)."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from contracts.events import Role
 from services.staffing.accounts import hash_password
-from services.staffing.models import Shift, StaffMember
+from services.staffing.models import Department, Post, Shift, StaffMember
 from svckit.db import ServiceStore
 
 DAY, EVENING, NIGHT = (time(8), time(16)), (time(16), time(0)), (time(0), time(8))
@@ -44,4 +45,81 @@ def seed_demo(store: ServiceStore, password: str) -> bool:
                     shifts=[Shift(starts=starts, ends=ends)],
                 )
             )
+    return True
+
+
+# --- The organisation (issue 4): departments, leaders, HR, windows with A and B holders ---
+
+DEPARTMENTS = [
+    ("hall", "客户服务中心营业厅", "hall"),
+    ("hotline", "95598热线班", "hotline"),
+    ("bureau", "局领导", "bureau"),
+    ("hr", "人力资源部", "hr"),
+    ("marketing", "营销部", "section"),
+    ("metering", "计量室", "section"),
+    ("finance", "财务部", "section"),
+]
+# username, name, department, employment, joined_on
+ORG_STAFF = [
+    ("director01", "营业厅主任", "hall", "permanent", date(2010, 3, 1)),
+    ("deputy01", "营业厅副主任", "hall", "permanent", date(2012, 7, 1)),
+    ("supervisor01", "分管领导", "bureau", "permanent", date(2005, 1, 4)),
+    ("bureau01", "局长", "bureau", "permanent", date(2003, 9, 1)),
+    ("hr01", "人资专责", "hr", "permanent", date(2015, 4, 1)),
+    ("mkt_chief", "营销部科长", "marketing", "permanent", date(2008, 6, 1)),
+    ("met_chief", "计量室主任", "metering", "permanent", date(2009, 6, 1)),
+    ("fin_chief", "财务部科长", "finance", "permanent", date(2011, 6, 1)),
+    ("win01", "窗口01", "marketing", "permanent", date(2016, 3, 1)),
+    ("win02", "窗口02", "marketing", "contract", date(2024, 5, 6)),
+    ("win03", "窗口03", "metering", "permanent", date(2018, 3, 1)),
+    ("win04", "窗口04", "metering", "contract", date(2026, 9, 1)),
+    ("win05", "窗口05", "finance", "permanent", date(2019, 3, 1)),
+    ("win06", "窗口06", "finance", "contract", date(2023, 3, 1)),
+]
+# code, kind, name, department, A holder, B holder
+ORG_POSTS = [
+    ("hall_director", "hall_director", "营业厅主任", "hall", "director01", "deputy01"),
+    ("hall_deputy_director", "hall_deputy_director", "营业厅副主任", "hall", "deputy01",
+     "director01"),
+    ("supervising_leader", "supervising_leader", "分管领导", "bureau", "supervisor01", None),
+    ("bureau_director", "bureau_director", "局长", "bureau", "bureau01", None),
+    ("hr_head", "hr_head", "人力资源部负责人", "hr", "hr01", None),
+    ("chief:marketing", "section_chief", "营销部科长", "marketing", "mkt_chief", "win01"),
+    ("chief:metering", "section_chief", "计量室主任", "metering", "met_chief", "win03"),
+    ("chief:finance", "section_chief", "财务部科长", "finance", "fin_chief", "win05"),
+    ("W01", "window", "1号窗口 业扩报装", "marketing", "win01", "win02"),
+    ("W02", "window", "2号窗口 电费缴纳", "marketing", "win02", "win01"),
+    ("W03", "window", "3号窗口 计量业务", "metering", "win03", "win04"),
+    ("W04", "window", "4号窗口 财务收费", "finance", "win05", "win06"),
+]
+
+
+def seed_org(store: ServiceStore, password: str) -> bool:
+    """Insert the demo organisation unless departments exist; True when it seeded. Hotline
+    staff without a department join the hotline team."""
+    with store.transaction() as session:
+        if session.scalar(select(func.count()).select_from(Department)):
+            return False
+        session.add_all(Department(code=c, name=n, kind=k) for c, n, k in DEPARTMENTS)
+        hashed = hash_password(password)
+        people = {
+            username: StaffMember(
+                username=username, name=name, role="staff", department=department,
+                extension="", password_hash=hashed, employment=employment, joined_on=joined,
+            )
+            for username, name, department, employment, joined in ORG_STAFF
+        }
+        session.add_all(people.values())
+        session.flush()
+        for code, kind, name, department, a_holder, b_holder in ORG_POSTS:
+            session.add(Post(
+                code=code, kind=kind, name=name, department=department,
+                a_holder_id=people[a_holder].id, b_holder_id=people[b_holder].id if b_holder
+                else None,
+            ))
+        session.execute(
+            update(StaffMember)
+            .where(StaffMember.department.is_(None), StaffMember.role.in_([r.value for r in Role]))
+            .values(department="hotline")
+        )
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,18 +14,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCreated
-from services.staffing import attendance_store, evaluation_store, plan_store
+from services.staffing import attendance_store, evaluation_store, leave_flow, plan_store, sweeps
+from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign
 from services.staffing.attendance import report_csv
 from services.staffing.evaluation import InvalidMonth, fact_from
 from services.staffing.models import Base, StaffMember
 from services.staffing.plan import PlanSettings
+from services.staffing.refusals import REFUSALS, Invalid
+from svckit import workdays
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.timers import configured_timer
 from svckit.workdays import CalendarNotCoveredError
+
+SWEEP_SECONDS = 30
 
 WORK_ORDERS_ROUTED = Counter(
     "csc_work_orders_routed_total", "Work orders routed, by role and reason.", ["role", "reason"]
@@ -106,6 +113,8 @@ class StaffingService:
         person = self.db.session.scalar(select(StaffMember).where(StaffMember.username == username))
         if person is None or not verify_password(person.password_hash, password):
             return None
+        if person.left_on is not None:  # a leaver's login ends with their service
+            return None
         return _public(person)
 
     @rpc
@@ -177,18 +186,110 @@ class StaffingService:
             except IntegrityError:
                 if attempt == 2:
                     raise
+    # --- Organisation, leave, duty rota (issue 4): the rules live in the modules called here;
+    # ``caller`` is the authenticated staff id the gateway passes; refusals become 4xx there.
+
+    @rpc(expected_exceptions=REFUSALS)
+    def org_overview(self, caller: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return org.overview(session, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def on_duty(self, caller: int, at: str | None = None) -> dict:
+        """Who is on duty at ``at`` (ISO 8601 with offset; now if omitted), S1.7."""
+        with self._unit() as (session, now, zone):
+            when = _instant(at) if at else now
+            try:
+                return org.duty_view(org.duty_at(session, when, zone))
+            except LookupError as exc:
+                raise Invalid(str(exc)) from exc
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_join(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            return org.public(org.join(session, data, _today(now, zone)))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_transfer(self, caller: int, staff_id: int, department: str) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            released = org.transfer(session, staff_id, department, _today(now, zone))
+            return {**org.public(org.person(session, staff_id)), "posts_released": released}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_depart(self, caller: int, staff_id: int, reason: str) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            released = org.depart(session, staff_id, reason, now, zone)
+            return {**org.public(org.person(session, staff_id)), "posts_released": released}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def assign_post(self, caller: int, code: str, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            post = org.assign_post(session, code, data)
+            return org.post_view(org.view(post), org.away_at(session, now, zone))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def request_leave(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.request(session, caller, data, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def decide_leave(self, caller: int, leave_id: int, approve: bool, note: str = "") -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.decide(session, caller, leave_id, approve, note, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def leave_back(self, caller: int, leave_id: int) -> dict:
+        with self._unit() as (session, now, _):
+            return leave_flow.back(session, caller, leave_id, now)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def get_leave(self, caller: int, leave_id: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.get(session, caller, leave_id, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def list_leave(self, caller: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return leave_flow.mine(session, caller, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def rota(self, caller: int, day: str | None = None) -> dict:
+        with self._unit() as (session, now, zone):
+            return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
+
+    @rpc(expected_exceptions=REFUSALS)
+    def record_rota_handover(self, caller: int, items: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return sweeps.record_handover(session, caller, items, now, zone)
+
+    @configured_timer(SWEEP_SECONDS, "ORG_SWEEP_SECONDS")
+    def sweep(self) -> None:
+        """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
+        sweeps.run_all(self.db, datetime.now(UTC), self._zone(), self._org_grace())
 
     def _zone(self) -> ZoneInfo:
         return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
 
     def _grace(self) -> timedelta:
+        """Minutes of lateness or early leave forgiven in attendance (S1.16)."""
         minutes = (self.config.get("ATTENDANCE") or {}).get("grace_minutes") or 0
         return timedelta(minutes=float(minutes))
 
     def _plan_config(self) -> dict:
         return dict(self.config.get("PLAN") or {})
 
-    # --- end of issue 4 -------------------------------------------------------------------------
+    def _org_grace(self) -> timedelta:
+        """How late a leaver may report back, or the rota's handover come, before an alert."""
+        return timedelta(minutes=float(self.config.get("ORG", {}).get("grace_minutes", 30)))
+
+    @contextmanager
+    def _unit(self):
+        with self.db.transaction() as session:
+            yield session, datetime.now(UTC), self._zone()
 
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         routed, decided_now = assign(
@@ -197,6 +298,24 @@ class StaffingService:
         if decided_now:
             WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()
         return routed, decided_now
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return workdays.require_aware(datetime.fromisoformat(text))
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"'at' must be an ISO 8601 time with an offset: {exc}") from exc
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"'day' must be YYYY-MM-DD: {exc}") from exc
+
+
+def _today(now: datetime, zone: ZoneInfo) -> date:
+    return workdays.local_date(now, zone)
 
 
 def _public(person: StaffMember) -> dict:

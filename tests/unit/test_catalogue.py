@@ -45,6 +45,7 @@ from contracts.events import (
     make_event,
     parse_event,
 )
+from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("asyncapi_script", ROOT / "scripts" / "asyncapi.py")
@@ -122,6 +123,8 @@ BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
     DeadlineWarning: ("percent", 150),
     ClockStopped: ("on_time", "perhaps"),
 }
+SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
+BAD_ENUM.update(ORG_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
 

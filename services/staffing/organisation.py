@@ -1,0 +1,337 @@
+"""The organisation in storage (S1.2-5): departments, posts with A/B holders, who is away, who
+holds authority, staff joining, transferring and leaving. Functions over a SQLAlchemy session;
+the rules themselves are in ``posts``, ``leave``, ``office_hours`` and ``rota``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from contracts.events import (
+    ApprovalStep,
+    DepartureReason,
+    EmploymentType,
+    HandoverReason,
+    PostKind,
+    PostUncovered,
+    Recipient,
+    Role,
+    StaffJoined,
+    StaffLeft,
+    StaffTransferred,
+    WorkOrdersHandoverRequested,
+    make_event,
+)
+from services.staffing import posts as ab
+from services.staffing.accounts import hash_password
+from services.staffing.leave import LeaveStatus, Slot, slot_of
+from services.staffing.models import (
+    Absence,
+    Department,
+    LeaveRequest,
+    Post,
+    Shift,
+    StaffMember,
+    UncoveredPost,
+)
+from services.staffing.office_hours import OnDuty, ShiftView, on_duty
+from services.staffing.refusals import Forbidden, Invalid, NotFound
+from svckit import workdays
+from svckit.outbox import emit
+
+PRODUCER = "staffing"
+NON_HOTLINE_ROLE = "staff"  # staff.role of people outside the hotline (S3.2 roles only there)
+HR_KIND = "hr"
+STEP_POST = {
+    ApprovalStep.DEPARTMENT_HEAD: PostKind.SECTION_CHIEF,
+    ApprovalStep.SUPERVISING_LEADER: PostKind.SUPERVISING_LEADER,
+    ApprovalStep.BUREAU_DIRECTOR: PostKind.BUREAU_DIRECTOR,
+}
+
+
+def view(post: Post) -> ab.PostView:
+    return ab.PostView(post.id, post.code, post.kind, post.department, post.a_holder_id,
+                       post.b_holder_id)
+
+
+def all_posts(session: Session, kind: PostKind | None = None) -> list[ab.PostView]:
+    query = select(Post).order_by(Post.code)
+    if kind is not None:
+        query = query.where(Post.kind == kind.value)
+    return [view(post) for post in session.scalars(query)]
+
+
+def person(session: Session, staff_id: int) -> StaffMember:
+    found = session.get(StaffMember, staff_id)
+    if found is None:
+        raise NotFound(f"staff member {staff_id} not found")
+    return found
+
+
+def away_in(session: Session, slot: Slot) -> set[int]:
+    """Who is away in a half-day slot: approved leave covering it, an absence that day, or gone."""
+    day = slot[0]
+    leaves = session.execute(
+        select(LeaveRequest.staff_id, LeaveRequest.starts_on, LeaveRequest.start_pm,
+               LeaveRequest.ends_on, LeaveRequest.end_pm)
+        .where(LeaveRequest.status == LeaveStatus.APPROVED.value,
+               LeaveRequest.starts_on <= day, LeaveRequest.ends_on >= day)
+    )
+    away = {row.staff_id for row in leaves
+            if (row.starts_on, row.start_pm) <= slot <= (row.ends_on, row.end_pm)}
+    away.update(session.scalars(select(Absence.staff_id).where(Absence.day == day)))
+    away.update(session.scalars(select(StaffMember.id).where(StaffMember.left_on <= day)))
+    return away
+
+
+def away_at(session: Session, at: datetime, zone: tzinfo) -> set[int]:
+    return away_in(session, slot_of(at, zone))
+
+
+def position(session: Session, kind: PostKind, department: str | None = None) -> Post | None:
+    query = select(Post).where(Post.kind == kind.value)
+    if kind == PostKind.SECTION_CHIEF:
+        query = query.where(Post.department == department)
+    return session.scalars(query.order_by(Post.id)).first()
+
+
+def step_post(session: Session, step: ApprovalStep, department: str | None) -> Post | None:
+    """The post whose holder decides ``step`` for a leaver of ``department`` (S1.17-18)."""
+    return position(session, STEP_POST[step], department)
+
+
+def acting(session: Session, kind: PostKind, away: set[int], department: str | None = None):
+    """The acting holder of a position (A, or B covering), or None."""
+    post = position(session, kind, department)
+    return ab.acting_holder(view(post), away) if post else None
+
+
+def is_hr_or_hall_director(session: Session, caller: int, away: set[int]) -> bool:
+    """HR section members and the acting hall director keep the staff records (S1.17, S1.21)."""
+    member = session.get(StaffMember, caller)
+    if member is None or member.left_on is not None:
+        return False
+    department = session.get(Department, member.department) if member.department else None
+    if department is not None and department.kind == HR_KIND:
+        return True
+    return acting(session, PostKind.HALL_DIRECTOR, away) == caller
+
+
+def require_staff_office(session: Session, caller: int, now: datetime, zone: tzinfo) -> None:
+    if not is_hr_or_hall_director(session, caller, away_at(session, now, zone)):
+        raise Forbidden("only the HR section or the hall director may change staff records")
+
+
+def notify_for(session: Session, department: str | None, away: set[int]) -> list[Recipient]:
+    """Alert recipients (S1.5): the department's section chief and the hall director, as acting."""
+    found = [
+        (acting(session, PostKind.SECTION_CHIEF, away, department), PostKind.SECTION_CHIEF),
+        (acting(session, PostKind.HALL_DIRECTOR, away), PostKind.HALL_DIRECTOR),
+    ]
+    return [Recipient(staff_id=who, post=kind) for who, kind in found if who is not None]
+
+
+def record_uncovered(session: Session, post: ab.PostView, day: date, now: datetime) -> bool:
+    """Record and announce an uncovered post once per day (S1.5); False if already known."""
+    known = session.scalar(select(UncoveredPost.id).where(
+        UncoveredPost.post_id == post.id, UncoveredPost.day == day))
+    if known is not None:
+        return False
+    session.add(UncoveredPost(post_id=post.id, day=day, detected_at=now))
+    payload = PostUncovered(
+        post_code=post.code, post_kind=PostKind(post.kind), department=post.department, day=day,
+        a_holder_id=post.a_holder, b_holder_id=post.b_holder,
+        notify=notify_for(session, post.department, away_in(session, (day, False))),
+    )
+    emit(session, make_event(PRODUCER, payload, occurred_at=now))
+    session.flush()
+    return True
+
+
+def request_handover(session: Session, leaver: int, reason: HandoverReason, at: datetime,
+                     until: datetime | None, leave_id: int | None = None) -> int | None:
+    """Ask the calls service to hand ``leaver``'s open work orders over (S1.19); returns to whom
+    (the B holder covering, S1.5) or None (re-routed)."""
+    away = away_at(session, at, workdays.DEFAULT_ZONE)
+    to = ab.cover_for(all_posts(session, PostKind.WINDOW), leaver, away)
+    emit(session, make_event(PRODUCER, WorkOrdersHandoverRequested(
+        from_staff_id=leaver, to_staff_id=to, reason=reason, leave_id=leave_id,
+        effective_from=at, until=until,
+    )))
+    return to
+
+
+# --- staff join, transfer, leave ---
+
+
+def _department(session: Session, code: object) -> Department:
+    department = session.get(Department, code) if isinstance(code, str) else None
+    if department is None:
+        raise Invalid(f"unknown department {code!r}")
+    return department
+
+
+def _release_posts(session: Session, staff_id: int) -> list[str]:
+    """Take ``staff_id`` off every post they hold; the codes of those posts."""
+    held = session.scalars(select(Post).where(
+        or_(Post.a_holder_id == staff_id, Post.b_holder_id == staff_id)).order_by(Post.code))
+    codes = []
+    for post in held:
+        codes.append(post.code)
+        post.a_holder_id = None if post.a_holder_id == staff_id else post.a_holder_id
+        post.b_holder_id = None if post.b_holder_id == staff_id else post.b_holder_id
+    return codes
+
+
+def join(session: Session, data: dict, today: date) -> StaffMember:
+    """A person joins (issue 4): a staff record, ``staff.joined``."""
+    missing = [key for key in ("username", "name", "password") if not isinstance(
+        data.get(key), str) or not data.get(key)]
+    if missing:
+        raise Invalid(f"required (strings): {', '.join(missing)}")
+    if session.scalar(select(StaffMember.id).where(StaffMember.username == data["username"])):
+        raise Invalid(f"username {data['username']!r} is taken")
+    department = _department(session, data.get("department"))
+    try:
+        employment = EmploymentType(data.get("employment", "permanent"))
+        role = Role(data["hotline_role"]) if data.get("hotline_role") else None
+        joined_on = date.fromisoformat(data["joined_on"]) if data.get("joined_on") else today
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"bad employment, hotline_role or joined_on: {exc}") from exc
+    member = StaffMember(
+        username=data["username"], name=data["name"], department=department.code,
+        role=role.value if role else NON_HOTLINE_ROLE, extension=str(data.get("extension", "")),
+        password_hash=hash_password(data["password"]), employment=employment.value,
+        joined_on=joined_on,
+    )
+    session.add(member)
+    session.flush()
+    emit(session, make_event(PRODUCER, StaffJoined(
+        staff_id=member.id, username=member.username, name=member.name,
+        department=member.department, hotline_role=role, employment=employment,
+        joined_on=joined_on,
+    )))
+    return member
+
+
+def transfer(session: Session, staff_id: int, to_department: object, today: date) -> list[str]:
+    """A person moves to another department; their posts are released (``staff.transferred``)."""
+    member = _active(session, staff_id)
+    department = _department(session, to_department)
+    if department.code == member.department:
+        raise Invalid(f"staff member {staff_id} is already in {department.code}")
+    released = _release_posts(session, staff_id)
+    emit(session, make_event(PRODUCER, StaffTransferred(
+        staff_id=staff_id, from_department=member.department, to_department=department.code,
+        employment=EmploymentType(member.employment), effective_on=today,
+        posts_released=released,
+    )))
+    member.department = department.code
+    return released
+
+
+def depart(session: Session, staff_id: int, reason: object, now: datetime, zone: tzinfo) -> list[
+    str
+]:
+    """A person leaves (``staff.left``): their work orders are handed over, posts released."""
+    member = _active(session, staff_id)
+    try:
+        why = DepartureReason(reason)
+    except ValueError as exc:
+        raise Invalid(f"reason must be one of {[r.value for r in DepartureReason]}") from exc
+    today = workdays.local_date(now, zone)
+    request_handover(session, staff_id, HandoverReason.DEPARTURE, now, None)
+    released = _release_posts(session, staff_id)
+    member.left_on = today
+    emit(session, make_event(PRODUCER, StaffLeft(
+        staff_id=staff_id, department=member.department, left_on=today, reason=why,
+        posts_released=released,
+    )))
+    return released
+
+
+def assign_post(session: Session, code: str, data: dict) -> Post:
+    """Set a post's A and B holders (both active staff, not the same person)."""
+    post = session.scalar(select(Post).where(Post.code == code))
+    if post is None:
+        raise NotFound(f"post {code} not found")
+    holders = {}
+    for key in ("a_holder_id", "b_holder_id"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise Invalid(f"{key} must be a staff id or null")
+        holders[key] = _active(session, value).id if value is not None else None
+    if holders["a_holder_id"] is not None and holders["a_holder_id"] == holders["b_holder_id"]:
+        raise Invalid("A and B holders must be two people (S1.5)")
+    post.a_holder_id, post.b_holder_id = holders["a_holder_id"], holders["b_holder_id"]
+    return post
+
+
+def _active(session: Session, staff_id: int) -> StaffMember:
+    member = person(session, staff_id)
+    if member.left_on is not None:
+        raise Invalid(f"staff member {staff_id} left on {member.left_on}")
+    return member
+
+
+# --- views ---
+
+
+def public(member: StaffMember) -> dict:
+    return {
+        "id": member.id, "username": member.username, "name": member.name, "role": member.role,
+        "department": member.department, "extension": member.extension,
+        "employment": member.employment,
+        "joined_on": member.joined_on.isoformat() if member.joined_on else None,
+        "left_on": member.left_on.isoformat() if member.left_on else None,
+    }
+
+
+def post_view(post: ab.PostView, away: set[int]) -> dict:
+    acting_now = ab.acting_holder(post, away)
+    return {
+        "code": post.code, "kind": post.kind, "department": post.department,
+        "a_holder_id": post.a_holder, "b_holder_id": post.b_holder, "acting": acting_now,
+        "covering_for": ab.covering_for(post, acting_now, away) if acting_now else None,
+        "uncovered": acting_now is None,
+    }
+
+
+def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
+    """Departments, positions and windows with who acts for each right now."""
+    away = away_at(session, now, zone)
+    departments = session.scalars(select(Department).order_by(Department.code))
+    return {
+        "departments": [{"code": d.code, "name": d.name, "kind": d.kind} for d in departments],
+        "posts": [post_view(post, away) for post in all_posts(session)],
+        "away": sorted(away),
+    }
+
+
+def duty_at(session: Session, at: datetime, zone: tzinfo) -> OnDuty:
+    """Who is on duty at ``at`` (S1.7): see ``office_hours.on_duty``."""
+    rows = session.execute(
+        select(Shift.staff_id, Shift.starts, Shift.ends)
+        .join(StaffMember).where(StaffMember.left_on.is_(None), ~StaffMember.away)
+    )
+    shifts = [ShiftView(row.staff_id, row.starts, row.ends) for row in rows]
+    away = away_at(session, at, zone)
+    return on_duty(at, all_posts(session, PostKind.WINDOW), shifts, away, zone)
+
+
+def duty_view(duty: OnDuty) -> dict:
+    return {
+        "at": duty.at.isoformat(), "hall_open": duty.hall_open, "windows": duty.windows,
+        "covering": duty.covering, "uncovered": duty.uncovered, "hotline": duty.hotline,
+    }
+
+
+def update_on_leave(session: Session, now: datetime, zone: tzinfo) -> None:
+    """Keep ``staff.on_leave`` (which routing honours) equal to approved leave right now."""
+    away = away_at(session, now, zone)
+    session.execute(update(StaffMember).where(StaffMember.id.in_(away), ~StaffMember.on_leave)
+                    .values(on_leave=True))
+    session.execute(update(StaffMember).where(StaffMember.id.not_in(away), StaffMember.on_leave)
+                    .values(on_leave=False))

@@ -1,0 +1,178 @@
+"""What the staffing timer checks (S1.5, S1.9, S1.19), and the duty-rota handover it checks for.
+
+Each check records what it found under a unique key (absence: person and day; uncovered post:
+post and day; rota alert: day) in the transaction that emits the event, so a repeated sweep, a
+restart or two instances sweeping at once never announce a finding twice."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.events import (
+    HandoverReason,
+    LeaveType,
+    PostKind,
+    Recipient,
+    RotaHandoverMissing,
+    StaffAbsent,
+    make_event,
+)
+from services.staffing import leave as rules
+from services.staffing import organisation as org
+from services.staffing import posts as ab
+from services.staffing import rota
+from services.staffing.leave import LeaveStatus
+from services.staffing.models import Absence, LeaveRequest, RotaAlert, RotaHandover
+from services.staffing.refusals import Conflict, Forbidden, Invalid
+from svckit import workdays
+from svckit.db import ServiceStore, WorkerDatabase
+from svckit.outbox import emit
+
+log = logging.getLogger(__name__)
+ABSENCE_LOOKBACK = timedelta(days=14)
+
+
+def uncovered_now(session: Session, now: datetime, zone: tzinfo) -> int:
+    """Posts with neither holder present on a working day (S1.5): alerted once per day."""
+    day = workdays.local_date(now, zone)
+    if not workdays.is_working_day(day):
+        return 0
+    found = ab.uncovered(org.all_posts(session), org.away_at(session, now, zone))
+    return sum(org.record_uncovered(session, post, day, now) for post in found)
+
+
+def absences(session: Session, now: datetime, zone: tzinfo, grace: timedelta) -> int:
+    """Approved leave over, the leaver not back, no approved extension: absence (S1.19)."""
+    since = workdays.local_date(now - ABSENCE_LOOKBACK, zone)
+    ended = session.scalars(select(LeaveRequest).where(
+        LeaveRequest.status == LeaveStatus.APPROVED.value, LeaveRequest.returned_at.is_(None),
+        LeaveRequest.ends_on >= since))
+    found = 0
+    for leave in ended:
+        last = (leave.ends_on, leave.end_pm)
+        due = rules.return_due(last, zone)
+        if now < due + grace:
+            continue
+        if leave.staff_id in org.away_at(session, due, zone):  # extended, or absent already
+            continue
+        found += _record_absence(session, leave, due, now, zone)
+    return found
+
+
+def _record_absence(session: Session, leave: LeaveRequest, due: datetime, now: datetime,
+                    zone: tzinfo) -> int:
+    day = workdays.local_date(due, zone)
+    if session.scalar(select(Absence.id).where(Absence.staff_id == leave.staff_id,
+                                               Absence.day == day)):
+        return 0
+    session.add(Absence(staff_id=leave.staff_id, day=day, leave_id=leave.id, detected_at=now))
+    emit(session, make_event(org.PRODUCER, StaffAbsent(
+        staff_id=leave.staff_id, day=day, leave_id=leave.id,
+        leave_type=LeaveType(leave.leave_type), due_back_at=due,
+    ), occurred_at=now))
+    session.flush()
+    org.request_handover(session, leave.staff_id, HandoverReason.ABSENCE, now, None, leave.id)
+    return 1
+
+
+def missing_handovers(session: Session, now: datetime, zone: tzinfo, grace: timedelta) -> int:
+    """Working days whose rota handover was not recorded by the close plus ``grace`` (S1.9)."""
+    windows = org.all_posts(session, PostKind.WINDOW)
+    raised = 0
+    for day in rota.days_overdue(now, grace, zone):
+        on_duty = rota.duty_window(day, windows)
+        if on_duty is None or _handled(session, day):
+            continue
+        away = org.away_in(session, (day, True))
+        _, following = rota.next_duty(day, windows)
+        director = org.acting(session, PostKind.HALL_DIRECTOR, away)
+        session.add(RotaAlert(day=day, post_id=on_duty.id, raised_at=now))
+        emit(session, make_event(org.PRODUCER, RotaHandoverMissing(
+            day=day, post_code=on_duty.code, on_duty_staff_id=ab.acting_holder(on_duty, away),
+            next_post_code=following.code if following else on_duty.code,
+            notify=[Recipient(staff_id=director, post=PostKind.HALL_DIRECTOR)] if director
+            else [],
+        ), occurred_at=now))
+        session.flush()
+        raised += 1
+    return raised
+
+
+def _handled(session: Session, day: date) -> bool:
+    return bool(session.get(RotaHandover, day) or session.get(RotaAlert, day))
+
+
+def duty_today(session: Session, day: date) -> dict:
+    """The rota for a day: the window on duty, who serves it, the next, the handover if any."""
+    windows = org.all_posts(session, PostKind.WINDOW)
+    try:
+        on_duty = rota.duty_window(day, windows)
+    except LookupError as exc:
+        raise Invalid(str(exc)) from exc
+    if on_duty is None:
+        return {"day": day.isoformat(), "working_day": False, "window": None}
+    away = org.away_in(session, (day, True))
+    next_day, following = rota.next_duty(day, windows)
+    handover = session.get(RotaHandover, day)
+    return {
+        "day": day.isoformat(), "working_day": True, "window": on_duty.code,
+        "on_duty": ab.acting_holder(on_duty, away),
+        "next": {"day": next_day.isoformat(), "window": following.code if following else None},
+        "equipment": list(rota.EQUIPMENT),
+        "handover": None if handover is None else {
+            "recorded_by": handover.recorded_by, "items": json.loads(handover.items),
+            "recorded_at": handover.recorded_at.isoformat(),
+        },
+    }
+
+
+def record_handover(session: Session, caller: int, items: object, now: datetime,
+                    zone: tzinfo) -> dict:
+    """The person on duty today counts the equipment and hands over to the next window (S1.9)."""
+    day = workdays.local_date(now, zone)
+    windows = org.all_posts(session, PostKind.WINDOW)
+    on_duty = rota.duty_window(day, windows)
+    if on_duty is None:
+        raise Invalid(f"{day} is not a working day: there is no duty to hand over")
+    serving = ab.acting_holder(on_duty, org.away_at(session, now, zone))
+    if caller != serving:
+        raise Forbidden(f"window {on_duty.code} is on duty today, served by staff {serving}: "
+                        "only they record its handover")
+    if session.get(RotaHandover, day) is not None:
+        raise Conflict(f"the handover of {day} is recorded already")
+    try:
+        counted = rota.check_items(items if isinstance(items, dict) else {})
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    _, following = rota.next_duty(day, windows)
+    session.add(RotaHandover(
+        day=day, post_id=on_duty.id, to_post_id=(following or on_duty).id, recorded_by=caller,
+        items=json.dumps(counted), recorded_at=now,
+    ))
+    session.flush()
+    return duty_today(session, day)
+
+
+def run_all(
+    db: WorkerDatabase | ServiceStore, now: datetime, zone: tzinfo, grace: timedelta
+) -> dict[str, int]:
+    """One pass of every check, each in its own transaction (one failing spares the others)."""
+    checks = {
+        "on_leave": lambda s: org.update_on_leave(s, now, zone) or 0,
+        "uncovered": lambda s: uncovered_now(s, now, zone),
+        "absences": lambda s: absences(s, now, zone, grace),
+        "rota": lambda s: missing_handovers(s, now, zone, grace),
+    }
+    found = {}
+    for name, check in checks.items():
+        try:
+            with db.transaction() as session:
+                found[name] = check(session)
+        except Exception:
+            log.exception("staffing sweep %s failed; next pass retries", name)
+    return found
