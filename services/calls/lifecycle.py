@@ -192,11 +192,13 @@ S = Status
 RULES: Mapping[Action, Rule] = MappingProxyType(
     {
         Action.ASSIGN: Rule(
-            frozenset({S.NEW, S.ASSIGNED}), S.ASSIGNED,
+            frozenset({S.NEW, S.ASSIGNED, S.DISPATCHED, S.IN_PROGRESS, S.REPLIED, S.REVISITED}),
+            None,
             _may(Role.DUTY_LEADER, Party.SYSTEM), {"assignee": _text},
             "work_order.assigned", "assign",
             "S3.2: the duty leader arranges the agents' work and routes requests; the system "
-            "applies staffing's routing decision. S1.6: an agent keeps what she took.",
+            "applies staffing's routing decision. S1.6: an agent keeps what she took; S1.19: "
+            "a leaver's open orders are handed over wherever they stand.",
         ),
         Action.DISPATCH: Rule(
             frozenset({S.ASSIGNED, S.DISPATCHED}), S.DISPATCHED,
@@ -449,6 +451,8 @@ def _check_parent(state: OrderState, act: Action, values: Mapping[str, Any]) -> 
 
 
 def _target(state: OrderState, act: Action, rule: Rule, values: Mapping[str, Any]) -> Status:
+    if act is Action.ASSIGN and state.status is Status.NEW:
+        return Status.ASSIGNED
     if act is Action.REVISIT and not values["solved"]:
         return REOPENS_TO
     return rule.target or state.status

@@ -138,6 +138,18 @@ def record(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
     emit(session, make_event(PRODUCER, payload, occurred_at=entry.at, event_type=entry.event))
 
 
+def assignee_of(routed: WorkOrderRouted) -> dict[str, Any] | None:
+    """The staff member a routing decision names, as an assignment takes it."""
+    if routed.assignee_id is None:
+        return None
+    return {
+        "id": routed.assignee_id,
+        "name": routed.assignee_name,
+        "role": routed.role.value if routed.role else None,
+        "extension": routed.extension,
+    }
+
+
 def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
     """Apply staffing's decision: a new order is assigned by the system; False if unknown here.
 
@@ -146,13 +158,8 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
     row = session.get(WorkOrder, routed.work_order_id, with_for_update=True)
     if row is None:
         return False
-    if routed.assignee_id is not None and row.status == Status.NEW:
-        assignee = {
-            "id": routed.assignee_id,
-            "name": routed.assignee_name,
-            "role": routed.role.value if routed.role else None,
-            "extension": routed.extension,
-        }
+    assignee = assignee_of(routed)
+    if assignee is not None and row.status == Status.NEW:
         fields = {"assignee": str(routed.assignee_id), "note": routed.reason}
         act(session, row.id, Action.ASSIGN, SYSTEM, routed.decided_at, fields, assignee)
     if row.assignee_id == routed.assignee_id and row.routed_at is None:
@@ -180,6 +187,37 @@ def queue(
             WorkOrder.department == department, WorkOrder.status.in_(AT_DEPARTMENT)
         )
     return list(session.scalars(query))
+
+
+def owned(session: Session, staff_id: int) -> list[WorkOrder]:
+    """Every open order of one owner (a handover takes them all, S1.19)."""
+    query = select(WorkOrder).where(
+        WorkOrder.assignee_id == staff_id, WorkOrder.status.in_(OPEN)
+    )
+    return list(session.scalars(query.order_by(WorkOrder.created_at)))
+
+
+def hand_over(
+    session: Session,
+    from_staff_id: int,
+    targets: Mapping[str, Mapping[str, Any] | None],
+    note: str,
+    at: datetime,
+) -> list[str]:
+    """Assign each order to its target (None: nobody to take it, it stays); the ids moved.
+
+    An order that changed owner or closed since the targets were chosen is left alone.
+    """
+    moved = []
+    for order_id, target in targets.items():
+        row = load(session, order_id)
+        if target is None or row.assignee_id != from_staff_id or row.status not in OPEN:
+            continue
+        fields = {"assignee": str(target["id"]), "note": note}
+        act(session, order_id, Action.ASSIGN, SYSTEM, at, fields, target)
+        row.routing_reason = "handover"
+        moved.append(order_id)
+    return moved
 
 
 def history(session: Session, order_id: str) -> list[WorkOrderHistory]:

@@ -12,7 +12,7 @@ from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from contracts.events import Envelope, WorkOrderRouted
+from contracts.events import Category, Envelope, WorkOrderRouted, WorkOrdersHandoverRequested
 from services.calls import orders
 from services.calls.hotline import HotlineSettings, OpenedOrder, take_call
 from services.calls.ivr import Prompts
@@ -58,6 +58,19 @@ class CallsService:
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
+
+    @reliable_event_handler("staffing", "work_orders.handover_requested")
+    def on_handover_requested(self, event: Envelope, handover: WorkOrdersHandoverRequested) -> None:
+        """A leaver's open orders go to the B holder, or are routed again (S1.19, S1.5)."""
+        targets = {
+            order.id: self._handover_target(order, handover)
+            for order in orders.owned(self.db.session, handover.from_staff_id)
+        }
+        self.db.session.rollback()  # the read above ends here; the hand-over is one transaction
+        note = f"handed over: {handover.reason.value} of staff {handover.from_staff_id}"
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_handover_requested", str(event.id)):
+                orders.hand_over(session, handover.from_staff_id, targets, note, event.occurred_at)
 
     @rpc
     def get_work_order(self, work_order_id: str, actor: dict | None = None) -> dict | None:
@@ -123,6 +136,17 @@ class CallsService:
             log.warning("routing %s failed; fallback queue", order.id, exc_info=True)
         ROUTING_FALLBACKS.inc()
         return None
+
+    def _handover_target(
+        self, order: WorkOrder, handover: WorkOrdersHandoverRequested
+    ) -> dict | None:
+        if handover.to_staff_id is not None:
+            return self._staff(handover.to_staff_id)
+        category = order.ivr_category or Category.UNCLASSIFIED.value
+        routed = WorkOrderRouted.model_validate(
+            self.staffing.reroute_work_order(order.id, order.caller_number, category)
+        )
+        return orders.assignee_of(routed)
 
     def _staff(self, staff_id: object) -> dict | None:
         """The staff member an assignment names, as staffing knows them."""

@@ -17,7 +17,7 @@ from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCr
 from services.staffing import attendance_store, evaluation_store, leave_flow, plan_store, sweeps
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
-from services.staffing.assignment import assign
+from services.staffing.assignment import assign, reroute
 from services.staffing.attendance import report_csv
 from services.staffing.evaluation import InvalidMonth, fact_from
 from services.staffing.models import Base, StaffMember
@@ -49,6 +49,12 @@ class StaffingService:
     def route_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
         """Decide (or return the earlier decision) for a work order; answers the calls service."""
         routed, _ = self._assign(work_order_id, caller_number, Category(category))
+        return routed.model_dump(mode="json")
+
+    @rpc
+    def reroute_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
+        """A new owner for an order whose owner left or is away with no B holder (S1.19)."""
+        routed = reroute(self.db, work_order_id, caller_number, Category(category), self._zone())
         return routed.model_dump(mode="json")
 
     @reliable_event_handler("calls", "work_order.created")

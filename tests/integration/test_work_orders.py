@@ -4,9 +4,13 @@ The order is opened by a real simulated call; agents, leaders and a handling dep
 act through the gateway, as people do.
 """
 
+from datetime import UTC, datetime
+
 import pytest
 
 from contracts.catalogue_check import validate_published
+from contracts.events import HandoverReason, WorkOrdersHandoverRequested, make_event
+from services.staffing.models import StaffMember
 from tests.integration import amqp, harness
 from tests.integration.client import call, get, login, post, routed_order
 
@@ -147,3 +151,40 @@ def test_merged_orders_close_with_their_parent_and_carry_its_reply(system, crew)
         assert closed["reply"] == "线路已抢修完毕,已恢复供电"
         assert closed["history"][-1]["data"]["reply"] == closed["reply"]
     assert act(system, leader, children[0]["id"], "reopen", note="x").status_code == 409
+
+
+def handover(system, from_id: int, to_id: int | None):
+    payload = WorkOrdersHandoverRequested(
+        from_staff_id=from_id, to_staff_id=to_id, reason=HandoverReason.LEAVE, leave_id=7,
+        effective_from=datetime.now(UTC), until=None,
+    )
+    event = make_event("staffing", payload)
+    for _ in range(2):  # delivered twice: handled once
+        amqp.publish(system["amqp_uri"], "staffing.events", event.type, event.body(), str(event.id))
+
+
+def owner_changed(system, headers, order_id, owner):
+    def changed():
+        order = get(system, f"/work-orders/{order_id}", headers).json()
+        return order if order["assignee"]["id"] != owner else None
+
+    return harness.wait_for(changed)
+
+
+@pytest.mark.parametrize("to_b_holder", [True, False], ids=["to B holder", "re-routed"])
+def test_a_leaver_s_open_orders_are_handed_over(system, crew, to_b_holder):
+    order, agent = open_order(system)
+    owner = order["assignee"]["id"]
+    act(system, agent, order["id"], "dispatch", department=REPAIR)
+    other = 2 if owner == 1 else 1
+    with system["stores"]["staffing"].transaction() as session:
+        session.get(StaffMember, owner).on_leave = True
+
+    handover(system, owner, other if to_b_holder else None)
+
+    leader = login(system, "leader01")
+    moved = owner_changed(system, leader, order["id"], owner)
+    assert moved["assignee"]["id"] == other and moved["status"] == "dispatched"
+    assigns = [h for h in moved["history"] if h["action"] == "assign"]
+    assert len(assigns) == 2 and "handed over: leave" in assigns[-1]["note"]
+    assert assigns[-1]["actor"]["role"] == "system"

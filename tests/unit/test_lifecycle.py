@@ -47,6 +47,10 @@ ACTIONS = [
 LEGAL = {
     ("new", "assign"): "assigned",
     ("assigned", "assign"): "assigned",
+    ("dispatched", "assign"): "dispatched",
+    ("in_progress", "assign"): "in_progress",
+    ("replied", "assign"): "replied",
+    ("revisited", "assign"): "revisited",
     ("assigned", "dispatch"): "dispatched",
     ("dispatched", "dispatch"): "dispatched",
     ("dispatched", "start"): "in_progress",
