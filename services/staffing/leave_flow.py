@@ -24,6 +24,7 @@ from contracts.events import (
 from services.staffing import leave as rules
 from services.staffing import organisation as org
 from services.staffing import posts as ab
+from services.staffing.attendance_store import excuse
 from services.staffing.leave import LeaveStatus
 from services.staffing.models import LeaveDecision, LeaveRequest
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
@@ -164,6 +165,8 @@ def _approved(session: Session, leave: LeaveRequest, approver: int | None, now: 
         for post in ab.uncovered(held, org.away_in(session, slot)):
             org.record_uncovered(session, post, slot[0], now)
     org.update_on_leave(session, now, zone)
+    days = sorted({slot[0] for slot in slots})  # a half day excuses the day (attendance seam)
+    excuse(session, leave.staff_id, days, f"{leave.leave_type} leave", f"leave:{leave.id}")
 
 
 def back(session: Session, caller: int, leave_id: int, now: datetime) -> dict:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from gateway.auth import issue_token
 from services.staffing import leave_flow
-from services.staffing.models import StaffMember
+from services.staffing.models import ExcusedDay, StaffMember
 from services.staffing.seed import seed_org
 from svckit import workdays
 from tests.integration import amqp, harness
@@ -109,6 +109,11 @@ def test_personal_leave_of_days_climbs_the_whole_chain_and_only_the_approver_dec
     assert (handover["from_staff_id"], handover["to_staff_id"]) == (ids["win03"], ids["win04"])
     assert handover["reason"] == "leave" and handover["leave_id"] == leave["id"]
     assert handover["until"] is not None
+    # the approved days are excused in attendance: the leaver is not counted absent (S1.16)
+    with org["store"].transaction() as session:
+        excused = [d.isoformat() for d in session.scalars(
+            select(ExcusedDay.day).where(ExcusedDay.staff_id == ids["win03"]))]
+    assert excused[0] == body["starts_on"] and len(excused) == 2  # 3 half days: 2 days
 
 
 def test_a_rejection_ends_the_request(org):
