@@ -190,3 +190,29 @@ def _as_event_payload(
         reason=reason,
         decided_at=at,
     )
+
+
+def follow(session: Session, work_order_id: str, assignee_id: int | None, still_open: bool) -> None:
+    """Keep the decision and the open-order counts in step with the order's life in calls
+    (closed, merged, reopened or assigned by hand), so routing's load and the caller's-owner
+    rule see the truth."""
+    decision = session.scalar(
+        select(RoutingDecision).where(RoutingDecision.work_order_id == work_order_id)
+    )
+    if decision is None:
+        return
+    if decision.open:
+        _count(session, decision.assignee_id, -1)
+    decision.open = still_open
+    if assignee_id is not None:
+        decision.assignee_id = assignee_id
+    if still_open:
+        _count(session, decision.assignee_id, +1)
+
+
+def _count(session: Session, staff_id: int | None, change: int) -> None:
+    if staff_id is None:
+        return
+    person = session.get(StaffMember, staff_id)
+    if person is not None:
+        person.open_orders = max(0, person.open_orders + change)

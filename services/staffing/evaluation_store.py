@@ -11,9 +11,7 @@ from contracts.events import Role
 from services.staffing import evaluation
 from services.staffing.evaluation import Fact, Kind, Score
 from services.staffing.models import EvaluationFact, EvaluationScore, StaffMember
-from svckit.inbox import first_delivery
 
-CONSUMER = "staffing.evaluation"
 LEADERS = (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
 HOTLINE = tuple(role.value for role in Role)
 
@@ -31,8 +29,8 @@ class InvalidScore(ValueError):
 
 
 def record_fact(session: Session, event_id: str, fact: Fact | None) -> bool:
-    """Keep the fact of an event once (redeliveries are no-ops); False when not kept."""
-    if not first_delivery(session, CONSUMER, event_id) or fact is None:
+    """Keep the fact of an event (the caller makes sure it is the first delivery)."""
+    if fact is None:
         return False
     session.add(
         EvaluationFact(

@@ -17,7 +17,7 @@ from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCr
 from services.staffing import attendance_store, evaluation_store, leave_flow, plan_store, sweeps
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
-from services.staffing.assignment import assign, reroute
+from services.staffing.assignment import assign, follow, reroute
 from services.staffing.attendance import report_csv
 from services.staffing.evaluation import InvalidMonth, fact_from
 from services.staffing.models import Base, StaffMember
@@ -63,31 +63,43 @@ class StaffingService:
         delivery = ("staffing.on_work_order_created", str(event.id))
         self._assign(order.work_order_id, order.caller.number, order.category, delivery)
 
-    # --- the monthly evaluation (S3.2), from the calls service's events ----------------------
+    # --- a work order's life in calls: the monthly evaluation (S3.2) and routing's counts ----
 
     @reliable_event_handler("calls", "work_order.assigned")
     def on_work_order_assigned(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload, still_open=True)
+
+    @reliable_event_handler("calls", "work_order.reopened")
+    def on_work_order_reopened(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload, still_open=True)
+
+    @reliable_event_handler("calls", "work_order.closed")
+    def on_work_order_closed(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload, still_open=False)
+
+    @reliable_event_handler("calls", "work_order.merged")
+    def on_work_order_merged(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload, still_open=False)
 
     @reliable_event_handler("calls", "work_order.replied")
     def on_work_order_replied(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload)
 
     @reliable_event_handler("calls", "work_order.revisited")
     def on_work_order_revisited(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload)
 
     @reliable_event_handler("calls", "work_order.clock_stopped")
     def on_clock_stopped(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload)
 
     @reliable_event_handler("calls", "work_order.deadline_warning")
     def on_deadline_warning(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload)
 
     @reliable_event_handler("calls", "work_order.escalated")
     def on_work_order_escalated(self, event: Envelope, payload: Payload) -> None:
-        self._keep_fact(event, payload)
+        self._follow(event, payload)
 
     @rpc(expected_exceptions=(InvalidMonth, evaluation_store.NotAllowed))
     def monthly_evaluation(self, month: str, viewer_id: int) -> list[dict]:
@@ -109,9 +121,15 @@ class StaffingService:
                 session, month, staff_id, score, comment, by, datetime.now(UTC), self._zone()
             )
 
-    def _keep_fact(self, event: Envelope, payload: Payload) -> None:
+    def _follow(self, event: Envelope, payload: Payload, still_open: bool | None = None) -> None:
+        """A work order's news from calls, once: a fact for the evaluation; for a change of
+        owner or of openness, the routing decision and the open-order counts follow."""
         with self.db.transaction() as session:
+            if not first_delivery(session, "staffing.work_order_news", str(event.id)):
+                return
             evaluation_store.record_fact(session, str(event.id), fact_from(event.type, payload))
+            if still_open is not None:
+                follow(session, payload.work_order_id, payload.assignee_id, still_open)
 
     @rpc
     def authenticate(self, username: str, password: str) -> dict | None:

@@ -7,10 +7,11 @@ act through the gateway, as people do.
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from contracts.catalogue_check import validate_published
 from contracts.events import HandoverReason, WorkOrdersHandoverRequested, make_event
-from services.staffing.models import StaffMember
+from services.staffing.models import RoutingDecision, StaffMember
 from tests.integration import amqp, harness
 from tests.integration.client import call, get, login, post, routed_order
 
@@ -89,6 +90,16 @@ def test_an_order_goes_from_call_to_close_with_its_full_history(system, crew):
     assert events[-1]["payload"]["actor"]["role"] == "duty_leader"
     for event in events:
         validate_published(event)
+
+    def staffing_followed():  # the closed order no longer counts in routing's load
+        with system["stores"]["staffing"].transaction() as session:
+            decision = session.scalar(
+                select(RoutingDecision).where(RoutingDecision.work_order_id == oid)
+            )
+            person = session.get(StaffMember, order["assignee"]["id"])
+            return not decision.open and person.open_orders == 0
+
+    harness.wait_for(staffing_followed)
 
 
 def test_refusals_say_why_with_the_right_status(system, crew):
