@@ -29,11 +29,45 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from time import monotonic
 
+
+class OutageError(Exception):
+    """A refused outage request; the message is meant for the person who made it."""
+
+
+class UnknownArea(OutageError, ValueError):
+    """An area that is not configured, declared without keywords of its own."""
+
+
+class InvalidOutage(OutageError, ValueError):
+    """Missing or malformed fields of a declaration."""
+
+
+class OutageConflict(OutageError):
+    """The area has an active outage already, or the outage is lifted already."""
+
+
+class OutageNotFound(OutageError, LookupError):
+    """No outage with that id."""
+
+
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def parse_time(value: object, name: str) -> datetime | None:
+    """An optional ISO 8601 time with its zone; raises InvalidOutage."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.utcoffset() is None:
+        raise InvalidOutage(f"{name} must be an ISO 8601 time with its zone, got {value!r}")
+    return at.astimezone(UTC)
 
 
 def normalize(text: str) -> str:
@@ -118,7 +152,6 @@ class Linking:
     parent_id: str | None = None
     merge: tuple[str, ...] = ()
     detected: bool = False
-    window: tuple[Report, ...] = field(default=())
 
 
 def link_storm(
@@ -137,7 +170,7 @@ def link_storm(
     if len(window) < rule.reports:
         return Linking()
     parent, *children = window
-    return Linking(parent.order_id, tuple(r.order_id for r in children), True, tuple(window))
+    return Linking(parent.order_id, tuple(r.order_id for r in children), True)
 
 
 class TtlCache:
