@@ -193,17 +193,21 @@ def listing(session: Session, now: datetime, rule: StormRule) -> dict[str, list[
 # Linking fault reports (off the call's path: the calls service's work_order.created handler)
 
 
-def link_report(
-    session: Session, order_id: str, caller_number: str, at: datetime, settings: OutageSettings
-) -> str | None:
+def link_report(session: Session, order_id: str, settings: OutageSettings) -> str | None:
     """Link a new fault report to its outage's or storm's parent; the parent's id, or None.
 
     The caller's registered address places the report: callers not in the customer registry,
-    or outside every outage and configured area, stay unlinked.
+    or outside every outage and configured area, stay unlinked. The report's time is its
+    order's opening.
     """
-    address = session.scalar(select(Customer.address).where(Customer.number == caller_number))
-    if not address:
+    found = session.execute(
+        select(Customer.address, WorkOrder.created_at)
+        .join(Customer, Customer.number == WorkOrder.caller_number)
+        .where(WorkOrder.id == order_id)
+    ).first()
+    if found is None or not found.address:
         return None
+    address, at = found.address, _utc(found.created_at)
     area = area_of(address, settings.areas)
     outage = outage_for(address, active_outages(session))
     if outage is not None:

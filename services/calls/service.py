@@ -13,11 +13,11 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 from contracts.events import (
+    CallEnded,
     Category,
     Envelope,
     OutageDeclared,
     OutageLifted,
-    WorkOrderCreated,
     WorkOrderRouted,
 )
 from services.calls import orders, outage_store
@@ -77,19 +77,20 @@ class CallsService:
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
 
-    @reliable_event_handler("calls", "work_order.created")
-    def link_fault_report(self, event: Envelope, created: WorkOrderCreated) -> None:
-        """A fault report joins its outage's or storm's parent: off the call's path, once."""
-        if created.category is not Category.FAULT_REPORT:
+    @reliable_event_handler("calls", "call.ended")
+    def link_fault_report(self, event: Envelope, ended: CallEnded) -> None:
+        """A fault report joins its outage's or storm's parent: after the call, once.
+
+        On call.ended, not work_order.created: a queue of ours on work_order.created would make
+        that event routable before staffing's queue exists, and staffing would miss it.
+        """
+        if ended.category is not Category.FAULT_REPORT or ended.work_order_id is None:
             return
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
             if not first_delivery(session, "calls.link_fault_report", str(event.id)):
                 return
-            parent = outage_store.link_report(
-                session, created.work_order_id, created.caller.number, created.created_at,
-                settings,
-            )
+            parent = outage_store.link_report(session, ended.work_order_id, settings)
         FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()
 
     @reliable_event_handler("grid", "outage.declared")
