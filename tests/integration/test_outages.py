@@ -110,6 +110,11 @@ def test_an_outage_notice_merges_the_area_reports_and_closing_the_parent_closes_
         assert (final["status"], final["reply"]) == ("closed", reply)
         assert final["history"][-1]["data"]["reply"] == reply
 
+    # the outage goes on: the next report from the area starts a new parent
+    later, _ = fault_call(system, "13911110003")
+    assert harness.wait_for(lambda: parent_set() == later)
+    assert order(system, leader, later)["parent_id"] is None
+
     lifted = post(system, f"/outages/{outage['id']}/lift", leader)
     assert lifted.status_code == 200 and lifted.json()["lifted_by"] == "leader01"
     assert outages(system, agent)["items"] == []
