@@ -183,6 +183,48 @@ class WorkOrderEscalated(Payload):
     at: UtcDateTime
 
 
+class OutageDeclared(Payload):
+    """grid → the power dispatch system declared an outage (停电) of an area.
+
+    ``outage_id`` is the grid's own id; ``address_keywords`` place customers' registered
+    addresses in the area (services/calls/outages.py); empty: the area is one the hotline
+    has configured under that name.
+    """
+
+    outage_id: str = Field(min_length=1, max_length=64)
+    area: str = Field(min_length=1, max_length=100)
+    address_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    description: str = Field(default="", max_length=2000)
+    declared_at: UtcDateTime
+    expected_restore_at: UtcDateTime | None = None
+
+
+class OutageLifted(Payload):
+    """grid → the power dispatch system lifted an outage it had declared: power is back."""
+
+    outage_id: str = Field(min_length=1, max_length=64)
+    lifted_at: UtcDateTime
+
+
+class StormDetected(Payload):
+    """calls → many fault reports from one area in a short time, with no outage declared.
+
+    The reports are merged into ``parent_work_order_id`` (the first of them); a duty leader
+    may declare the outage, which then takes this parent.
+    """
+
+    storm_id: str
+    area: str = Field(max_length=100)
+    parent_work_order_id: str
+    work_order_ids: list[str]
+    reports: int = Field(ge=2)
+    window_minutes: float = Field(gt=0)
+    first_report_at: UtcDateTime
+    detected_at: UtcDateTime
+
+
 # The lifecycle's actions, each published under its own type with the same payload.
 TRANSITION_TYPES: tuple[str, ...] = tuple(
     f"work_order.{name}"
@@ -402,6 +444,9 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("staff.absent", 1): StaffAbsent,
     ("work_orders.handover_requested", 1): WorkOrdersHandoverRequested,
     ("rota.handover_missing", 1): RotaHandoverMissing,
+    ("outage.declared", 1): OutageDeclared,
+    ("outage.lifted", 1): OutageLifted,
+    ("storm.detected", 1): StormDetected,
 }
 # Models published under one type only; the others name their type when they are made.
 TYPE_OF: dict[type[Payload], tuple[str, int]] = {

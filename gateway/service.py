@@ -25,6 +25,7 @@ from svckit.metrics import EntrypointMetrics, metrics_response
 log = logging.getLogger(__name__)
 
 HOTLINE_ROLES = {role.value for role in Role}
+LEADERS = {Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value}  # declare and lift outages
 CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
 # Refusals the services raise on purpose (nameko RemoteError.exc_type) → HTTP status.
 REFUSALS = {
@@ -40,6 +41,10 @@ REFUSALS = {
     "Forbidden": 403,
     "NotFound": 404,
     "Conflict": 409,
+    "OutageNotFound": 404,
+    "OutageConflict": 409,
+    "UnknownArea": 400,
+    "InvalidOutage": 400,
 }
 
 
@@ -308,6 +313,39 @@ class GatewayService:
 
     # --- end of organisation, leave, duty rota ---------------------------------------------
 
+    @http("GET", "/api/outages")
+    @api
+    def list_outages(self, request: Request) -> dict:
+        """Active outages and open storms: any hotline role."""
+        self._principal(request)
+        return self._ask(self.calls.list_outages)
+
+    @http("POST", "/api/outages")
+    @api
+    def declare_outage(self, request: Request) -> dict:
+        """Declare an outage: ``{area, description, expected_restore_at?, address_keywords?}``."""
+        actor = self._leader(request)
+        body = _json_body(request)
+        area, description = body.get("area"), body.get("description", "")
+        keywords = body.get("address_keywords")
+        if not isinstance(area, str) or not area.strip():
+            raise ApiError(400, "area (the name of an area) is required")
+        if not isinstance(description, str):
+            raise ApiError(400, "description must be text")
+        if keywords is not None and (
+            not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords)
+        ):
+            raise ApiError(400, "address_keywords must be a list of strings")
+        return self._ask(
+            self.calls.declare_outage, area, description, actor,
+            body.get("expected_restore_at"), keywords,
+        )
+
+    @http("POST", "/api/outages/<string:outage_id>/lift")
+    @api
+    def lift_outage(self, request: Request, outage_id: str) -> dict:
+        return self._ask(self.calls.lift_outage, outage_id, self._leader(request))
+
     @http("GET", "/metrics")
     def metrics_page(self, request: Request) -> Response:
         return metrics_response()
@@ -329,6 +367,13 @@ class GatewayService:
         if principal.role not in HOTLINE_ROLES:
             raise ApiError(403, "this needs a hotline role")
         return principal
+
+    def _leader(self, request: Request) -> dict:
+        """A duty leader or deputy team lead (S3.2), as an actor."""
+        actor = self._actor(request)
+        if actor["role"] not in LEADERS:
+            raise ApiError(403, "declaring or lifting an outage needs a duty leader or above")
+        return actor
 
     def _actor(self, request: Request) -> dict:
         """Who acts on work orders: a hotline role, or the staff of a handling department."""

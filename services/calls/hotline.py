@@ -6,8 +6,9 @@ like an AGI channel, so it is testable without Asterisk or a broker.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -26,9 +27,12 @@ from contracts.events import (
 )
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
+from services.calls.outages import ActiveOutage, outage_for
 from svckit.agi import AgiHangup
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
+
+log = logging.getLogger(__name__)
 
 PRODUCER = "calls"
 
@@ -40,6 +44,7 @@ ORDER_OF_CALL = select(_orders.c.id, _orders.c.caller_number, _orders.c.category
 CUSTOMER_BY_NUMBER = select(_customers.c.name, _customers.c.work_unit, _customers.c.contact).where(
     _customers.c.number == bindparam("number")
 )
+CUSTOMER_ADDRESS = select(_customers.c.address).where(_customers.c.number == bindparam("number"))
 WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
     _calls.c.uniqueid == bindparam("uniqueid")
 )
@@ -48,6 +53,7 @@ UPSERT_DIALECTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 INSERT_WORK_ORDER = insert(_orders)
 
 Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
+InOutage = Callable[[str], bool]  # caller number → hears the outage notice
 
 
 class Outcome:
@@ -96,12 +102,23 @@ class HotlineSettings:
     fallback_target: str = "Queue(95598)"
 
 
-def take_call(channel, db: WorkerDatabase, route: Router, settings: HotlineSettings) -> CallRecord:
-    """Run the menu, open the work order, route it and tell Asterisk where the call goes."""
+def take_call(
+    channel,
+    db: WorkerDatabase,
+    route: Router,
+    settings: HotlineSettings,
+    in_outage: InOutage = lambda number: False,
+) -> CallRecord:
+    """Run the menu, open the work order, route it and tell Asterisk where the call goes.
+
+    A caller whose registered address is in a declared outage hears the outage notice first.
+    """
     call = CallRecord.from_env(channel.env)
     try:
         channel.answer()
         channel.stream_file(settings.prompts.welcome)
+        if in_outage(call.caller_number):
+            channel.stream_file(settings.prompts.outage_notice)
         call.category = ask_category(channel, settings.prompts, call.keyed)
         order = open_work_order(db, call)
         routed = route(order)
@@ -114,6 +131,25 @@ def take_call(channel, db: WorkerDatabase, route: Router, settings: HotlineSetti
     finally:
         finish_call(db, call)
     return call
+
+
+def hears_outage_notice(
+    db: WorkerDatabase, caller_number: str, active: Callable[[], Sequence[ActiveOutage]]
+) -> bool:
+    """Whether the caller's registered address is in an area of the ``active`` outages.
+
+    No outage, no query: the common call pays a cache look. A failed lookup plays no notice.
+    """
+    try:
+        outages = active()
+        if not outages or not caller_number:
+            return False
+        with db.transaction() as session:
+            address = session.scalar(CUSTOMER_ADDRESS, {"number": caller_number})
+    except Exception:
+        log.warning("no outage notice: the customer lookup failed", exc_info=True)
+        return False
+    return bool(address) and outage_for(address, outages) is not None
 
 
 @dataclass(frozen=True)

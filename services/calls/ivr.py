@@ -29,6 +29,7 @@ class Prompts:
     welcome: str = "custom/95598-welcome"
     menu: str = "custom/95598-menu"
     invalid: str = "custom/95598-invalid"
+    outage_notice: str = "custom/95598-outage-notice"  # before the menu, to callers in an outage
     timeout_ms: int = 5000
     attempts: int = 2
 

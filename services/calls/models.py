@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svckit.tables import BigId, add_platform_tables
@@ -106,6 +116,59 @@ class WorkOrderHistory(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Outage(Base):
+    """A declared outage (停电) of an area: by a duty leader through the gateway, or by the grid.
+
+    ``keywords`` are the area's address keywords when declared (see outages.py); ``source`` and
+    ``external_id`` name the grid's outage, so its events apply once. ``parent_work_order_id``
+    is the order the area's fault reports are merged into (the first of them).
+    """
+
+    __tablename__ = "outages"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    area: Mapped[str] = mapped_column(String(100), index=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    declared_by: Mapped[str] = mapped_column(String(100))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expected_restore_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    parent_work_order_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"))
+
+
+class AreaReport(Base):
+    """A fault report from a configured area, for the storm rule; ``linked_to``: its parent."""
+
+    __tablename__ = "area_reports"
+    __table_args__ = (Index("ix_area_reports_area_reported_at", "area", "reported_at"),)
+
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    area: Mapped[str] = mapped_column(String(100))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    linked_to: Mapped[str | None] = mapped_column(String(36))
+
+
+class Storm(Base):
+    """A storm of fault reports from one area with no outage declared (see outages.py)."""
+
+    __tablename__ = "storms"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    area: Mapped[str] = mapped_column(String(100), index=True)
+    parent_work_order_id: Mapped[str] = mapped_column(
+        ForeignKey("work_orders.id"), unique=True
+    )
+    reports: Mapped[int] = mapped_column(Integer)
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outage_id: Mapped[str | None] = mapped_column(ForeignKey("outages.id"))
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

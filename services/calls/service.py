@@ -12,13 +12,23 @@ from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from contracts.events import Category, Envelope, WorkOrderRouted, WorkOrdersHandoverRequested
-from services.calls import orders
-from services.calls.hotline import HotlineSettings, OpenedOrder, take_call
+from contracts.events import (
+    CallEnded,
+    Category,
+    Envelope,
+    OutageDeclared,
+    OutageLifted,
+    WorkOrderRouted,
+    WorkOrdersHandoverRequested,
+)
+from services.calls import orders, outage_store
+from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
 from services.calls.ivr import Prompts
 from services.calls.lifecycle import Action, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
-from services.calls.views import call_view, history_view, work_order_view
+from services.calls.outage_store import ActiveOutages, OutageSettings
+from services.calls.outages import OutageError, parse_time
+from services.calls.views import call_view, history_view, outage_view, work_order_view
 from svckit.agi import AgiChannel, fastagi
 from svckit.db import Database
 from svckit.events import reliable_event_handler
@@ -35,6 +45,14 @@ ROUTING_FALLBACKS = Counter(
     "csc_routing_fallbacks_total",
     "Calls sent to the fallback queue because staffing did not answer in time.",
 )
+OUTAGE_NOTICES = Counter(
+    "csc_outage_notices_total", "Calls that heard the outage notice before the menu."
+)
+FAULT_REPORTS_LINKED = Counter(
+    "csc_fault_reports_linked_total",
+    "Fault reports linked to a parent: an outage's, a storm's, or none found.",
+    ["to"],
+)
 
 
 class CallsService:
@@ -44,10 +62,11 @@ class CallsService:
     db = Database(Base.metadata)
     staffing = RpcProxy("staffing")
     metrics = EntrypointMetrics()
+    active_outages = ActiveOutages()
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
-        call = take_call(channel, self.db, self._route, self._settings())
+        call = take_call(channel, self.db, self._route, self._settings(), self._in_outage)
         CALLS.labels(call.category.value if call.category else "none").inc()
         if call.work_order_id and call.category:
             WORK_ORDERS_CREATED.labels(call.category.value).inc()
@@ -71,6 +90,74 @@ class CallsService:
         with self.db.transaction() as session:
             if first_delivery(session, "calls.on_handover_requested", str(event.id)):
                 orders.hand_over(session, handover.from_staff_id, targets, note, event.occurred_at)
+
+    @reliable_event_handler("calls", "call.ended")
+    def link_fault_report(self, event: Envelope, ended: CallEnded) -> None:
+        """A fault report joins its outage's or storm's parent: after the call, once.
+
+        On call.ended, not work_order.created: a queue of ours on work_order.created would make
+        that event routable before staffing's queue exists, and staffing would miss it.
+        """
+        if ended.category is not Category.FAULT_REPORT or ended.work_order_id is None:
+            return
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        with self.db.transaction() as session:
+            if not first_delivery(session, "calls.link_fault_report", str(event.id)):
+                return
+            parent = outage_store.link_report(session, ended.work_order_id, settings)
+        FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()
+
+    @reliable_event_handler("grid", "outage.declared")
+    def on_outage_declared(self, event: Envelope, declared: OutageDeclared) -> None:
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_outage_declared", str(event.id)):
+                outage_store.declare_from_grid(session, declared, settings)
+        self.active_outages.invalidate()
+
+    @reliable_event_handler("grid", "outage.lifted")
+    def on_outage_lifted(self, event: Envelope, lifted: OutageLifted) -> None:
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_outage_lifted", str(event.id)):
+                outage_store.lift_from_grid(session, lifted)
+        self.active_outages.invalidate()
+
+    @rpc(expected_exceptions=(OutageError,))
+    def declare_outage(
+        self,
+        area: str,
+        description: str,
+        actor: dict,
+        expected_restore_at: str | None = None,
+        address_keywords: list[str] | None = None,
+    ) -> dict:
+        """Declare an outage of a configured area (or one given by its address keywords)."""
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        where = settings.area(area, address_keywords)
+        restore = parse_time(expected_restore_at, "expected_restore_at")
+        with self.db.transaction() as session:
+            outage = outage_store.declare(
+                session, where, description, actor["name"], datetime.now(UTC), restore
+            )
+            view = outage_view(outage)
+        self.active_outages.invalidate()
+        return view
+
+    @rpc(expected_exceptions=(OutageError,))
+    def lift_outage(self, outage_id: str, actor: dict) -> dict:
+        with self.db.transaction() as session:
+            view = outage_view(
+                outage_store.lift(session, outage_id, actor["name"], datetime.now(UTC))
+            )
+        self.active_outages.invalidate()
+        return view
+
+    @rpc
+    def list_outages(self) -> dict:
+        """Active outages, and open storms a duty leader may want to declare."""
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        with self.db.transaction() as session:
+            return outage_store.listing(session, datetime.now(UTC), settings.storm)
 
     @rpc
     def get_work_order(self, work_order_id: str, actor: dict | None = None) -> dict | None:
@@ -147,6 +234,12 @@ class CallsService:
             self.staffing.reroute_work_order(order.id, order.caller_number, category)
         )
         return orders.assignee_of(routed)
+
+    def _in_outage(self, caller_number: str) -> bool:
+        heard = hears_outage_notice(self.db, caller_number, self.active_outages.get)
+        if heard:
+            OUTAGE_NOTICES.inc()
+        return heard
 
     def _staff(self, staff_id: object) -> dict | None:
         """The staff member an assignment names, as staffing knows them."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.calls.models import Call, WorkOrder, WorkOrderHistory
+from services.calls.models import Call, Outage, Storm, WorkOrder, WorkOrderHistory
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -86,4 +86,33 @@ def call_view(call: Call) -> dict[str, Any]:
         "route_target": call.route_target,
         "work_order_id": call.work_order_id,
         "sessions": call.sessions,
+    }
+
+
+def outage_view(outage: Outage) -> dict[str, Any]:
+    return {
+        "id": outage.id,
+        "area": outage.area,
+        "address_keywords": outage.keywords,
+        "description": outage.description,
+        "source": outage.source,
+        "external_id": outage.external_id,
+        "declared_by": outage.declared_by,
+        "declared_at": _iso(outage.declared_at),
+        "expected_restore_at": _iso(outage.expected_restore_at),
+        "lifted_at": _iso(outage.lifted_at),
+        "lifted_by": outage.lifted_by,
+        "parent_work_order_id": outage.parent_work_order_id,
+        "active": outage.lifted_at is None,
+    }
+
+
+def storm_view(storm: Storm) -> dict[str, Any]:
+    return {
+        "id": storm.id,
+        "area": storm.area,
+        "parent_work_order_id": storm.parent_work_order_id,
+        "reports": storm.reports,
+        "detected_at": _iso(storm.detected_at),
+        "last_report_at": _iso(storm.last_report_at),
     }

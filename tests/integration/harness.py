@@ -59,9 +59,15 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
             )
 
 
-def add_customer(store: ServiceStore, number: str, name: str, work_unit: str, contact: str):
+def add_customer(
+    store: ServiceStore, number: str, name: str, work_unit: str, contact: str, address: str = ""
+) -> None:
     with store.transaction() as session:
-        session.add(Customer(number=number, name=name, work_unit=work_unit, contact=contact))
+        session.add(
+            Customer(
+                number=number, name=name, work_unit=work_unit, contact=contact, address=address
+            )
+        )
 
 
 def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:

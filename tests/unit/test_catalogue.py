@@ -35,8 +35,11 @@ from contracts.events import (
     ClockStopped,
     DeadlineWarning,
     InvalidEvent,
+    OutageDeclared,
+    OutageLifted,
     Payload,
     Role,
+    StormDetected,
     WorkOrderCreated,
     WorkOrderEscalated,
     WorkOrderRouted,
@@ -110,6 +113,16 @@ SAMPLES: dict[type[Payload], Payload] = {
         work_order_id="WO-20250301-0001", level=Role.DUTY_LEADER, reason="overdue",
         clock="reply", assignee_id=7, at=AT,
     ),
+    OutageDeclared: OutageDeclared(
+        outage_id="GRID-2025-0701-17", area="望江街道", address_keywords=["上城区望江街道"],
+        description="10kV 近江线故障跳闸", declared_at=AT, expected_restore_at=AT,
+    ),
+    OutageLifted: OutageLifted(outage_id="GRID-2025-0701-17", lifted_at=AT),
+    StormDetected: StormDetected(
+        storm_id="5f0c", area="望江街道", parent_work_order_id="WO-1",
+        work_order_ids=["WO-1", "WO-2", "WO-3"], reports=3, window_minutes=30,
+        first_report_at=AT, detected_at=AT,
+    ),
 }
 # A field of each payload with a closed set of values (an enum, a range, a time), and a value
 # outside it.
@@ -122,6 +135,9 @@ BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
     ClockStarted: ("clock", "c" * 31),
     DeadlineWarning: ("percent", 150),
     ClockStopped: ("on_time", "perhaps"),
+    OutageDeclared: ("outage_id", ""),
+    OutageLifted: ("outage_id", "x" * 65),
+    StormDetected: ("reports", 1),
 }
 SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
 BAD_ENUM.update(ORG_BAD_ENUM)
