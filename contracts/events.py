@@ -188,7 +188,8 @@ TRANSITION_TYPES: tuple[str, ...] = tuple(
     f"work_order.{name}"
     for name in (
         "assigned", "dispatched", "started", "result_recorded", "urged", "replied",
-        "revisited", "closed", "reopened", "merged", "classified",
+        "revisited", "closed", "reopened", "merged", "classified", "contacted",
+        "callback_promised",
     )
 )
 
