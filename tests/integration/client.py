@@ -12,17 +12,19 @@ from tests.integration import harness
 KNOWN_CALLER = ("13800138000", "张三", "城南五金厂", "0571-88886666")
 
 
-def start_system(stores, run_service, amqp_uri) -> dict:
-    """Staffing, calls and the gateway running; where to reach them."""
+def start_system(stores, run_service, amqp_uri, **calls_config) -> dict:
+    """Staffing, calls (with ``calls_config`` added to its config) and the gateway running;
+    where to reach them."""
     harness.add_customer(stores["calls"], *KNOWN_CALLER)
     run_service("staffing")
-    calls = run_service("calls")
+    calls = run_service("calls", **calls_config)
     gateway = run_service("gateway")
     return {
         "agi": harness.agi_port(calls),
         "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api",
         "stores": stores,
         "amqp_uri": amqp_uri,
+        "calls": calls,
     }
 
 
