@@ -250,3 +250,41 @@ def test_the_timer_sweeps_by_itself(stores, hotline_staff, run_service, amqp_uri
         lambda: get(system, f"/work-orders/{order['id']}", leader).json()["escalation_level"]
     )
     assert level == "duty_leader"
+
+
+def test_a_threshold_is_stored_once_per_order_and_clock(stores):
+    """The unique constraint behind 'never sent twice', on both backends: a second sweep that
+    raced the first fails at commit, and its events (outbox rows) go with it."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from services.calls.models import DeadlineWarningSent, WorkOrder
+    from svckit.outbox import emit
+
+    now = datetime(2026, 2, 14, 8, tzinfo=UTC)
+    with stores["calls"].transaction() as session:
+        session.add(WorkOrder(id="WO-1", call_uniqueid="1.1", category="complaint",
+                              caller_number="1", caller_name="", created_at=now))
+
+    def send(percent: int) -> None:
+        with stores["calls"].transaction() as session:
+            session.add(DeadlineWarningSent(work_order_id="WO-1", clock="contact",
+                                            percent=percent, due_at=now, sent_at=now))
+            emit(session, _warning_event(now, percent))
+
+    send(50)
+    with pytest.raises(IntegrityError):
+        send(50)
+    send(75)
+    outbox = stores["calls"].outbox
+    with stores["calls"].transaction() as session:
+        assert session.scalar(select(func.count()).select_from(outbox)) == 2
+
+
+def _warning_event(now: datetime, percent: int):
+    from contracts.events import DeadlineWarning, make_event
+
+    return make_event("calls", DeadlineWarning(
+        work_order_id="WO-1", clock="contact", policy_key="complaint.contact", percent=percent,
+        due_at=now, assignee_id=None, department=None, at=now,
+    ))
