@@ -31,7 +31,6 @@ from services.calls.models import (
 )
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
-from svckit.workdays import CalendarNotCoveredError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,9 @@ WARNINGS_SENT = Counter(
 )
 ESCALATIONS = Counter("csc_escalations_total", "Work orders escalated, by level.", ["level"])
 URGED = Counter("csc_system_urges_total", "System urges (催办) of handling departments.")
+SWEEP_FAILURES = Counter(
+    "csc_deadline_sweep_failures_total", "Orders whose deadline sweep failed (retried later)."
+)
 SWEEP_BATCH = 500
 
 
@@ -74,11 +76,14 @@ def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> 
         try:
             with db.transaction() as session:
                 report.add(sweep_order(session, order_id, now, settings))
-        except (IntegrityError, CalendarNotCoveredError):
-            # another sweep got there first (it sent what this one would have), or the
-            # calendar lacks a year: nothing of this order's sweep was kept
+        except IntegrityError:
+            # another sweep got there first and sent what this one would have: nothing kept
             report.failed += 1
-            log.warning("deadline sweep of %s not applied", order_id, exc_info=True)
+            log.info("deadline sweep of %s lost a race; the other sweep sent it", order_id)
+        except Exception:  # one bad order (e.g. a year the calendar lacks) must not stop all
+            report.failed += 1
+            SWEEP_FAILURES.inc()
+            log.exception("deadline sweep of %s failed; retried next sweep", order_id)
     return report
 
 

@@ -288,3 +288,33 @@ def _warning_event(now: datetime, percent: int):
         work_order_id="WO-1", clock="contact", policy_key="complaint.contact", percent=percent,
         due_at=now, assignee_id=None, department=None, at=now,
     ))
+
+
+def test_one_order_that_cannot_be_swept_does_not_stop_the_others(stores):
+    """A clock running into a year the calendar lacks (2027 here) fails its own order's sweep,
+    counted and retried, while the other orders are warned."""
+    from services.calls import clocks, sweeps
+    from services.calls.models import WorkOrder, WorkOrderClock
+    from svckit.db import WorkerDatabase
+
+    opened = datetime(2026, 12, 30, 9, tzinfo=SH)
+    with stores["calls"].transaction() as session:
+        for oid, unit, due in (
+            ("WO-2027", "working_days", datetime(2027, 1, 8, 9, tzinfo=SH)),
+            ("WO-OK", "minutes", datetime(2026, 12, 30, 9, 45, tzinfo=SH)),
+        ):
+            session.add(WorkOrder(id=oid, call_uniqueid=oid, category="complaint", status="new",
+                                  caller_number="1", caller_name="",
+                                  created_at=opened.astimezone(UTC)))
+            session.flush()
+            session.add(WorkOrderClock(
+                work_order_id=oid, clock="contact", policy_key="complaint.contact", unit=unit,
+                starts_on="open", started_at=opened.astimezone(UTC),
+                due_at=due.astimezone(UTC), cancelled=False, next_check_at=opened.astimezone(UTC),
+            ))  # stored in UTC, as clock_store does (SQLite keeps no offset)
+    db = WorkerDatabase(stores["calls"])
+    try:
+        report = sweeps.sweep(db, datetime(2026, 12, 30, 10, tzinfo=SH), clocks.SweepSettings())
+    finally:
+        db.close()
+    assert (report.orders, report.failed, report.warnings) == (1, 1, 4)
