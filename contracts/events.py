@@ -160,7 +160,7 @@ class DeadlineWarning(Payload):
 
 
 class ClockStopped(Payload):
-    """calls → a deadline clock stopped: its commitment was met, on time or late."""
+    """calls → a deadline clock stopped: its commitment was met, on time or late, or cancelled."""
 
     work_order_id: str
     clock: str = Field(max_length=30)
@@ -170,6 +170,9 @@ class ClockStopped(Payload):
     due_at: UtcDateTime
     stopped_at: UtcDateTime
     on_time: bool
+    # True when the order was merged or closed with the clock still running: its commitment was
+    # neither met nor missed (the evaluation leaves it out).
+    cancelled: bool = False
 
 
 class WorkOrderEscalated(Payload):
@@ -230,7 +233,8 @@ TRANSITION_TYPES: tuple[str, ...] = tuple(
     f"work_order.{name}"
     for name in (
         "assigned", "dispatched", "started", "result_recorded", "urged", "replied",
-        "revisited", "closed", "reopened", "merged", "classified",
+        "revisited", "closed", "reopened", "merged", "classified", "contacted",
+        "callback_promised",
     )
 )
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HOTLINE_ROLES = {role.value for role in Role}
 LEADERS = {Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value}  # declare and lift outages
+CALLBACK_STATES = ("due", "overdue")
 CALLER_NUMBER = re.compile(r"^[0-9+*#-]{1,64}$")
 # Refusals the services raise on purpose (nameko RemoteError.exc_type) → HTTP status.
 REFUSALS = {
@@ -104,6 +105,24 @@ class GatewayService:
             raise ApiError(401, "wrong username or password")
         token = issue_token(staff, self._secret(), timedelta(hours=self._ttl_hours()))
         return {"token": token, "token_type": "Bearer", "staff": staff}
+
+    @http("GET", "/api/work-orders/overdue")
+    @api
+    def overdue_work_orders(self, request: Request) -> dict:
+        """Orders with a clock past due (issue 3): a seat agent's own, or all for a leader."""
+        principal = self._principal(request)
+        return {"items": self._ask(self.calls.list_overdue, _own(principal))}
+
+    @http("GET", "/api/callbacks")
+    @api
+    def callbacks(self, request: Request) -> dict:
+        """Promised callbacks not answered yet (S1.10), ``?state=due`` (default) or ``overdue``."""
+        principal = self._principal(request)
+        state = request.args.get("state", "due")
+        if state not in CALLBACK_STATES:
+            raise ApiError(400, f"query parameter 'state' must be due or overdue, not {state!r}")
+        items = self._ask(self.calls.list_callbacks, state, _own(principal))
+        return {"state": state, "items": items}
 
     @http("GET", "/api/work-orders/<string:work_order_id>")
     @api
@@ -398,6 +417,11 @@ class GatewayService:
 
     def _ttl_hours(self) -> float:
         return float(self.config["GATEWAY"].get("token_ttl_hours", 8))
+
+
+def _own(principal: Principal) -> int | None:
+    """Whose orders a list shows: a seat agent her own (S1.6), a leader everyone's (S3.2)."""
+    return principal.staff_id if principal.role == Role.SEAT_AGENT else None
 
 
 # --- issue 4: attendance and staffing plan helpers ---------------------------------------------

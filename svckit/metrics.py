@@ -68,6 +68,7 @@ _KINDS = {
     "EventHandler": "event",
     "FastAgiEntrypoint": "agi",
     "Timer": "timer",
+    "ConfiguredTimer": "timer",
 }
 
 

@@ -11,6 +11,9 @@ an order (a complaint has two: ``contact`` and ``reply``).
   limit's own time: wall-clock for minutes and hours; working time for working days (whole local
   working days count, non-working days count nothing). So 50 % of 1 working day opened on Friday
   at 16:00 is Monday 04:00, and 100 % is always ``due_at``.
+- ``starts_on``: ``open`` (the default) starts the clock when the order is opened or
+  classified; any other value names the lifecycle action that starts it (``promise_callback``).
+  ``stops_on``: the lifecycle actions that fulfil the clock's commitment and stop it.
 - A threshold counts as crossed once ``now`` reaches its instant; ``warning_due`` returns only
   thresholds not already sent, so a sweep that records what it sends never sends one twice.
 """
@@ -31,6 +34,7 @@ from svckit import workdays
 
 DEFAULT_FILE = Path(__file__).with_name("deadline_policies.yaml")
 WARNING_PERCENTS: tuple[int, ...] = (50, 75, 90, 100)
+OPEN = "open"  # starts_on: when the order is opened or (re)classified
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 _KEY = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
@@ -59,6 +63,8 @@ class Policy(BaseModel):
     limit: Annotated[int, Field(strict=True, gt=0)]
     unit: Unit
     description: str = ""
+    starts_on: Annotated[str, Field(pattern=_NAME)] = OPEN
+    stops_on: tuple[Annotated[str, Field(pattern=_NAME)], ...] = ()
 
     @property
     def nominal(self) -> timedelta:

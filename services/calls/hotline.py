@@ -25,6 +25,7 @@ from contracts.events import (
     WorkOrderRouted,
     make_event,
 )
+from services.calls import clock_store
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
 from services.calls.outages import ActiveOutage, outage_for
@@ -96,10 +97,15 @@ class CallRecord:
         return "".join(self.keyed)[:32]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class HotlineSettings:
     prompts: Prompts = Prompts()
     fallback_target: str = "Queue(95598)"
+    now: Callable[[], datetime] = _utc_now  # when orders open (the service's clock)
 
 
 def take_call(
@@ -120,7 +126,7 @@ def take_call(
         if in_outage(call.caller_number):
             channel.stream_file(settings.prompts.outage_notice)
         call.category = ask_category(channel, settings.prompts, call.keyed)
-        order = open_work_order(db, call)
+        order = open_work_order(db, call, settings.now)
         routed = route(order)
         call.route_target = (routed and routed.dial_string) or settings.fallback_target
         call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
@@ -161,11 +167,13 @@ class OpenedOrder:
     category: str
 
 
-def open_work_order(db: WorkerDatabase, call: CallRecord) -> OpenedOrder:
+def open_work_order(
+    db: WorkerDatabase, call: CallRecord, now: Callable[[], datetime] = _utc_now
+) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
         existing = session.execute(ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
-        order = OpenedOrder(*existing) if existing else _new_work_order(session, call)
+        order = OpenedOrder(*existing) if existing else _new_work_order(session, call, now())
         _write_call(session, call, work_order_id=order.id)
     call.work_order_id = order.id
     return order
@@ -229,7 +237,7 @@ def _insert_or_count_session(dialect: str, columns: tuple[str, ...]) -> Insert:
     )
 
 
-def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
+def _new_work_order(session: Session, call: CallRecord, opened_at: datetime) -> OpenedOrder:
     customer = session.execute(CUSTOMER_BY_NUMBER, {"number": call.caller_number}).first()
     category = call.category or Category.UNCLASSIFIED
     caller = Caller(
@@ -243,7 +251,7 @@ def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
         call_uniqueid=call.uniqueid,
         category=category,
         caller=caller,
-        created_at=datetime.now(UTC),
+        created_at=opened_at,
     )
     session.execute(
         INSERT_WORK_ORDER,
@@ -261,4 +269,5 @@ def _new_work_order(session: Session, call: CallRecord) -> OpenedOrder:
         },
     )
     emit(session, make_event(PRODUCER, created, occurred_at=created.created_at))
+    clock_store.start_opening(session, created.work_order_id, category.value, opened_at)
     return OpenedOrder(created.work_order_id, caller.number, category.value)

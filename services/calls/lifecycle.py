@@ -5,6 +5,7 @@
     new → assigned → dispatched → in_progress → replied → revisited → closed
              └────────── reply (answered by the agent, S1.10) ──┘
     revisit (unsolved), reopen → assigned          merge → merged (closed with its parent)
+    contact, promise_callback, urge, classify, record_result: the status stays
 
 :data:`RULES` holds, for each action, the states it applies to, the state it leads to, who may
 take it (with the rules behind that choice) and the fields it needs. :func:`apply` checks one
@@ -52,6 +53,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     MERGE = "merge"
     CLASSIFY = "classify"
+    CONTACT = "contact"
+    PROMISE_CALLBACK = "promise_callback"
 
 
 class Party(StrEnum):
@@ -162,6 +165,18 @@ def _order(name: str, value: Any) -> OrderState:
     return value
 
 
+def _instant(name: str, value: Any) -> datetime:
+    """A zoned instant, given as a datetime or as ISO 8601 text with an offset."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidFields(f"{name} must be an ISO 8601 time, got {value!r}") from None
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidFields(f"{name} must be a time with a zone offset, got {value!r}")
+    return value
+
+
 def _classification(name: str, value: Any) -> Classification:
     if not isinstance(value, Classification):
         raise InvalidFields(f"{name} must be a checked classification, got {value!r}")
@@ -186,6 +201,7 @@ class Rule:
     verb: str
     basis: str
     note_needed_from: frozenset[Status] = frozenset()
+    optional: Mapping[str, Check] = field(default_factory=dict)
 
 
 S = Status
@@ -268,6 +284,23 @@ RULES: Mapping[Action, Rule] = MappingProxyType(
             "work_order.classified", "classify",
             "S3.2a: the agent turns the request into a work order of a 95598 category; S3.2: "
             "the duty leader helps classify accepted requests.",
+        ),
+        Action.CONTACT: Rule(
+            frozenset({S.ASSIGNED, S.DISPATCHED, S.IN_PROGRESS}), None,
+            _may(Role.SEAT_AGENT), {},
+            "work_order.contacted", "record contact with the customer on",
+            "S3.2a: the agent follows the order and keeps the customer informed; S1.22: the "
+            "complaint commitment to contact the customer within its time limit.",
+        ),
+        Action.PROMISE_CALLBACK: Rule(
+            frozenset({S.ASSIGNED}), None,
+            _may(Role.SEAT_AGENT), {"matter": _text},
+            "work_order.callback_promised", "promise a callback on",
+            "S1.10: an inquiry not answered on the spot: record the matter, the caller's name, "
+            "work unit and contact, and tell the caller by when they will get an answer.",
+            optional=MappingProxyType(
+                {"caller_name": _text, "work_unit": _text, "contact": _text, "reply_by": _instant}
+            ),
         ),
     }
 )
@@ -422,14 +455,15 @@ def _note(state: OrderState, rule: Rule, note: Any) -> str:
 
 
 def _check_fields(act: Action, rule: Rule, fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(fields) - set(rule.fields))
+    unknown = sorted(set(fields) - set(rule.fields) - set(rule.optional))
     if unknown:
-        takes = ", ".join([*rule.fields, "note"])
+        takes = ", ".join([*rule.fields, *rule.optional, "note"])
         raise InvalidFields(f"{act.value} takes {takes}; not {', '.join(unknown)}")
     missing = [name for name in rule.fields if name not in fields]
     if missing:
         raise InvalidFields(f"{act.value} needs {', '.join(missing)}")
-    return {name: check(name, fields[name]) for name, check in rule.fields.items()}
+    checks = {**rule.fields, **{k: v for k, v in rule.optional.items() if k in fields}}
+    return {name: check(name, fields[name]) for name, check in checks.items()}
 
 
 def _check_parent(state: OrderState, act: Action, values: Mapping[str, Any]) -> None:
@@ -470,6 +504,8 @@ def _data(values: Mapping[str, Any]) -> dict[str, Any]:
                 sub_type=value.sub_type,
                 area=value.area.value if value.area else None,
             )
+        elif isinstance(value, datetime):
+            data[name] = value.isoformat()
         else:
             data[name] = value
     return data
@@ -505,6 +541,8 @@ _EFFECTS: Mapping[Action, Effect] = MappingProxyType(
         Action.REOPEN: lambda s, v: _reopening(s),
         Action.MERGE: lambda s, v: {"parent_id": v["parent"].id},
         Action.CLASSIFY: lambda s, v: {},
+        Action.CONTACT: lambda s, v: {},
+        Action.PROMISE_CALLBACK: lambda s, v: {},
     }
 )
 

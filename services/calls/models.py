@@ -171,4 +171,80 @@ class Storm(Base):
     outage_id: Mapped[str | None] = mapped_column(ForeignKey("outages.id"))
 
 
+class WorkOrderClock(Base):
+    """A deadline clock of a work order (issue 3, S1.22); one per clock name and order.
+
+    ``next_check_at`` is when the sweep must look at it again (None: nothing left to do).
+    """
+
+    __tablename__ = "work_order_clocks"
+    __table_args__ = (
+        UniqueConstraint("work_order_id", "clock", name="uq_work_order_clocks_order_clock"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
+    clock: Mapped[str] = mapped_column(String(30))
+    policy_key: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str] = mapped_column(String(20))
+    starts_on: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stopped_by: Mapped[str | None] = mapped_column(String(30))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DeadlineWarningSent(Base):
+    """A warning threshold sent for an order's clock: each (order, clock, percent) once."""
+
+    __tablename__ = "deadline_warnings"
+    __table_args__ = (
+        UniqueConstraint("work_order_id", "clock", "percent", name="uq_deadline_warnings_once"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
+    clock: Mapped[str] = mapped_column(String(30))
+    percent: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkOrderEscalation(Base):
+    """An escalation of an order up the line (S3.2, S1.6): each level once."""
+
+    __tablename__ = "work_order_escalations"
+    __table_args__ = (
+        UniqueConstraint("work_order_id", "level", name="uq_work_order_escalations_once"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
+    level: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(200))
+    clock: Mapped[str | None] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Callback(Base):
+    """A promised reply to an inquiry not answered on the spot (S1.10); one per order.
+
+    Answered when its order's ``callback`` clock stops (the agent's reply).
+    """
+
+    __tablename__ = "callbacks"
+
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    matter: Mapped[str] = mapped_column(Text)
+    caller_name: Mapped[str] = mapped_column(Text)
+    work_unit: Mapped[str] = mapped_column(String(256), default="")
+    contact: Mapped[str] = mapped_column(String(128), default="")
+    promised_by: Mapped[str] = mapped_column(String(64))
+    promised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_by: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import Actor as ActorPayload
 from contracts.events import WorkOrderRouted, WorkOrderTransitioned, make_event
-from services.calls import taxonomy
+from services.calls import clock_store, taxonomy
 from services.calls.lifecycle import (
     Action,
     Actor,
@@ -94,6 +94,7 @@ def act(
     elif entry.action is Action.CLASSIFY:
         _classify(row, values["classification"])
     record(session, row, entry)
+    clock_store.after_action(session, row, entry)
     if new.status is Status.CLOSED:
         _close_merged(session, row, new, actor, at)
     return row

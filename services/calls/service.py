@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -21,15 +21,25 @@ from contracts.events import (
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
 )
-from services.calls import orders, outage_store
+from services.calls import clock_store, orders, outage_store, sweeps
+from services.calls.clocks import SweepSettings
 from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
 from services.calls.ivr import Prompts
-from services.calls.lifecycle import Action, LifecycleError
+from services.calls.lifecycle import Action, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
-from services.calls.views import call_view, history_view, outage_view, work_order_view
+from services.calls.views import (
+    call_view,
+    callback_view,
+    clock_view,
+    escalation_view,
+    history_view,
+    outage_view,
+    work_order_view,
+)
 from svckit.agi import AgiChannel, fastagi
+from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
@@ -63,6 +73,7 @@ class CallsService:
     staffing = RpcProxy("staffing")
     metrics = EntrypointMetrics()
     active_outages = ActiveOutages()
+    clock = Clock()
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
@@ -137,7 +148,7 @@ class CallsService:
         restore = parse_time(expected_restore_at, "expected_restore_at")
         with self.db.transaction() as session:
             outage = outage_store.declare(
-                session, where, description, actor["name"], datetime.now(UTC), restore
+                session, where, description, actor["name"], self.clock.now(), restore
             )
             view = outage_view(outage)
         self.active_outages.invalidate()
@@ -147,7 +158,7 @@ class CallsService:
     def lift_outage(self, outage_id: str, actor: dict) -> dict:
         with self.db.transaction() as session:
             view = outage_view(
-                outage_store.lift(session, outage_id, actor["name"], datetime.now(UTC))
+                outage_store.lift(session, outage_id, actor["name"], self.clock.now())
             )
         self.active_outages.invalidate()
         return view
@@ -157,7 +168,7 @@ class CallsService:
         """Active outages, and open storms a duty leader may want to declare."""
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
-            return outage_store.listing(session, datetime.now(UTC), settings.storm)
+            return outage_store.listing(session, self.clock.now(), settings.storm)
 
     @rpc
     def get_work_order(self, work_order_id: str, actor: dict | None = None) -> dict | None:
@@ -167,6 +178,7 @@ class CallsService:
             return None
         view = work_order_view(order)
         view["history"] = [history_view(h) for h in orders.history(self.db.session, order.id)]
+        view.update(self._deadlines(order))
         if actor is not None:
             view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
@@ -180,7 +192,7 @@ class CallsService:
         assignee = self._staff(fields.get("assignee")) if action == Action.ASSIGN else None
         with self.db.transaction() as session:
             order = orders.act(
-                session, work_order_id, action, who, datetime.now(UTC), fields, assignee
+                session, work_order_id, action, who, self.clock.now(), fields, assignee
             )
             return work_order_view(order)
 
@@ -188,6 +200,48 @@ class CallsService:
     def list_queue(self, assignee_id: int | None = None, department: str | None = None) -> list:
         """Open orders of one owner (my queue) or dispatched to one department."""
         return [work_order_view(o) for o in orders.queue(self.db.session, assignee_id, department)]
+
+    @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
+    def deadline_sweep(self) -> None:
+        """Warnings, urging and escalation of due clocks (issue 3), every interval."""
+        report = sweeps.sweep(self.db, self.clock.now(), self._sweep_settings())
+        if report.orders:
+            log.info("deadline sweep: %s", report)
+
+    @rpc(expected_exceptions=(ClockNotSettable,))
+    def sweep_deadlines(self, now_iso: str | None = None) -> dict:
+        """Sweep now, or at ``now_iso`` (tests only: ``TEST_CLOCK: true``)."""
+        now = self.clock.now()
+        if now_iso is not None:
+            if not self.clock.settable:
+                raise ClockNotSettable("a sweep at a given time is for tests (TEST_CLOCK: true)")
+            now = datetime.fromisoformat(now_iso)
+        return vars(sweeps.sweep(self.db, now, self._sweep_settings()))
+
+    @rpc(expected_exceptions=(ClockNotSettable,))
+    def set_test_clock(self, now_iso: str | None) -> str:
+        """Fix the service's time (tests only: ``TEST_CLOCK: true``); None: the real time."""
+        self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
+        return self.clock.now().isoformat()
+
+    @rpc
+    def list_overdue(self, assignee_id: int | None = None) -> list[dict]:
+        """Orders with a running clock past due (one owner's, or all), most overdue first."""
+        now, items = self.clock.now(), {}
+        for order, clock in clock_store.overdue(self.db.session, now, assignee_id):
+            view = items.setdefault(order.id, {**work_order_view(order), "overdue_clocks": []})
+            view["overdue_clocks"].append(clock_view(clock, frozenset(), now))
+        return list(items.values())
+
+    @rpc(expected_exceptions=(InvalidFields,))
+    def list_callbacks(self, state: str, assignee_id: int | None = None) -> list[dict]:
+        """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``."""
+        pairs = clock_store.callbacks(self.db.session, self.clock.now(), state, assignee_id)
+        return [
+            {**callback_view(callback), "state": state, "assignee_id": order.assignee_id,
+             "status": order.status}
+            for callback, order in pairs
+        ]
 
     @rpc
     def list_work_orders(self, caller_number: str, limit: int = 50) -> list[dict]:
@@ -253,4 +307,24 @@ class CallsService:
         return HotlineSettings(
             prompts=Prompts(**(hotline.get("prompts") or {})),
             fallback_target=hotline.get("fallback_target", "Queue(95598)"),
+            now=self.clock.now,
         )
+
+    def _sweep_settings(self) -> SweepSettings:
+        return SweepSettings.from_config(self.config.get("DEADLINES"))
+
+    def _deadlines(self, order: WorkOrder) -> dict:
+        """The order's clocks, warnings sent, escalations and promised callback (issue 3)."""
+        session, now = self.db.session, self.clock.now()
+        sent = clock_store.sent_of(session, order.id)
+        escalations = [escalation_view(e) for e in clock_store.escalations_of(session, order.id)]
+        callback = session.get(clock_store.Callback, order.id)
+        return {
+            "clocks": [
+                clock_view(c, sent.get(c.clock, frozenset()), now)
+                for c in clock_store.rows_of(session, order.id)
+            ],
+            "escalations": escalations,
+            "escalation_level": escalations[-1]["level"] if escalations else None,
+            "callback": callback_view(callback) if callback else None,
+        }

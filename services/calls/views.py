@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.calls.models import Call, Outage, Storm, WorkOrder, WorkOrderHistory
+from services.calls.models import (
+    Call,
+    Callback,
+    Outage,
+    Storm,
+    WorkOrder,
+    WorkOrderClock,
+    WorkOrderEscalation,
+    WorkOrderHistory,
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -115,4 +124,46 @@ def storm_view(storm: Storm) -> dict[str, Any]:
         "reports": storm.reports,
         "detected_at": _iso(storm.detected_at),
         "last_report_at": _iso(storm.last_report_at),
+    }
+
+
+def clock_view(clock: WorkOrderClock, sent: frozenset[int], now: datetime) -> dict[str, Any]:
+    """A deadline clock as people see it: due time, warnings sent, whether it is overdue."""
+    due = clock.due_at if clock.due_at.tzinfo else clock.due_at.replace(tzinfo=UTC)
+    return {
+        "clock": clock.clock,
+        "policy_key": clock.policy_key,
+        "started_at": _iso(clock.started_at),
+        "due_at": _iso(clock.due_at),
+        "stopped_at": _iso(clock.stopped_at),
+        "stopped_by": clock.stopped_by,
+        "on_time": clock.on_time,
+        "cancelled": clock.cancelled,
+        "running": clock.stopped_at is None,
+        "overdue": clock.stopped_at is None and now > due,
+        "warnings_sent": sorted(sent),
+    }
+
+
+def escalation_view(escalation: WorkOrderEscalation) -> dict[str, Any]:
+    return {
+        "level": escalation.level,
+        "reason": escalation.reason,
+        "clock": escalation.clock,
+        "at": _iso(escalation.at),
+    }
+
+
+def callback_view(callback: Callback) -> dict[str, Any]:
+    return {
+        "work_order_id": callback.work_order_id,
+        "matter": callback.matter,
+        "caller": {
+            "name": callback.caller_name,
+            "work_unit": callback.work_unit,
+            "contact": callback.contact,
+        },
+        "promised_by": callback.promised_by,
+        "promised_at": _iso(callback.promised_at),
+        "reply_by": _iso(callback.reply_by),
     }

@@ -24,11 +24,11 @@ from services.staffing.models import Base, StaffMember
 from services.staffing.plan import PlanSettings
 from services.staffing.refusals import REFUSALS, Invalid
 from svckit import workdays
+from svckit.clock import configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import EntrypointMetrics, metrics_response
-from svckit.timers import configured_timer
 from svckit.workdays import CalendarNotCoveredError
 
 SWEEP_SECONDS = 30
@@ -290,7 +290,7 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return sweeps.record_handover(session, caller, items, now, zone)
 
-    @configured_timer(SWEEP_SECONDS, "ORG_SWEEP_SECONDS")
+    @configured_timer("ORG", "sweep_interval_seconds", SWEEP_SECONDS)
     def sweep(self) -> None:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
         sweeps.run_all(self.db, datetime.now(UTC), self._zone(), self._org_grace())

@@ -24,6 +24,7 @@ def start_system(stores, run_service, amqp_uri, **calls_config) -> dict:
         "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api",
         "stores": stores,
         "amqp_uri": amqp_uri,
+        "calls": calls,
     }
 
 

@@ -54,9 +54,10 @@ def test_a_fault_report_becomes_a_work_order_routed_to_a_seat_agent(system):
     listed = get(system, f"/work-orders?caller={number}", headers).json()["items"]
     assert [item["id"] for item in listed] == [order_id]
 
-    events = published.drain(expect=3) + decisions.drain(expect=1)
+    events = published.drain(expect=4) + decisions.drain(expect=1)
     assert sorted(e["type"] for e in events) == [
-        "call.ended", "work_order.assigned", "work_order.created", "work_order.routed",
+        "call.ended", "work_order.assigned", "work_order.clock_started",  # on site (issue 3)
+        "work_order.created", "work_order.routed",
     ]
     for event in events:
         validate_published(event)  # what the code publishes is what the catalogue documents

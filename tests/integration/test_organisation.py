@@ -252,7 +252,7 @@ def test_the_timer_finds_someone_not_back_after_leave(stores, hotline_staff, run
         leave = leave_flow.request(session, win05.id, body, datetime.now(UTC), SH)
     events = amqp.Listener(amqp_uri, "staffing.events", "staff.absent")
     try:
-        run_service("staffing", ORG_SWEEP_SECONDS=0.2)
+        run_service("staffing", ORG={"sweep_interval_seconds": 0.2})
         [absent] = events.drain(expect=1)
         assert absent["payload"]["staff_id"] == win05.id
         assert absent["payload"]["leave_id"] == leave["id"]

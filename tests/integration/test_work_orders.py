@@ -10,7 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from contracts.catalogue_check import validate_published
-from contracts.events import HandoverReason, WorkOrdersHandoverRequested, make_event
+from contracts.events import (
+    TRANSITION_TYPES,
+    HandoverReason,
+    WorkOrdersHandoverRequested,
+    make_event,
+)
 from services.staffing.models import RoutingDecision, StaffMember
 from tests.integration import amqp, harness
 from tests.integration.client import call, get, login, post, routed_order
@@ -79,8 +84,12 @@ def test_an_order_goes_from_call_to_close_with_its_full_history(system, crew):
     assert final["history"][7]["to_status"] == "assigned"  # the unsolved revisit reopened it
     assert final["allowed_actions"] == ["reopen"]
 
-    events = published.drain(expect=len(steps) + 2)
-    events = [e for e in events if e["type"] != "work_order.created"]
+    # + created, and the completion clock: started, replaced by the sub-type's, stopped (issue 3)
+    events = published.drain(expect=len(steps) + 2 + 3)
+    clocks = [e["type"] for e in events if e["type"] not in TRANSITION_TYPES]
+    assert clocks == ["work_order.created", *["work_order.clock_started"] * 2,
+                      "work_order.clock_stopped"]
+    events = [e for e in events if e["type"] in TRANSITION_TYPES]
     assert [e["type"] for e in events] == [f"work_order.{t}" for t in (
         "assigned", "classified", "dispatched", "started", "result_recorded", "urged",
         "replied", "revisited", "dispatched", "started", "result_recorded", "replied",

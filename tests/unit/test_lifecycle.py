@@ -42,7 +42,7 @@ STATES = [
 ]
 ACTIONS = [
     "assign", "dispatch", "start", "record_result", "urge",
-    "reply", "revisit", "close", "reopen", "merge", "classify",
+    "reply", "revisit", "close", "reopen", "merge", "classify", "contact", "promise_callback",
 ]
 LEGAL = {
     ("new", "assign"): "assigned",
@@ -72,6 +72,10 @@ LEGAL = {
     ("assigned", "classify"): "assigned",
     ("dispatched", "classify"): "dispatched",
     ("in_progress", "classify"): "in_progress",
+    ("assigned", "contact"): "assigned",
+    ("dispatched", "contact"): "dispatched",
+    ("in_progress", "contact"): "in_progress",
+    ("assigned", "promise_callback"): "assigned",
 }
 WHO = {
     "assign": {"leader", "deputy", "system"},
@@ -85,6 +89,8 @@ WHO = {
     "reopen": {"leader", "deputy"},
     "merge": {"leader", "deputy", "system"},
     "classify": {"agent", "leader", "deputy"},
+    "contact": {"agent", "leader", "deputy"},
+    "promise_callback": {"agent", "leader", "deputy"},
 }
 PARENT = OrderState("WO-P", Status.ASSIGNED, assignee="agent02")
 FIELDS = {
@@ -99,6 +105,8 @@ FIELDS = {
     "reopen": {"note": "客户再次来电"},
     "merge": {"parent": PARENT},
     "classify": {"classification": refine(Category.FAULT_REPORT, "fault_report", None, "rural")},
+    "contact": {},
+    "promise_callback": {"matter": "峰谷电价何时执行"},
 }
 EVENTS = {
     "assign": "work_order.assigned",
@@ -112,6 +120,8 @@ EVENTS = {
     "reopen": "work_order.reopened",
     "merge": "work_order.merged",
     "classify": "work_order.classified",
+    "contact": "work_order.contacted",
+    "promise_callback": "work_order.callback_promised",
 }
 
 
@@ -556,3 +566,39 @@ def test_a_classification_is_kept_spelled_out_in_the_history():
     }
     with pytest.raises(InvalidFields, match="checked classification"):
         apply(order("assigned"), "classify", AGENT, AT, classification="fault_report")
+
+
+# --- contact and callbacks (issue 3: deadline clocks) ---------------------------------------
+
+
+def test_contact_records_the_customer_was_reached_and_keeps_the_state():
+    after, entry = apply(order("in_progress"), "contact", AGENT, AT, note="已电话联系客户")
+    assert after.status is Status.IN_PROGRESS and entry.event == "work_order.contacted"
+    assert (entry.note, entry.data) == ("已电话联系客户", {})
+
+
+def test_a_callback_promise_records_the_matter_and_optional_caller_details():
+    reply_by = datetime(2026, 2, 14, 10, 0, tzinfo=UTC)
+    after, entry = apply(
+        order("assigned"), "promise_callback", AGENT, AT,
+        matter=" 峰谷电价 ", caller_name="李四", contact="0571-1234", reply_by=reply_by.isoformat(),
+    )
+    assert after.status is Status.ASSIGNED
+    assert entry.data == {
+        "matter": "峰谷电价", "caller_name": "李四", "contact": "0571-1234",
+        "reply_by": reply_by.isoformat(),
+    }
+
+
+@pytest.mark.parametrize("reply_by", ["tomorrow", "2026-02-14T10:00:00", 42])
+def test_a_promised_reply_time_must_be_a_zoned_iso_time(reply_by):
+    with pytest.raises(InvalidFields, match="reply_by must be"):
+        apply(order("assigned"), "promise_callback", AGENT, AT, matter="x", reply_by=reply_by)
+
+
+def test_a_callback_promise_needs_the_matter_and_names_what_it_takes():
+    with pytest.raises(InvalidFields, match="promise_callback needs matter"):
+        apply(order("assigned"), "promise_callback", AGENT, AT, contact="0571-1234")
+    with pytest.raises(InvalidFields, match="takes matter, caller_name, work_unit, contact, "
+                       "reply_by, note; not phone"):
+        apply(order("assigned"), "promise_callback", AGENT, AT, matter="x", phone="1")

@@ -1,0 +1,267 @@
+"""Deadline clocks in storage (issue 3): started, replanned and stopped in the transaction of the
+action that causes it, each change published through the outbox.
+
+The decisions are :mod:`clocks` (pure); this module turns rows into :class:`clocks.Clock` and
+back. Promised callbacks (S1.10) are kept here too: a callback row and its ``callback`` clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.events import ClockStarted, ClockStopped, make_event
+from services.calls import clocks
+from services.calls.deadlines import WARNING_PERCENTS, Unit, clocks_for
+from services.calls.lifecycle import (
+    Action,
+    HistoryEntry,
+    IllegalTransition,
+    InvalidFields,
+)
+from services.calls.models import (
+    Callback,
+    DeadlineWarningSent,
+    WorkOrder,
+    WorkOrderClock,
+    WorkOrderEscalation,
+)
+from svckit.outbox import emit
+from svckit.workdays import CalendarNotCoveredError
+
+log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", WorkOrderClock, WorkOrderEscalation)
+
+PRODUCER = "calls"
+CALLBACK = "callback"
+CLOCKS_STOPPED = Counter(
+    "csc_deadline_clocks_stopped_total", "Deadline clocks stopped, by outcome.", ["outcome"]
+)
+CLOCKS_NOT_STARTED = Counter(
+    "csc_deadline_clocks_not_started_total",
+    "Deadline clocks that could not start: their due time falls in a year the calendar lacks.",
+)
+
+
+def aware(value: datetime) -> datetime:
+    """Stored times are UTC; SQLite hands them back naive."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time to store or compare with stored ones: in UTC (SQLite keeps no offset)."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def as_clock(row: WorkOrderClock, sent: frozenset[int] = frozenset()) -> clocks.Clock:
+    return clocks.Clock(
+        row.clock, row.policy_key, Unit(row.unit), aware(row.started_at), aware(row.due_at),
+        aware(row.stopped_at) if row.stopped_at else None, sent, row.starts_on,
+    )
+
+
+def _of_order(session: Session, model: type[_Row], order_id: str) -> list[_Row]:
+    """An order's rows of ``model``, oldest first."""
+    query = select(model).where(model.work_order_id == order_id).order_by(model.id)
+    return list(session.scalars(query))
+
+
+def rows_of(session: Session, order_id: str) -> list[WorkOrderClock]:
+    return _of_order(session, WorkOrderClock, order_id)
+
+
+def sent_of(session: Session, order_id: str) -> dict[str, frozenset[int]]:
+    """The thresholds already sent, by clock name."""
+    sent: dict[str, set[int]] = {}
+    query = select(DeadlineWarningSent.clock, DeadlineWarningSent.percent).where(
+        DeadlineWarningSent.work_order_id == order_id
+    )
+    for clock, percent in session.execute(query):
+        sent.setdefault(clock, set()).add(percent)
+    return {clock: frozenset(percents) for clock, percents in sent.items()}
+
+
+# --- start and stop --------------------------------------------------------------------------
+
+
+def start_opening(
+    session: Session, order_id: str, category: str, opened_at: datetime
+) -> None:
+    """An order opened from a call: the clocks of its IVR category (S1.22)."""
+    try:
+        planned = clocks.opening_clocks(category, None, None, opened_at)
+    except CalendarNotCoveredError:
+        _not_started(order_id)
+        return
+    for clock in planned:
+        _start(session, order_id, category, None, clock, None)
+
+
+def after_action(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
+    """Start, replan or stop the order's clocks for the action just recorded."""
+    if entry.action is Action.CLASSIFY:
+        _replan(session, row)
+    elif entry.action is Action.PROMISE_CALLBACK:
+        _promise_callback(session, row, entry)
+    else:
+        _stop(session, row, entry.action.value, entry.at)
+
+
+def _replan(session: Session, row: WorkOrder) -> None:
+    existing = {r.clock: r for r in rows_of(session, row.id)}
+    try:
+        plan = clocks.replan(
+            [as_clock(r) for r in existing.values()], row.category, row.sub_type, row.area,
+            aware(row.created_at),
+        )
+    except CalendarNotCoveredError:
+        _not_started(row.id)
+        return
+    for clock in plan.cancel:
+        _end(session, row, existing[clock.clock], clock.due_at, None, cancelled=True)
+    for clock in plan.start:
+        _start(session, row.id, row.category, row.assignee_id, clock, existing.get(clock.clock))
+
+
+def _stop(session: Session, row: WorkOrder, action: str, at: datetime) -> None:
+    by_name = {r.clock: r for r in rows_of(session, row.id)}
+    fulfilled, cancelled = clocks.stopped_by([as_clock(r) for r in by_name.values()], action)
+    for clock in fulfilled:
+        _end(session, row, by_name[clock.clock], at, action)
+    for clock in cancelled:
+        _end(session, row, by_name[clock.clock], at, action, cancelled=True)
+
+
+def _start(
+    session: Session, order_id: str, category: str, assignee_id: int | None,
+    clock: clocks.Clock, existing: WorkOrderClock | None,
+) -> None:
+    """Start ``clock``, in place of a running clock of the same name if there is one."""
+    stored = existing or WorkOrderClock(work_order_id=order_id, clock=clock.clock)
+    stored.policy_key, stored.unit, stored.starts_on = clock.policy_key, clock.unit, clock.starts_on
+    stored.started_at, stored.due_at = utc(clock.started_at), utc(clock.due_at)
+    stored.stopped_at = stored.stopped_by = stored.on_time = None
+    stored.cancelled = False
+    stored.next_check_at = utc(clocks.point(clock, min(WARNING_PERCENTS)))
+    session.add(stored)
+    started = ClockStarted(
+        work_order_id=order_id, clock=clock.clock, policy_key=clock.policy_key,
+        category=category, assignee_id=assignee_id, started_at=clock.started_at,
+        due_at=clock.due_at,
+    )
+    emit(session, make_event(PRODUCER, started, occurred_at=clock.started_at))
+
+
+def _end(
+    session: Session, row: WorkOrder, stored: WorkOrderClock, at: datetime,
+    action: str | None, cancelled: bool = False,
+) -> None:
+    due = aware(stored.due_at)
+    stored.stopped_at, stored.stopped_by, stored.cancelled = utc(at), action, cancelled
+    stored.on_time = None if cancelled else at <= due
+    stored.next_check_at = None
+    outcome = "cancelled" if cancelled else ("on_time" if stored.on_time else "late")
+    CLOCKS_STOPPED.labels(outcome).inc()
+    stopped = ClockStopped(
+        work_order_id=row.id, clock=stored.clock, policy_key=stored.policy_key,
+        category=row.category, assignee_id=row.assignee_id, due_at=due, stopped_at=at,
+        on_time=at <= due, cancelled=cancelled,
+    )
+    emit(session, make_event(PRODUCER, stopped, occurred_at=at))
+
+
+def _not_started(order_id: str) -> None:
+    CLOCKS_NOT_STARTED.inc()
+    log.error("work order %s: deadline clocks not started: the calendar lacks the year", order_id)
+
+
+# --- callbacks (S1.10) -------------------------------------------------------------------------
+
+
+def _promise_callback(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
+    """Keep the promise and start the ``callback`` clock, due when promised or by the policy."""
+    policy = next((p for p in clocks_for(row.category, row.sub_type, row.area)
+                   if p.clock == CALLBACK), None)
+    if policy is None:
+        raise IllegalTransition(
+            f"work order {row.id} is a {row.category}: a callback is promised on an inquiry "
+            "(S1.10); classify it as an inquiry first"
+        )
+    if session.get(Callback, row.id) is not None:
+        raise IllegalTransition(
+            f"a callback is already promised on work order {row.id}; reply by its time"
+        )
+    data: Mapping[str, Any] = entry.data
+    reply_by = datetime.fromisoformat(data["reply_by"]) if "reply_by" in data else None
+    if reply_by is not None and reply_by <= entry.at:
+        raise InvalidFields(f"reply_by {data['reply_by']} is not in the future")
+    clock = clocks.clock_of(policy, entry.at, reply_by)
+    session.add(
+        Callback(
+            work_order_id=row.id, matter=data["matter"],
+            caller_name=data.get("caller_name", row.caller_name),
+            work_unit=data.get("work_unit", row.work_unit),
+            contact=data.get("contact", row.contact),
+            promised_by=entry.actor.id, promised_at=utc(entry.at), reply_by=utc(clock.due_at),
+        )
+    )
+    existing = next((r for r in rows_of(session, row.id) if r.clock == CALLBACK), None)
+    _start(session, row.id, row.category, row.assignee_id, clock, existing)
+
+
+# --- what people see ---------------------------------------------------------------------------
+
+LIST_LIMIT = 500
+
+
+def escalations_of(session: Session, order_id: str) -> list[WorkOrderEscalation]:
+    return _of_order(session, WorkOrderEscalation, order_id)
+
+
+def overdue(
+    session: Session, now: datetime, assignee_id: int | None = None
+) -> list[tuple[WorkOrder, WorkOrderClock]]:
+    """Running clocks past their due time with their orders, most overdue first."""
+    query = (
+        select(WorkOrder, WorkOrderClock)
+        .join(WorkOrderClock, WorkOrderClock.work_order_id == WorkOrder.id)
+        .where(WorkOrderClock.stopped_at.is_(None), WorkOrderClock.due_at < utc(now))
+        .order_by(WorkOrderClock.due_at)
+        .limit(LIST_LIMIT)
+    )
+    if assignee_id is not None:
+        query = query.where(WorkOrder.assignee_id == assignee_id)
+    return [tuple(pair) for pair in session.execute(query)]
+
+
+CALLBACK_STATES = ("due", "overdue")
+
+
+def callbacks(
+    session: Session, now: datetime, state: str, assignee_id: int | None = None
+) -> list[tuple[Callback, WorkOrder]]:
+    """Promised callbacks not answered yet: ``due`` (time not passed) or ``overdue``."""
+    if state not in CALLBACK_STATES:
+        raise InvalidFields(f"state must be due or overdue, not {state!r}")
+    passed = Callback.reply_by < utc(now)
+    query = (
+        select(Callback, WorkOrder)
+        .join(WorkOrder, WorkOrder.id == Callback.work_order_id)
+        .join(
+            WorkOrderClock,
+            (WorkOrderClock.work_order_id == Callback.work_order_id)
+            & (WorkOrderClock.clock == CALLBACK),
+        )
+        .where(WorkOrderClock.stopped_at.is_(None), passed if state == "overdue" else ~passed)
+        .order_by(Callback.reply_by)
+        .limit(LIST_LIMIT)
+    )
+    if assignee_id is not None:
+        query = query.where(WorkOrder.assignee_id == assignee_id)
+    return [tuple(pair) for pair in session.execute(query)]
