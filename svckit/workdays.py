@@ -2,8 +2,10 @@
 
 Working days follow the Chinese statutory calendar: Monday-Friday, minus the statutory holidays,
 plus the make-up working days (调休) of the State Council's yearly arrangement. The arrangement
-comes from one place, ``SOURCE`` (the ``chinese-calendar`` package); a date in a year it does not
-cover raises ``CalendarNotCoveredError`` instead of being guessed from weekdays.
+comes from one place, ``SOURCE`` (the ``chinese-calendar`` package, plus the years an operator
+adds in the YAML file named by ``CSC_HOLIDAY_ARRANGEMENTS`` once the State Council publishes them,
+before the package has them); a date in a year neither covers raises ``CalendarNotCoveredError``
+instead of being guessed from weekdays.
 
 Conventions (all datetimes must be timezone-aware; results are in ``zone``, Asia/Shanghai unless
 given, and the calendar day of an instant is its local day in ``zone``):
@@ -23,13 +25,15 @@ given, and the calendar day of an instant is its local day in ``zone``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import yaml
 
 DEFAULT_ZONE: tzinfo = ZoneInfo("Asia/Shanghai")
 OFFICE_HOURS: tuple[tuple[time, time], ...] = (
@@ -47,24 +51,32 @@ class CalendarNotCoveredError(LookupError):
 
 @dataclass(frozen=True)
 class HolidaySource:
-    """Where the statutory holidays and make-up working days come from, and which years it knows."""
+    """Where the statutory holidays and make-up working days come from, and which years it knows.
+
+    ``added`` holds years an operator published (year → (holidays, make-up working days)).
+    """
 
     name: str
     version: str
     years: range
+    added: Mapping[int, tuple[frozenset[date], frozenset[date]]] = field(default_factory=dict)
 
     def check(self, day: date) -> None:
         """Raise ``CalendarNotCoveredError`` unless ``day`` falls in a covered year."""
-        if day.year not in self.years:
+        if day.year not in self.years and day.year not in self.added:
             raise CalendarNotCoveredError(
                 f"{day.isoformat()}: no Chinese statutory holiday arrangement for {day.year} in "
                 f"{self.name} {self.version} (it covers {self.years.start}-{self.years.stop - 1}); "
-                "upgrade the package once the State Council has published that year's arrangement"
+                "upgrade the package, or add the year's published arrangement to the file named by "
+                "CSC_HOLIDAY_ARRANGEMENTS"
             )
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day (weekday not on holiday, or a make-up working day)."""
         self.check(day)
+        if day.year in self.added:
+            holidays, workdays = self.added[day.year]
+            return day in workdays or (day.weekday() < 5 and day not in holidays)
         return _package_is_workday(day)
 
 
@@ -80,7 +92,31 @@ def _package_source() -> HolidaySource:
     return HolidaySource("chinese-calendar", chinese_calendar.__version__, range(first, last + 1))
 
 
-SOURCE: HolidaySource = _package_source()
+def read_arrangements(path: str) -> dict[int, tuple[frozenset[date], frozenset[date]]]:
+    """``{year: {holidays: [dates], workdays: [make-up dates]}}`` from a YAML file, checked."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    years = {}
+    for year, days in data.items():
+        holidays = frozenset(days.get("holidays") or ())
+        workdays = frozenset(days.get("workdays") or ())
+        stray = [d for d in holidays | workdays if not isinstance(d, date) or d.year != year]
+        if stray or not holidays:
+            raise ValueError(f"{path}: year {year} needs its holidays, all dates of {year}")
+        years[int(year)] = (holidays, workdays)
+    return years
+
+
+def _source() -> HolidaySource:
+    package = _package_source()
+    path = os.environ.get("CSC_HOLIDAY_ARRANGEMENTS")
+    if not path:
+        return package
+    added = {y: v for y, v in read_arrangements(path).items() if y not in package.years}
+    return HolidaySource(package.name, package.version, package.years, added)
+
+
+SOURCE: HolidaySource = _source()
 
 
 def require_aware(at: datetime) -> datetime:

@@ -284,3 +284,23 @@ def test_next_office_open_answers_in_local_time():
     opens = next_office_open(datetime(2026, 3, 10, 10, 0, tzinfo=UTC))  # 18:00 in Shanghai
     assert opens == at(2026, 3, 11, 8, 30)
     assert opens.utcoffset() == timedelta(hours=8)
+
+
+def test_an_operator_adds_a_year_the_package_does_not_know_yet(tmp_path):
+    """A made-up arrangement for a year the package lacks (not a real one: the test only
+    checks that a published year can be added without a code change)."""
+    year = max(workdays.SOURCE.years) + 1
+    holiday, makeup = date(year, 1, 4), date(year, 1, 9)
+    (tmp_path / "years.yaml").write_text(
+        f"{year}:\n  holidays: [{holiday}]\n  workdays: [{makeup}]\n", encoding="utf-8"
+    )
+    added = workdays.read_arrangements(str(tmp_path / "years.yaml"))
+    source = workdays.HolidaySource("test", "0", workdays.SOURCE.years, added)
+    assert not source.is_working_day(holiday)
+    assert source.is_working_day(makeup)  # a make-up working day, whatever its weekday
+    assert source.is_working_day(date(year, 1, 5)) == (date(year, 1, 5).weekday() < 5)
+    with pytest.raises(workdays.CalendarNotCoveredError):
+        source.check(date(year + 1, 1, 4))
+    (tmp_path / "bad.yaml").write_text(f"{year}:\n  holidays: [{year - 1}-01-01]\n")
+    with pytest.raises(ValueError, match="needs its holidays"):
+        workdays.read_arrangements(str(tmp_path / "bad.yaml"))
