@@ -20,6 +20,7 @@ an order (a complaint has two: ``contact`` and ``reply``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -159,8 +160,9 @@ def load_policies(
 
 @cache
 def default_policies() -> tuple[Policy, ...]:
-    """The policies of the default file, loaded once."""
-    return load_policies()
+    """The policies of the default file with the operator's overrides (the file named by
+    ``DEADLINE_POLICY_OVERRIDES``, if set), loaded once."""
+    return load_policies(os.environ.get("DEADLINE_POLICY_OVERRIDES") or None)
 
 
 # --- clocks --------------------------------------------------------------------------------

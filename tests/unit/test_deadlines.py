@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.calls import deadlines
 from services.calls.deadlines import (
     DEFAULT_FILE,
     Policy,
@@ -341,3 +342,16 @@ def test_an_override_is_validated_and_named(tmp_path):
 def test_the_default_file_sits_beside_the_module():
     assert DEFAULT_FILE.name == "deadline_policies.yaml"
     assert DEFAULT_FILE.is_file()
+
+
+def test_the_operator_s_override_file_changes_the_defaults(tmp_path, monkeypatch):
+    override = tmp_path / "overrides.yaml"
+    override.write_text("policies:\n  - key: complaint.reply\n    limit: 5\n", encoding="utf-8")
+    monkeypatch.setenv("DEADLINE_POLICY_OVERRIDES", str(override))
+    deadlines.default_policies.cache_clear()
+    try:
+        reply = next(p for p in deadlines.default_policies() if p.key == "complaint.reply")
+        assert (reply.limit, reply.unit) == (5, deadlines.Unit.WORKING_DAYS)
+    finally:
+        monkeypatch.delenv("DEADLINE_POLICY_OVERRIDES")
+        deadlines.default_policies.cache_clear()
