@@ -212,12 +212,14 @@ class GatewayService:
     @api
     def attendance_report(self, request: Request) -> dict | Response:
         """?month=YYYY-MM [&department=] [&format=json|csv] [&by=person|department]"""
-        principal = self._staff_principal(request, ATTENDANCE_REPORT_ROLES)
+        principal = self._staff_principal(request)  # staffing decides who reads what
         month = _query(request, "month", MONTH, "YYYY-MM, e.g. 2024-10")
         fmt = _choice(request, "format", ("json", "csv"))
         by = _choice(request, "by", ("person", "department"))
-        department = _report_scope(principal, request.args.get("department") or None)
-        answer = self._ask(self.staffing.attendance_report, month, department, fmt, by)
+        department = request.args.get("department") or None
+        answer = self._ask(
+            self.staffing.attendance_report, principal.staff_id, month, department, fmt, by
+        )
         if "error" in answer:
             raise ApiError(400, answer["error"])
         if fmt == "json":
@@ -426,10 +428,9 @@ def _own(principal: Principal) -> int | None:
 
 # --- issue 4: attendance and staffing plan helpers ---------------------------------------------
 
-# Who may read the monthly attendance report (S1.16) and the staffing plan (S3.3). The duty
-# leader evaluates the agents and the deputy team lead checks on staff (S3.2). Hook for the
-# organisation work: add section chiefs and HR (S1.21) here, and scope them in _report_scope.
-ATTENDANCE_REPORT_ROLES = frozenset({Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value})
+# Who may read the staffing plan (S3.3): the duty leader arranges the agents' work and the
+# deputy team lead runs the call center (S3.2). The attendance report's readers are decided by
+# staffing from the organisation (organisation.attendance_scope).
 STAFFING_PLAN_ROLES = frozenset({Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value})
 PLAN_OVERRIDES = ("target_level", "target_seconds", "shrinkage", "max_occupancy",
                   "handling_time_seconds")
@@ -454,12 +455,6 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ApiError(400, f"query parameter '{name}' must be one of {', '.join(allowed)}")
     return value
-
-
-def _report_scope(principal: Principal, department: str | None) -> str | None:
-    """The department a reader may see; hotline leaders see every department. A section chief
-    (once that role exists) would be held to ``principal.department`` here."""
-    return department
 
 
 # --- end of issue 4 helpers -----------------------------------------------------------------------

@@ -119,6 +119,34 @@ def is_hr_or_hall_director(session: Session, caller: int, away: set[int]) -> boo
     return acting(session, PostKind.HALL_DIRECTOR, away) == caller
 
 
+def attendance_scope(
+    session: Session, caller: int, department: str | None, now: datetime, zone: tzinfo
+) -> str | None:
+    """The department whose attendance ``caller`` may read (None: all), S1.16, S1.21, S3.2.
+
+    The hotline's duty leaders and deputy team lead check on staff (S3.2), HR supervises and the
+    hall director runs the hall (S1.21, S1.2-4): all departments. An acting section chief: their
+    own department. Anyone else is refused.
+    """
+    member = session.get(StaffMember, caller)
+    if member is not None and member.role in (Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD):
+        return department
+    away = away_at(session, now, zone)
+    if is_hr_or_hall_director(session, caller, away):
+        return department
+    chiefs = {
+        post.department
+        for post in all_posts(session, PostKind.SECTION_CHIEF)
+        if ab.acting_holder(post, away) == caller
+    }
+    if department in chiefs or (department is None and len(chiefs) == 1):
+        return department or next(iter(chiefs))
+    raise Forbidden(
+        "the attendance report is for the hotline's leaders, HR, the hall director, and a "
+        "section chief for their own department"
+    )
+
+
 def require_staff_office(session: Session, caller: int, now: datetime, zone: tzinfo) -> None:
     if not is_hr_or_hall_director(session, caller, away_at(session, now, zone)):
         raise Forbidden("only the HR section or the hall director may change staff records")

@@ -162,15 +162,22 @@ class StaffingService:
         """The staff member clocks out now; the last clock-out of a work day counts."""
         return self._clock(staff_id, clocking_in=False)
 
-    @rpc
+    @rpc(expected_exceptions=REFUSALS)
     def attendance_report(
-        self, month: str, department: str | None = None, fmt: str = "json", by: str = "person"
+        self,
+        caller: int,
+        month: str,
+        department: str | None = None,
+        fmt: str = "json",
+        by: str = "person",
     ) -> dict:
-        """The monthly report (``month`` as YYYY-MM): ``{"report"}``, ``{"csv"}`` or
-        ``{"error"}`` for a month the calendar does not cover."""
+        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read:
+        ``{"report"}``, ``{"csv"}`` or ``{"error"}`` for a month the calendar does not cover."""
         try:
             first = date.fromisoformat(f"{month}-01")
             with self.db.transaction() as session:
+                now = datetime.now(UTC)
+                department = org.attendance_scope(session, caller, department, now, self._zone())
                 report = attendance_store.monthly_report(
                     session, first, datetime.now(UTC), self._zone(), department, self._grace()
                 )

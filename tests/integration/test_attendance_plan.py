@@ -131,20 +131,19 @@ def test_the_monthly_report_per_person_and_department(api, people, stores):
 
 
 @pytest.mark.parametrize(
-    ("role", "params", "status"),
+    ("who", "params", "status"),
     [
-        ("seat_agent", {"month": "2024-10"}, 403),
-        ("window_staff", {"month": "2024-10"}, 403),
-        ("duty_leader", {}, 400),
-        ("duty_leader", {"month": "2024-13"}, 400),
-        ("duty_leader", {"month": "2024-10", "format": "xml"}, 400),
-        ("duty_leader", {"month": "1999-10"}, 400),  # outside the statutory calendar's years
+        (("agent01", "seat_agent"), {"month": "2024-10"}, 403),
+        (("clerk01", "window_staff"), {"month": "2024-10"}, 403),
+        (("agent01", "duty_leader"), {"month": "2024-10"}, 403),  # staffing knows who she is
+        (("leader01", "duty_leader"), {}, 400),
+        (("leader01", "duty_leader"), {"month": "2024-13"}, 400),
+        (("leader01", "duty_leader"), {"month": "2024-10", "format": "xml"}, 400),
+        (("leader01", "duty_leader"), {"month": "1999-10"}, 400),  # outside the calendar's years
     ],
 )
-def test_report_refusals_are_json(api, people, role, params, status):
-    response = get(
-        f"{api}/attendance/report", params=params, headers=token_for(people, "agent01", role)
-    )
+def test_report_refusals_are_json(api, people, who, params, status):
+    response = get(f"{api}/attendance/report", params=params, headers=token_for(people, *who))
     assert response.status_code == status
     assert response.json()["error"]
 

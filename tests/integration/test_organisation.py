@@ -259,3 +259,16 @@ def test_the_timer_finds_someone_not_back_after_leave(stores, hotline_staff, run
         assert events.drain(expect=1, timeout=1.5) == []  # later passes find nothing new
     finally:
         events.close()
+
+
+def test_hr_the_hall_director_and_a_section_chief_read_attendance(org):
+    api, who = org["api"], org["as"]
+    url = f"{api}/attendance/report"
+    month = {"month": today().strftime("%Y-%m")}
+    for reader in ("hr01", "director01", "leader01"):
+        ok(get(url, params=month, headers=who[reader]))
+    metering = ok(get(url, params=month, headers=who["met_chief"]))  # their own department
+    assert {row["department"] for row in metering["people"]} == {"metering"}
+    refused(get(url, params={**month, "department": "marketing"}, headers=who["met_chief"]),
+            403, "own department")
+    refused(get(url, params=month, headers=who["win03"]), 403, "section chief")
