@@ -217,6 +217,7 @@ class StaffingService:
             except IntegrityError:
                 if attempt == 2:
                     raise
+
     # --- Organisation, leave, duty rota (issue 4): the rules live in the modules called here;
     # ``caller`` is the authenticated staff id the gateway passes; refusals become 4xx there.
 
@@ -290,7 +291,10 @@ class StaffingService:
     @rpc(expected_exceptions=REFUSALS)
     def rota(self, caller: int, day: str | None = None) -> dict:
         with self._unit() as (session, now, zone):
-            return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
+            try:
+                return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
+            except CalendarNotCoveredError as exc:
+                raise Invalid(str(exc)) from exc
 
     @rpc(expected_exceptions=REFUSALS)
     def record_rota_handover(self, caller: int, items: dict) -> dict:

@@ -272,3 +272,8 @@ def test_hr_the_hall_director_and_a_section_chief_read_attendance(org):
     refused(get(url, params={**month, "department": "marketing"}, headers=who["met_chief"]),
             403, "own department")
     refused(get(url, params=month, headers=who["win03"]), 403, "section chief")
+
+
+def test_a_day_the_calendar_does_not_know_is_refused_with_a_message(org):
+    response = get(f"{org['api']}/rota", params={"day": "2099-03-02"}, headers=org["as"]["win01"])
+    refused(response, 400, "no Chinese statutory holiday arrangement for 2099")
