@@ -106,14 +106,14 @@ def start_opening(
 def after_action(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
     """Start, replan or stop the order's clocks for the action just recorded."""
     if entry.action is Action.CLASSIFY:
-        _replan(session, row)
+        _replan(session, row, entry)
     elif entry.action is Action.PROMISE_CALLBACK:
         _promise_callback(session, row, entry)
     else:
         _stop(session, row, entry.action.value, entry.at)
 
 
-def _replan(session: Session, row: WorkOrder) -> None:
+def _replan(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
     existing = {r.clock: r for r in rows_of(session, row.id)}
     try:
         plan = clocks.replan(
@@ -124,7 +124,7 @@ def _replan(session: Session, row: WorkOrder) -> None:
         _not_started(row.id)
         return
     for clock in plan.cancel:
-        _end(session, row, existing[clock.clock], clock.due_at, None, cancelled=True)
+        _end(session, row, existing[clock.clock], entry.at, entry.action.value, cancelled=True)
     for clock in plan.start:
         _start(session, row.id, row.category, row.assignee_id, clock, existing.get(clock.clock))
 

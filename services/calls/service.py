@@ -285,7 +285,7 @@ class CallsService:
             return self._staff(handover.to_staff_id)
         category = order.ivr_category or Category.UNCLASSIFIED.value
         routed = WorkOrderRouted.model_validate(
-            self.staffing.reroute_work_order(order.id, order.caller_number, category)
+            self.staffing.propose_assignee(order.id, category)
         )
         return orders.assignee_of(routed)
 

@@ -104,35 +104,14 @@ def assign(
             return _existing(session, work_order_id), False
 
 
-def reroute(
-    db: WorkerDatabase, work_order_id: str, caller_number: str, category: Category, zone: ZoneInfo
+def propose(
+    session: Session, work_order_id: str, category: Category, now: datetime, zone: ZoneInfo
 ) -> WorkOrderRouted:
-    """Decide again for an order whose owner is away (S1.19): among those on shift and not on
-    leave now, without the caller's-owner preference; the decision on record is replaced."""
-    with db.transaction() as session:
-        now = datetime.now(UTC)
-        decision = routing.route(category, candidates_on_shift(session, now, zone))
-        chosen = decision.assignee
-        values = {
-            "assignee_id": chosen.staff_id if chosen else None,
-            "role": chosen.role.value if chosen else None,
-            "reason": f"handover_{decision.reason}",
-            "decided_at": now,
-        }
-        replaced = session.execute(
-            update(_decisions).where(_decisions.c.work_order_id == work_order_id), values
-        ).rowcount
-        if not replaced:
-            session.execute(
-                RECORD_DECISION,
-                {
-                    **values, "work_order_id": work_order_id, "caller_number": caller_number,
-                    "category": category.value, "open": True,
-                },
-            )
-        if chosen is not None:
-            session.execute(ONE_MORE_OPEN_ORDER, {"staff_id": chosen.staff_id})
-        return _as_event_payload(work_order_id, chosen, values["reason"], now)
+    """Who would take an order whose owner is away (S1.19): among those on shift and not on
+    leave, without the caller's-owner preference. Nothing is written: when calls assigns the
+    order, its ``work_order.assigned`` moves the decision and the counts (:func:`follow`)."""
+    decision = routing.route(category, candidates_on_shift(session, now, zone))
+    return _as_event_payload(work_order_id, decision.assignee, f"handover_{decision.reason}", now)
 
 
 def _decide(

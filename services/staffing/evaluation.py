@@ -189,7 +189,7 @@ def fact_from(event_type: str, payload: Any) -> Fact | None:
                 Kind.REVISITED, at=payload.at, satisfaction=data.get("satisfaction"),
                 solved=data.get("solved"), **common,
             )
-        case "work_order.clock_stopped":
+        case "work_order.clock_stopped" if not payload.cancelled:  # not a commitment met
             return Fact(
                 Kind.CLOCK_STOPPED, at=payload.stopped_at, clock=payload.clock,
                 on_time=payload.on_time, **common,

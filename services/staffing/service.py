@@ -17,7 +17,7 @@ from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCr
 from services.staffing import attendance_store, evaluation_store, leave_flow, plan_store, sweeps
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
-from services.staffing.assignment import assign, follow, reroute
+from services.staffing.assignment import assign, follow, propose
 from services.staffing.attendance import report_csv
 from services.staffing.evaluation import InvalidMonth, fact_from
 from services.staffing.models import Base, StaffMember
@@ -52,9 +52,10 @@ class StaffingService:
         return routed.model_dump(mode="json")
 
     @rpc
-    def reroute_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
-        """A new owner for an order whose owner left or is away with no B holder (S1.19)."""
-        routed = reroute(self.db, work_order_id, caller_number, Category(category), self._zone())
+    def propose_assignee(self, work_order_id: str, category: str) -> dict:
+        """Who would take an order whose owner left or is away with no B holder (S1.19)."""
+        now, zone = datetime.now(UTC), self._zone()
+        routed = propose(self.db.session, work_order_id, Category(category), now, zone)
         return routed.model_dump(mode="json")
 
     @reliable_event_handler("calls", "work_order.created")

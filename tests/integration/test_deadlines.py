@@ -318,3 +318,21 @@ def test_one_order_that_cannot_be_swept_does_not_stop_the_others(stores):
     finally:
         db.close()
     assert (report.orders, report.failed, report.warnings) == (1, 1, 4)
+
+
+def test_a_complaint_classified_as_a_report_cancels_its_clocks_when_it_is_classified(deadlines):
+    system = deadlines
+    listener = amqp.Listener(system["amqp_uri"], "calls.events", "work_order.*")
+    at(system, local(3, 2, 10))
+    order, leader = open_order(system, "3")  # complaints go to a duty leader
+    at(system, local(3, 2, 11))
+    act(system, leader, order["id"], "classify", category="report")
+
+    stopped = [
+        e["payload"] for e in deadline_events(listener, expect=4)
+        if e["type"].endswith("clock_stopped")
+    ]
+    assert sorted(s["clock"] for s in stopped) == ["contact", "reply"]
+    for clock in stopped:  # stopped when classified, not at the due time days ahead
+        stopped_at = datetime.fromisoformat(clock["stopped_at"])
+        assert clock["cancelled"] and stopped_at == datetime.fromisoformat(utc_iso(3, 2, 11))

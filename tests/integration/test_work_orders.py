@@ -208,3 +208,10 @@ def test_a_leaver_s_open_orders_are_handed_over(system, crew, to_b_holder):
     assigns = [h for h in moved["history"] if h["action"] == "assign"]
     assert len(assigns) == 2 and "handed over: leave" in assigns[-1]["note"]
     assert assigns[-1]["actor"]["role"] == "system"
+
+    def counts_moved():  # routing's load follows the order: off the leaver, onto the new owner
+        with system["stores"]["staffing"].transaction() as session:
+            load = {i: session.get(StaffMember, i).open_orders for i in (owner, other)}
+        return load == {owner: 0, other: 1}
+
+    harness.wait_for(counts_moved)

@@ -92,4 +92,8 @@ def test_events_become_facts_of_the_order_s_owner():
         assignee_id=None, due_at=NOV, stopped_at=NOV, on_time=True,
     )
     assert fact_from("work_order.clock_stopped", stopped) is None  # nobody owned it
+    owned = stopped.model_copy(update={"assignee_id": 1})
+    assert fact_from("work_order.clock_stopped", owned).on_time is True
+    cancelled = owned.model_copy(update={"cancelled": True})  # merged or reclassified
+    assert fact_from("work_order.clock_stopped", cancelled) is None
     assert fact_from("work_order.dispatched", transition("dispatch")) is None
