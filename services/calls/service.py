@@ -113,7 +113,8 @@ class CallsService:
             return
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
-            if not first_delivery(session, "calls.link_fault_report", str(event.id)):
+            # keyed on the order: a retried AGI session ends the same call (and order) twice
+            if not first_delivery(session, "calls.link_fault_report", ended.work_order_id):
                 return
             parent = outage_store.link_report(session, ended.work_order_id, settings)
         FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()

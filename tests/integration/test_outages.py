@@ -5,6 +5,7 @@ merged into one parent; N reports from one area within M minutes make a storm; t
 events work as a leader's declaration does; closing the parent closes the merged reports.
 """
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -217,3 +218,21 @@ def test_the_grid_declares_and_lifts_an_outage_once_per_event(system):
     harness.wait_for(lambda: active() == [])
     _, heard = fault_call(system, "13911110003")
     assert heard == ["custom/95598-welcome", "MENU"]
+
+
+def test_a_retried_session_of_a_fault_report_is_linked_once(system):
+    leader = login(system, "leader01")
+    assert declare(system, leader, "望江街道").status_code == 200
+    first, second = list(WANGJIANG)[:2]
+    uniqueid = f"1764200000.{uuid.uuid4().int % 10**6}"
+    opened = call(system, caller_num=first, digits=["2"], uniqueid=uniqueid)  # the parent
+    retried = call(system, caller_num=first, digits=["2"], uniqueid=uniqueid)  # Asterisk retried
+    parent_id = opened.variables["WORK_ORDER_ID"]
+    assert retried.variables["WORK_ORDER_ID"] == parent_id  # one call, one order, two call.ended
+    later, _ = fault_call(system, second)
+    assert merged_into(system, leader, later)["parent_id"] == parent_id
+
+    time.sleep(1.0)  # a failing redelivery would be parked by now (3 tries, 0.05 s backoff)
+    parked = "evt-calls-call.ended--calls.link_fault_report.dlq"
+    assert amqp.queue_depth(system["amqp_uri"], parked) == 0
+    assert order(system, leader, parent_id)["status"] != "merged"
