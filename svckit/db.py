@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycogreen.eventlet
@@ -43,12 +42,6 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         cursor.close()
 
     return engine
-
-
-def stored_utc(value: datetime | None) -> datetime | None:
-    """A timestamp read back from a ``DateTime(timezone=True)`` column, made aware: SQLite
-    returns the stored UTC time naive, PostgreSQL an aware one."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ServiceStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
@@ -49,20 +49,10 @@ CLOCKS_NOT_STARTED = Counter(
 )
 
 
-def aware(value: datetime) -> datetime:
-    """Stored times are UTC; SQLite hands them back naive."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A time to store or compare with stored ones: in UTC (SQLite keeps no offset)."""
-    return value.astimezone(UTC) if value is not None else None
-
-
 def as_clock(row: WorkOrderClock, sent: frozenset[int] = frozenset()) -> clocks.Clock:
     return clocks.Clock(
-        row.clock, row.policy_key, Unit(row.unit), aware(row.started_at), aware(row.due_at),
-        aware(row.stopped_at) if row.stopped_at else None, sent, row.starts_on,
+        row.clock, row.policy_key, Unit(row.unit), row.started_at, row.due_at,
+        row.stopped_at if row.stopped_at else None, sent, row.starts_on,
     )
 
 
@@ -118,7 +108,7 @@ def _replan(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
     try:
         plan = clocks.replan(
             [as_clock(r) for r in existing.values()], row.category, row.sub_type, row.area,
-            aware(row.created_at),
+            row.created_at,
         )
     except CalendarNotCoveredError:
         _not_started(row.id)
@@ -145,10 +135,10 @@ def _start(
     """Start ``clock``, in place of a running clock of the same name if there is one."""
     stored = existing or WorkOrderClock(work_order_id=order_id, clock=clock.clock)
     stored.policy_key, stored.unit, stored.starts_on = clock.policy_key, clock.unit, clock.starts_on
-    stored.started_at, stored.due_at = utc(clock.started_at), utc(clock.due_at)
+    stored.started_at, stored.due_at = clock.started_at, clock.due_at
     stored.stopped_at = stored.stopped_by = stored.on_time = None
     stored.cancelled = False
-    stored.next_check_at = utc(clocks.point(clock, min(WARNING_PERCENTS)))
+    stored.next_check_at = clocks.point(clock, min(WARNING_PERCENTS))
     session.add(stored)
     started = ClockStarted(
         work_order_id=order_id, clock=clock.clock, policy_key=clock.policy_key,
@@ -162,8 +152,8 @@ def _end(
     session: Session, row: WorkOrder, stored: WorkOrderClock, at: datetime,
     action: str | None, cancelled: bool = False,
 ) -> None:
-    due = aware(stored.due_at)
-    stored.stopped_at, stored.stopped_by, stored.cancelled = utc(at), action, cancelled
+    due = stored.due_at
+    stored.stopped_at, stored.stopped_by, stored.cancelled = at, action, cancelled
     stored.on_time = None if cancelled else at <= due
     stored.next_check_at = None
     outcome = "cancelled" if cancelled else ("on_time" if stored.on_time else "late")
@@ -208,7 +198,7 @@ def _promise_callback(session: Session, row: WorkOrder, entry: HistoryEntry) -> 
             caller_name=data.get("caller_name", row.caller_name),
             work_unit=data.get("work_unit", row.work_unit),
             contact=data.get("contact", row.contact),
-            promised_by=entry.actor.id, promised_at=utc(entry.at), reply_by=utc(clock.due_at),
+            promised_by=entry.actor.id, promised_at=entry.at, reply_by=clock.due_at,
         )
     )
     existing = next((r for r in rows_of(session, row.id) if r.clock == CALLBACK), None)
@@ -231,7 +221,7 @@ def overdue(
     query = (
         select(WorkOrder, WorkOrderClock)
         .join(WorkOrderClock, WorkOrderClock.work_order_id == WorkOrder.id)
-        .where(WorkOrderClock.stopped_at.is_(None), WorkOrderClock.due_at < utc(now))
+        .where(WorkOrderClock.stopped_at.is_(None), WorkOrderClock.due_at < now)
         .order_by(WorkOrderClock.due_at)
         .limit(LIST_LIMIT)
     )
@@ -249,7 +239,7 @@ def callbacks(
     """Promised callbacks not answered yet: ``due`` (time not passed) or ``overdue``."""
     if state not in CALLBACK_STATES:
         raise InvalidFields(f"state must be due or overdue, not {state!r}")
-    passed = Callback.reply_by < utc(now)
+    passed = Callback.reply_by < now
     query = (
         select(Callback, WorkOrder)
         .join(WorkOrder, WorkOrder.id == Callback.work_order_id)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from svckit.tables import BigId, add_platform_tables
+from svckit.tables import BigId, UtcDateTime, add_platform_tables
 
 # Caller ID comes from outside: stored verbatim, but never more than this.
 CALLER_NAME_MAX = 256
@@ -51,8 +50,8 @@ class Call(Base):
     caller_number: Mapped[str] = mapped_column(String(64))
     caller_name: Mapped[str] = mapped_column(Text)
     dnid: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     digits: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str | None] = mapped_column(String(30))
     outcome: Mapped[str] = mapped_column(String(30), default="in_progress")
@@ -78,13 +77,13 @@ class WorkOrder(Base):
     caller_name: Mapped[str] = mapped_column(Text)
     work_unit: Mapped[str] = mapped_column(String(256), default="")
     contact: Mapped[str] = mapped_column(String(128), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     assignee_id: Mapped[int | None] = mapped_column(Integer)
     assignee_name: Mapped[str | None] = mapped_column(String(100))
     assignee_role: Mapped[str | None] = mapped_column(String(30))
     assignee_extension: Mapped[str | None] = mapped_column(String(20))
     routing_reason: Mapped[str | None] = mapped_column(String(60))
-    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    routed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ivr_category: Mapped[str | None] = mapped_column(String(30))
     sub_type: Mapped[str | None] = mapped_column(String(40))
     area: Mapped[str | None] = mapped_column(String(20))
@@ -96,7 +95,7 @@ class WorkOrder(Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     urged: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class WorkOrderHistory(Base):
@@ -113,7 +112,7 @@ class WorkOrderHistory(Base):
     actor_role: Mapped[str] = mapped_column(String(30))
     actor_name: Mapped[str] = mapped_column(String(100), default="")
     actor_department: Mapped[str | None] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -136,9 +135,9 @@ class Outage(Base):
     source: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str | None] = mapped_column(String(64))
     declared_by: Mapped[str] = mapped_column(String(100))
-    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expected_restore_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    declared_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expected_restore_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     lifted_by: Mapped[str | None] = mapped_column(String(100))
     parent_work_order_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"))
 
@@ -151,7 +150,7 @@ class AreaReport(Base):
 
     work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
     area: Mapped[str] = mapped_column(String(100))
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     linked_to: Mapped[str | None] = mapped_column(String(36))
 
 
@@ -166,8 +165,8 @@ class Storm(Base):
         ForeignKey("work_orders.id"), unique=True
     )
     reports: Mapped[int] = mapped_column(Integer)
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_report_at: Mapped[datetime] = mapped_column(UtcDateTime())
     outage_id: Mapped[str | None] = mapped_column(ForeignKey("outages.id"))
 
 
@@ -188,13 +187,13 @@ class WorkOrderClock(Base):
     policy_key: Mapped[str] = mapped_column(String(80))
     unit: Mapped[str] = mapped_column(String(20))
     starts_on: Mapped[str] = mapped_column(String(30))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     stopped_by: Mapped[str | None] = mapped_column(String(30))
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
-    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 class DeadlineWarningSent(Base):
@@ -209,8 +208,8 @@ class DeadlineWarningSent(Base):
     work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
     clock: Mapped[str] = mapped_column(String(30))
     percent: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WorkOrderEscalation(Base):
@@ -226,7 +225,7 @@ class WorkOrderEscalation(Base):
     level: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(String(200))
     clock: Mapped[str | None] = mapped_column(String(30))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Callback(Base):
@@ -243,8 +242,8 @@ class Callback(Base):
     work_unit: Mapped[str] = mapped_column(String(256), default="")
     contact: Mapped[str] = mapped_column(String(128), default="")
     promised_by: Mapped[str] = mapped_column(String(64))
-    promised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reply_by: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    promised_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reply_by: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -207,7 +207,7 @@ def link_report(session: Session, order_id: str, settings: OutageSettings) -> st
     ).first()
     if found is None or not found.address:
         return None
-    address, at = found.address, _utc(found.created_at)
+    address, at = found.address, found.created_at
     area = area_of(address, settings.areas)
     outage = outage_for(address, active_outages(session))
     if outage is not None:
@@ -246,8 +246,8 @@ def _link_to_storm(session: Session, area: str, report: Report, rule: StormRule)
     linking = link_storm(
         rule,
         report,
-        [Report(row.work_order_id, _utc(row.reported_at)) for row in earlier],
-        storm and OpenStorm(storm.parent_work_order_id, _utc(storm.last_report_at)),
+        [Report(row.work_order_id, row.reported_at) for row in earlier],
+        storm and OpenStorm(storm.parent_work_order_id, storm.last_report_at),
     )
     if linking.parent_id is None:
         return None
@@ -328,9 +328,6 @@ def _open_storm(
     return session.scalar(query.order_by(Storm.detected_at.desc()).limit(1).with_for_update())
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # The hot path's view: active outages, cached per service container

@@ -44,6 +44,7 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.workdays import require_aware
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ class CallsService:
         if now_iso is not None:
             if not self.clock.settable:
                 raise ClockNotSettable("a sweep at a given time is for tests (TEST_CLOCK: true)")
-            now = datetime.fromisoformat(now_iso)
+            now = require_aware(datetime.fromisoformat(now_iso))
         return vars(sweeps.sweep(self.db, now, self._sweep_settings()))
 
     @rpc(expected_exceptions=(ClockNotSettable,))

@@ -63,7 +63,6 @@ class SweepReport:
 def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> SweepReport:
     """Sweep every order with a clock due for a look at ``now``, one transaction each."""
     report = SweepReport()
-    now = clock_store.utc(now)
     with db.transaction() as session:
         due = session.scalars(
             select(WorkOrderClock.work_order_id)
@@ -107,7 +106,7 @@ def sweep_order(
     for escalation in decision.escalations:
         _escalate(session, row, escalation, now)
     for name, next_check in decision.next_check.items():
-        stored[name].next_check_at = clock_store.utc(next_check)
+        stored[name].next_check_at = next_check
     return decision
 
 
@@ -121,7 +120,7 @@ def _facts(session: Session, row: WorkOrder) -> clocks.OrderFacts:
             WorkOrderHistory.actor_role != Party.SYSTEM.value,
         )
     )
-    last = clock_store.aware(last_by_person or row.created_at)
+    last = last_by_person or row.created_at
     return clocks.OrderFacts(Status(row.status), frozenset(Role(v) for v in levels), last)
 
 
@@ -129,7 +128,7 @@ def _warn(session: Session, row: WorkOrder, clock: clocks.Clock, percent: int, n
     session.add(
         DeadlineWarningSent(
             work_order_id=row.id, clock=clock.clock, percent=percent,
-            due_at=clock_store.utc(clock.due_at), sent_at=now,
+            due_at=clock.due_at, sent_at=now,
         )
     )
     warning = DeadlineWarning(

@@ -18,10 +18,8 @@ from services.calls.models import (
 
 
 def _iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """ISO 8601 in UTC (stored times come back zoned: svckit.tables.UtcDateTime)."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def work_order_view(order: WorkOrder) -> dict[str, Any]:
@@ -129,7 +127,7 @@ def storm_view(storm: Storm) -> dict[str, Any]:
 
 def clock_view(clock: WorkOrderClock, sent: frozenset[int], now: datetime) -> dict[str, Any]:
     """A deadline clock as people see it: due time, warnings sent, whether it is overdue."""
-    due = clock.due_at if clock.due_at.tzinfo else clock.due_at.replace(tzinfo=UTC)
+    due = clock.due_at
     return {
         "clock": clock.clock,
         "policy_key": clock.policy_key,

@@ -33,6 +33,7 @@ ROSTER = (
     .where(
         _staff.c.away == false(),
         _staff.c.on_leave == false(),
+        _staff.c.left_on.is_(None),
         _staff.c.role.in_([role.value for role in Role]),
     )
 )

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 from services.staffing import attendance
 from services.staffing.attendance import Schedule, Totals
 from services.staffing.models import AttendanceRecord, ExcusedDay, StaffMember
-from svckit.db import stored_utc
 
 UNASSIGNED = "(none)"
 
@@ -75,7 +74,7 @@ def clock(
     else:
         record.clock_out = at
     session.flush()
-    clock_in, clock_out = stored_utc(record.clock_in), stored_utc(record.clock_out)
+    clock_in, clock_out = record.clock_in, record.clock_out
     result = attendance.classify(
         day, expected(day), clock_in, clock_out, is_excused(session, staff_id, day), at, grace
     )
@@ -147,8 +146,8 @@ def _person_days(person, days, records, excused, now, zone, grace) -> list:
         result = attendance.classify(
             day,
             expected(day),
-            stored_utc(record.clock_in) if record else None,
-            stored_utc(record.clock_out) if record else None,
+            record.clock_in if record else None,
+            record.clock_out if record else None,
             (person.id, day) in excused,
             now,
             grace,

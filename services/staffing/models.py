@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from sqlalchemy import (
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from svckit.tables import BigId, add_platform_tables
+from svckit.tables import BigId, UtcDateTime, add_platform_tables
 
 
 class Base(DeclarativeBase):
@@ -78,7 +77,7 @@ class RoutingDecision(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     role: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(String(60))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     open: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
@@ -97,7 +96,7 @@ class EvaluationFact(Base):
     kind: Mapped[str] = mapped_column(String(20))
     work_order_id: Mapped[str] = mapped_column(String(36))
     staff_id: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     clock: Mapped[str | None] = mapped_column(String(30))
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     hours: Mapped[float | None] = mapped_column(Float)
@@ -116,7 +115,7 @@ class EvaluationScore(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     scored_by: Mapped[int] = mapped_column(Integer)
-    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("staff_id", "month", name="uq_evaluation_score_month"),)
 
@@ -132,8 +131,8 @@ class AttendanceRecord(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     day: Mapped[date] = mapped_column(Date)
-    clock_in: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    clock_out: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_in: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clock_out: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         UniqueConstraint("staff_id", "day", name="uq_attendance_staff_day"),
@@ -163,8 +162,8 @@ class CallArrival(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
     outcome: Mapped[str] = mapped_column(String(30))
     category: Mapped[str | None] = mapped_column(String(30))
 
@@ -217,9 +216,9 @@ class LeaveRequest(Base):
     chain: Mapped[str] = mapped_column(String(200))  # the steps, comma-separated
     step: Mapped[int] = mapped_column(default=0)  # index of the step waiting for a decision
     status: Mapped[str] = mapped_column(String(20))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_leave_status_ends", "status", "ends_on"),)
 
@@ -237,7 +236,7 @@ class LeaveDecision(Base):
     acting_for: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     approved: Mapped[bool] = mapped_column()
     note: Mapped[str] = mapped_column(String(500), default="")
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("leave_id", "step", name="uq_leave_decision_step"),)
 
@@ -251,7 +250,7 @@ class Absence(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     day: Mapped[date] = mapped_column(Date)
     leave_id: Mapped[int | None] = mapped_column(ForeignKey("leave_requests.id"))
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("staff_id", "day", name="uq_absence_staff_day"),)
 
@@ -264,7 +263,7 @@ class UncoveredPost(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     day: Mapped[date] = mapped_column(Date)
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("post_id", "day", name="uq_uncovered_post_day"),)
 
@@ -279,7 +278,7 @@ class RotaHandover(Base):
     to_post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     items: Mapped[str] = mapped_column(Text)  # JSON: item name → count
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RotaAlert(Base):
@@ -289,7 +288,7 @@ class RotaAlert(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from contracts.events import CallEnded
 from services.staffing import plan
 from services.staffing.models import CallArrival, ExcusedDay, StaffMember
-from svckit.db import stored_utc
 
 # call.ended outcomes of calls that were put through to a seat (routed to a person, or to the
 # queue when staffing was slow): the calls offered to agents. Hang-ups in the menu are not.
@@ -37,8 +36,8 @@ def record_call(session: Session, ended: CallEnded) -> None:
             )
         )
         return
-    row.started_at = min(stored_utc(row.started_at), ended.started_at)
-    if ended.ended_at >= stored_utc(row.ended_at):
+    row.started_at = min(row.started_at, ended.started_at)
+    if ended.ended_at >= row.ended_at:
         row.ended_at, row.outcome = ended.ended_at, ended.outcome
         row.category = ended.category.value if ended.category else row.category
 
@@ -56,20 +55,20 @@ def measured_calls(
             CallArrival.outcome.in_(OFFERED_TO_AGENTS),
         )
     )
-    calls = []
-    for started, ended in rows:
-        started, ended = stored_utc(started), stored_utc(ended)
-        calls.append(plan.Call(started, (ended - started).total_seconds()))
-    return calls
+    return [plan.Call(started, (ended - started).total_seconds()) for started, ended in rows]
 
 
 def roster_for(session: Session, day: date) -> list[plan.Rostered]:
-    """Everyone with shifts who is not excused (on leave) on ``day``."""
+    """Everyone with shifts, on the staff and not excused (on leave) on ``day``."""
     excused = select(ExcusedDay.staff_id).where(ExcusedDay.day == day)
     people = session.scalars(
         select(StaffMember)
         .options(selectinload(StaffMember.shifts))
-        .where(StaffMember.id.not_in(excused))
+        .where(
+            StaffMember.id.not_in(excused),
+            or_(StaffMember.left_on.is_(None), StaffMember.left_on > day),
+            or_(StaffMember.joined_on.is_(None), StaffMember.joined_on <= day),
+        )
     )
     return [
         plan.Rostered(person.role, tuple((s.starts, s.ends) for s in person.shifts))
