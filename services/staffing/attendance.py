@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -203,22 +201,3 @@ def totals_of(results: Iterable[DayResult]) -> Totals:
         totals.add(result)
     return totals
 
-
-PERSON_COLUMNS = ["staff_id", "username", "name", "role", "department"]
-
-
-def report_csv(report: dict, by: str) -> str:
-    """The monthly report as CSV: a row per person (``by="person"``) or per department."""
-    rows = report["people"] if by == "person" else report["departments"]
-    keys = PERSON_COLUMNS if by == "person" else ["department"]
-    count_columns = list(Totals().as_dict())
-    if by == "person":
-        count_columns.remove("people")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["month", *keys, *count_columns])
-    for row in rows:
-        writer.writerow(
-            [report["month"], *(row[k] for k in keys), *(row["totals"][c] for c in count_columns)]
-        )
-    return out.getvalue()

@@ -11,21 +11,18 @@ from contracts.events import Role
 from services.staffing import evaluation
 from services.staffing.evaluation import Fact, Kind, Score
 from services.staffing.models import EvaluationFact, EvaluationScore, StaffMember
+from services.staffing.refusals import Forbidden, Invalid, NotFound
 
 LEADERS = (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
 HOTLINE = tuple(role.value for role in Role)
 
 
-class NotAllowed(PermissionError):
-    """The person asking may not see or score this."""
-
-
-class StaffNotFound(LookupError):
-    """No staff member with that id."""
-
-
-class InvalidScore(ValueError):
-    """A score outside 0-100, or a comment that is not text."""
+def month_bounds(month: str, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The month's bounds; a month not written YYYY-MM is refused."""
+    try:
+        return evaluation.month_bounds(month, zone)
+    except evaluation.InvalidMonth as exc:
+        raise Invalid(str(exc)) from exc
 
 
 def record_fact(session: Session, event_id: str, fact: Fact | None) -> bool:
@@ -51,11 +48,11 @@ def record_fact(session: Session, event_id: str, fact: Fact | None) -> bool:
 
 def report(session: Session, month: str, viewer_id: int, zone: tzinfo) -> list[dict]:
     """The month's evaluation: everyone's for a duty leader or deputy, her own for an agent."""
-    start, end = evaluation.month_bounds(month, zone)
+    start, end = month_bounds(month, zone)
     viewer = _person(session, viewer_id)
     only = None if viewer.role in LEADERS else viewer.id
     if viewer.role not in HOTLINE:
-        raise NotAllowed("the evaluation is the hotline's: duty leaders see it, agents their own")
+        raise Forbidden("the evaluation is the hotline's: duty leaders see it, agents their own")
     rows = session.scalars(
         select(EvaluationFact).where(EvaluationFact.at >= start, EvaluationFact.at < end)
     )
@@ -75,13 +72,13 @@ def set_score(
     at: datetime, zone: tzinfo,
 ) -> dict:
     """Record (or change) the duty leader's score and comment for one person's month."""
-    evaluation.month_bounds(month, zone)
+    month_bounds(month, zone)
     if _person(session, by).role not in LEADERS:
-        raise NotAllowed("only a duty leader or the deputy team lead scores the evaluation (S3.2)")
+        raise Forbidden("only a duty leader or the deputy team lead scores the evaluation (S3.2)")
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
-        raise InvalidScore(f"score must be a whole number from 0 to 100, got {score!r}")
+        raise Invalid(f"score must be a whole number from 0 to 100, got {score!r}")
     if not isinstance(comment, str):
-        raise InvalidScore(f"comment must be text, got {comment!r}")
+        raise Invalid(f"comment must be text, got {comment!r}")
     _person(session, staff_id)
     row = session.scalar(
         select(EvaluationScore).where(
@@ -96,7 +93,7 @@ def set_score(
 def _person(session: Session, staff_id: int) -> StaffMember:
     person = session.get(StaffMember, staff_id)
     if person is None:
-        raise StaffNotFound(f"no staff member {staff_id}")
+        raise NotFound(f"no staff member {staff_id}")
     return person
 
 

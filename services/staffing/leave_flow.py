@@ -82,8 +82,6 @@ def request(session: Session, caller: int, data: dict, now: datetime, zone: tzin
         slots = rules.slots(starts_on, start_pm, half_days)
     except rules.LeaveRuleError as exc:
         raise Invalid(str(exc)) from exc
-    except LookupError as exc:  # a year the statutory calendar does not cover
-        raise Invalid(str(exc)) from exc
     if starts_on < today and not emergency:
         raise Invalid("leave is requested beforehand; only emergency hospitalisation is "
                       "recorded after the fact (S1.17)")

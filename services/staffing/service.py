@@ -18,8 +18,7 @@ from services.staffing import attendance_store, evaluation_store, leave_flow, pl
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign, follow, propose
-from services.staffing.attendance import report_csv
-from services.staffing.evaluation import InvalidMonth, fact_from
+from services.staffing.evaluation import fact_from
 from services.staffing.models import Base, StaffMember
 from services.staffing.plan import PlanSettings
 from services.staffing.refusals import REFUSALS, Invalid
@@ -102,18 +101,11 @@ class StaffingService:
     def on_work_order_escalated(self, event: Envelope, payload: Payload) -> None:
         self._follow(event, payload)
 
-    @rpc(expected_exceptions=(InvalidMonth, evaluation_store.NotAllowed))
+    @rpc(expected_exceptions=REFUSALS)
     def monthly_evaluation(self, month: str, viewer_id: int) -> list[dict]:
         return evaluation_store.report(self.db.session, month, viewer_id, self._zone())
 
-    @rpc(
-        expected_exceptions=(
-            InvalidMonth,
-            evaluation_store.NotAllowed,
-            evaluation_store.InvalidScore,
-            evaluation_store.StaffNotFound,
-        )
-    )
+    @rpc(expected_exceptions=REFUSALS)
     def score_evaluation(
         self, month: str, staff_id: int, score: int, comment: str, by: int
     ) -> dict:
@@ -164,41 +156,24 @@ class StaffingService:
         return self._clock(staff_id, clocking_in=False)
 
     @rpc(expected_exceptions=REFUSALS)
-    def attendance_report(
-        self,
-        caller: int,
-        month: str,
-        department: str | None = None,
-        fmt: str = "json",
-        by: str = "person",
-    ) -> dict:
-        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read:
-        ``{"report"}``, ``{"csv"}`` or ``{"error"}`` for a month the calendar does not cover."""
-        try:
-            first = date.fromisoformat(f"{month}-01")
-            with self.db.transaction() as session:
-                now = datetime.now(UTC)
-                department = org.attendance_scope(session, caller, department, now, self._zone())
-                report = attendance_store.monthly_report(
-                    session, first, datetime.now(UTC), self._zone(), department, self._grace()
-                )
-        except (ValueError, CalendarNotCoveredError) as exc:
-            return {"error": str(exc)}
-        return {"csv": report_csv(report, by)} if fmt == "csv" else {"report": report}
+    def attendance_report(self, caller: int, month: str, department: str | None = None) -> dict:
+        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read (S1.16)."""
+        first = _month(month)
+        with self._unit() as (session, now, zone):
+            department = org.attendance_scope(session, caller, department, now, zone)
+            return attendance_store.monthly_report(
+                session, first, now, zone, department, self._grace()
+            )
 
-    @rpc
+    @rpc(expected_exceptions=REFUSALS)
     def staffing_plan(self, day: str, overrides: dict | None = None) -> dict:
-        """The plan for ``day`` (YYYY-MM-DD): ``{"plan"}`` or ``{"error"}`` for bad settings."""
+        """The plan for ``day`` (YYYY-MM-DD), S3.3; bad settings are refused."""
         try:
             settings = PlanSettings.from_mapping({**self._plan_config(), **(overrides or {})})
-            with self.db.transaction() as session:
-                return {
-                    "plan": plan_store.staffing_plan(
-                        session, date.fromisoformat(day), settings, self._zone()
-                    )
-                }
-        except (ValueError, CalendarNotCoveredError) as exc:
-            return {"error": str(exc)}
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+        with self._unit() as (session, _, zone):
+            return plan_store.staffing_plan(session, _day(day), settings, zone)
 
     @reliable_event_handler("calls", "call.ended")
     def on_call_ended(self, event: Envelope, ended: CallEnded) -> None:
@@ -232,10 +207,7 @@ class StaffingService:
         """Who is on duty at ``at`` (ISO 8601 with offset; now if omitted), S1.7."""
         with self._unit() as (session, now, zone):
             when = _instant(at) if at else now
-            try:
-                return org.duty_view(org.duty_at(session, when, zone))
-            except LookupError as exc:
-                raise Invalid(str(exc)) from exc
+            return org.duty_view(org.duty_at(session, when, zone))
 
     @rpc(expected_exceptions=REFUSALS)
     def staff_join(self, caller: int, data: dict) -> dict:
@@ -292,10 +264,7 @@ class StaffingService:
     @rpc(expected_exceptions=REFUSALS)
     def rota(self, caller: int, day: str | None = None) -> dict:
         with self._unit() as (session, now, zone):
-            try:
-                return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
-            except CalendarNotCoveredError as exc:
-                raise Invalid(str(exc)) from exc
+            return sweeps.duty_today(session, _day(day) if day else _today(now, zone))
 
     @rpc(expected_exceptions=REFUSALS)
     def record_rota_handover(self, caller: int, items: dict) -> dict:
@@ -324,8 +293,12 @@ class StaffingService:
 
     @contextmanager
     def _unit(self):
-        with self.db.transaction() as session:
-            yield session, datetime.now(UTC), self._zone()
+        """One unit of work; a date the statutory calendar does not cover is refused (400)."""
+        try:
+            with self.db.transaction() as session:
+                yield session, datetime.now(UTC), self._zone()
+        except CalendarNotCoveredError as exc:
+            raise Invalid(str(exc)) from exc
 
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         routed, decided_now = assign(
@@ -348,6 +321,11 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except (ValueError, TypeError) as exc:
         raise Invalid(f"'day' must be YYYY-MM-DD: {exc}") from exc
+
+
+def _month(text: str) -> date:
+    """The first day of a month written YYYY-MM."""
+    return evaluation_store.month_bounds(text, UTC)[0].date()
 
 
 def _today(now: datetime, zone: ZoneInfo) -> date:

@@ -121,7 +121,7 @@ def test_the_monthly_report_per_person_and_department(api, people, stores):
     )
     assert as_csv.status_code == 200 and as_csv.headers["Content-Type"].startswith("text/csv")
     table = {row["department"]: row for row in csv.DictReader(io.StringIO(as_csv.text))}
-    assert int(table["营销部"]["late_minutes"]) == 15
+    assert int(table["营销部"]["totals.late_minutes"]) == 15
 
     only_sales = get(
         f"{api}/attendance/report", params={"month": "2024-10", "department": "营销部"},

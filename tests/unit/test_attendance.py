@@ -11,7 +11,6 @@ from services.staffing.attendance import (
     classify,
     expected_schedule,
     month_days,
-    report_csv,
     totals_of,
     work_day,
 )
@@ -122,15 +121,3 @@ def test_totals_and_csv():
         people=1, expected_days=2, present_days=1, late_days=1, late_minutes=30,
         early_leave_days=1, early_leave_minutes=30, absent_days=1,
     ).as_dict()
-    report = {
-        "month": "2024-10",
-        "people": [
-            {"staff_id": 7, "username": "u", "name": "N", "role": "r", "department": "d",
-             "totals": totals.as_dict()},
-        ],
-        "departments": [{"department": "d", "totals": totals.as_dict()}],
-    }
-    header, row = report_csv(report, "person").splitlines()
-    assert header.startswith("month,staff_id,username,name,role,department,expected_days")
-    assert row.startswith("2024-10,7,u,N,r,d,2,1,1,30,1,30,1,0")
-    assert report_csv(report, "department").splitlines()[1].endswith(",1")
