@@ -154,14 +154,15 @@ def _end(
 ) -> None:
     due = stored.due_at
     stored.stopped_at, stored.stopped_by, stored.cancelled = at, action, cancelled
-    stored.on_time = None if cancelled else at <= due
+    on_time = at <= due
+    stored.on_time = None if cancelled else on_time
     stored.next_check_at = None
     outcome = "cancelled" if cancelled else ("on_time" if stored.on_time else "late")
     CLOCKS_STOPPED.labels(outcome).inc()
     stopped = ClockStopped(
         work_order_id=row.id, clock=stored.clock, policy_key=stored.policy_key,
         category=row.category, assignee_id=row.assignee_id, due_at=due, stopped_at=at,
-        on_time=at <= due, cancelled=cancelled,
+        on_time=on_time, cancelled=cancelled,
     )
     emit(session, make_event(PRODUCER, stopped, occurred_at=at))
 

@@ -151,10 +151,6 @@ def stopped_by(
     return fulfilled, []
 
 
-def on_time(clock: Clock, stopped_at: datetime) -> bool:
-    return stopped_at <= clock.due_at
-
-
 # --- warning points ---------------------------------------------------------------------------
 
 

@@ -14,14 +14,14 @@ an order (a complaint has two: ``contact`` and ``reply``).
 - ``starts_on``: ``open`` (the default) starts the clock when the order is opened or
   classified; any other value names the lifecycle action that starts it (``promise_callback``).
   ``stops_on``: the lifecycle actions that fulfil the clock's commitment and stop it.
-- A threshold counts as crossed once ``now`` reaches its instant; ``warning_due`` returns only
-  thresholds not already sent, so a sweep that records what it sends never sends one twice.
+- A threshold counts as crossed once ``now`` reaches its instant; the sweeps (clocks.py) record
+  what they send, so none is sent twice.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cache
@@ -204,13 +204,6 @@ def due_at(policy: Policy, opened_at: datetime, zone: tzinfo = workdays.DEFAULT_
     return _point(policy, opened_at, 100, zone)
 
 
-def is_overdue(
-    policy: Policy, opened_at: datetime, now: datetime, zone: tzinfo = workdays.DEFAULT_ZONE
-) -> bool:
-    """Whether ``now`` is past the deadline."""
-    return workdays.require_aware(now) > due_at(policy, opened_at, zone)
-
-
 def warning_points(
     policy: Policy,
     opened_at: datetime,
@@ -219,20 +212,3 @@ def warning_points(
 ) -> list[tuple[int, datetime]]:
     """``(percent, instant)`` of each warning threshold, in ascending order."""
     return [(percent, _point(policy, opened_at, percent, zone)) for percent in sorted(percents)]
-
-
-def warning_due(
-    policy: Policy,
-    opened_at: datetime,
-    now: datetime,
-    already_sent: Collection[int],
-    zone: tzinfo = workdays.DEFAULT_ZONE,
-    percents: Sequence[int] = WARNING_PERCENTS,
-) -> list[int]:
-    """Thresholds reached by ``now`` and not in ``already_sent``, ascending (each sent once)."""
-    workdays.require_aware(now)
-    return [
-        percent
-        for percent, instant in warning_points(policy, opened_at, zone, percents)
-        if instant <= now and percent not in already_sent
-    ]

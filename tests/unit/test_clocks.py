@@ -92,12 +92,6 @@ def test_every_start_and_stop_names_a_lifecycle_action():
         assert policy.stops_on, f"{policy.key} never stops"
 
 
-def test_on_time_is_stopped_at_or_before_due():
-    contact = complaint(FRIDAY_BEFORE_FESTIVAL)["contact"]
-    assert clocks.on_time(contact, contact.due_at)
-    assert not clocks.on_time(contact, contact.due_at + timedelta(seconds=1))
-
-
 # --- classification -----------------------------------------------------------------------------
 
 

@@ -20,9 +20,7 @@ from services.calls.deadlines import (
     clocks_for,
     default_policies,
     due_at,
-    is_overdue,
     load_policies,
-    warning_due,
     warning_points,
 )
 from svckit import workdays
@@ -164,13 +162,6 @@ def test_due_times_come_back_in_local_time_for_a_utc_opening():
     assert due.utcoffset() == timedelta(hours=8)
 
 
-def test_overdue_only_after_the_deadline():
-    contact = policy("complaint.contact")
-    opened = at(2026, 3, 6, 18)
-    assert not is_overdue(contact, opened, at(2026, 3, 9, 18))
-    assert is_overdue(contact, opened, at(2026, 3, 9, 18, 1))
-
-
 # --- early warnings -------------------------------------------------------------------------
 
 
@@ -207,35 +198,6 @@ def test_warning_points_across_the_spring_festival():
     assert points[-1][1] == due_at(meter, opened)
     for percent, instant in points:
         assert workdays.working_days_between(opened, instant) == pytest.approx(4 * percent / 100)
-
-
-def test_warning_due_returns_only_newly_crossed_thresholds():
-    reply = policy("complaint.reply")
-    opened = at(2026, 5, 6, 9)  # due 05-14 09:00
-    assert warning_due(reply, opened, at(2026, 5, 7, 9), set()) == []
-    assert warning_due(reply, opened, at(2026, 5, 12, 16), set()) == [50, 75]
-    assert warning_due(reply, opened, at(2026, 5, 12, 16), {50}) == [75]
-    assert warning_due(reply, opened, at(2026, 5, 12, 16), {50, 75}) == []
-    assert warning_due(reply, opened, at(2026, 5, 20), {50, 75}) == [90, 100]
-
-
-def test_a_threshold_is_crossed_when_its_instant_is_reached():
-    urban = policy("fault_repair.urban")
-    opened = at(2026, 3, 10, 10)
-    assert warning_due(urban, opened, at(2026, 3, 10, 10, 45), {50, 75, 90}) == [100]
-    assert warning_due(urban, opened, at(2026, 3, 10, 10, 44), {50, 75, 90}) == []
-
-
-@pytest.mark.parametrize("key", ["complaint.reply", "service_application.meter_fault"])
-def test_a_sweep_every_half_hour_sends_each_warning_once_in_order(key):
-    clock = policy(key)
-    opened = at(2026, 2, 13, 12)
-    sent: list[int] = []
-    now = opened
-    while now < opened + timedelta(days=30):
-        sent += warning_due(clock, opened, now, set(sent))
-        now += timedelta(minutes=30)
-    assert sent == [50, 75, 90, 100]
 
 
 # --- loading and validation -----------------------------------------------------------------
