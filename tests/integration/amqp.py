@@ -37,6 +37,12 @@ def publish_many(amqp_uri: str, exchange: str, messages: list[tuple[str, object,
             )
 
 
+def publish_event(amqp_uri: str, event) -> None:
+    """Publish an envelope as its producer's relay does: on ``<producer>.events``, keyed by
+    type, with the envelope id as message id."""
+    publish(amqp_uri, f"{event.producer}.events", event.type, event.body(), str(event.id))
+
+
 class Listener:
     """A queue bound to an events exchange, read on demand."""
 

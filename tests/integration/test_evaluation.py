@@ -63,7 +63,7 @@ def test_a_month_of_events_becomes_each_agent_s_evaluation(system, amqp_uri):
         transition("replied", "Y", agent2, datetime(2026, 10, 31, 16, 30, tzinfo=UTC)),
     ]
     for event in [*events, events[1]]:  # the broker delivers at least once: one comes twice
-        amqp.publish(amqp_uri, "calls.events", event.type, event.body(), str(event.id))
+        amqp.publish_event(amqp_uri, event)
     leader = login(system, "leader01")
 
     def complete():
@@ -100,9 +100,9 @@ def test_a_month_of_events_becomes_each_agent_s_evaluation(system, amqp_uri):
 
 def test_an_event_without_an_owner_is_taken_and_counts_for_nobody(system, amqp_uri):
     event = stopped(str(uuid.uuid4()), None, on_time=True)
-    amqp.publish(amqp_uri, "calls.events", event.type, event.body(), str(event.id))
+    amqp.publish_event(amqp_uri, event)
     marker = transition("replied", "M", 1, NOV)
-    amqp.publish(amqp_uri, "calls.events", marker.type, marker.body(), str(marker.id))
+    amqp.publish_event(amqp_uri, marker)
     leader = login(system, "leader01")
 
     def handled():

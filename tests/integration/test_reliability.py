@@ -70,7 +70,7 @@ def test_a_redelivered_work_order_created_routes_once(stores, hotline_staff, run
     listener = amqp.Listener(amqp_uri, "staffing.events", "work_order.routed")
     event = created_event(str(uuid.uuid4()))
     for _ in range(3):  # the broker may deliver any message more than once
-        amqp.publish(amqp_uri, "calls.events", event.type, event.body(), str(event.id))
+        amqp.publish_event(amqp_uri, event)
 
     routed = listener.drain(expect=2, timeout=3)
     assert len(routed) == 1
@@ -87,12 +87,12 @@ def test_a_redelivered_routing_event_has_no_second_effect(stores, run_service, a
     order_id = str(uuid.uuid4())
     add_work_order(stores, order_id)
     first = routed_to_agent(order_id, 1)
-    amqp.publish(amqp_uri, "staffing.events", first.type, first.body(), str(first.id))
+    amqp.publish_event(amqp_uri, first)
     harness.wait_for(lambda: _assignee(stores, order_id) == 1)
 
     with stores["calls"].transaction() as session:  # a later change the old event must not undo
         session.get(WorkOrder, order_id).assignee_id = 2
-    amqp.publish(amqp_uri, "staffing.events", first.type, first.body(), str(first.id))
+    amqp.publish_event(amqp_uri, first)
     harness.wait_for(lambda: metric("csc_entrypoint_calls_total", **handled) == handled_before + 2)
     assert _assignee(stores, order_id) == 2
 
@@ -243,7 +243,7 @@ def test_an_operator_can_replay_dead_letters_once_the_cause_is_mended(
     run_service("calls")
     order_id = str(uuid.uuid4())
     routed = routed_to_agent(order_id, 7)
-    amqp.publish(amqp_uri, "staffing.events", routed.type, routed.body(), str(routed.id))
+    amqp.publish_event(amqp_uri, routed)
     harness.wait_for(lambda: amqp.queue_depth(amqp_uri, f"{ROUTED_QUEUE}.dlq") == 1)
 
     add_work_order(stores, order_id)  # the cause: the order was missing

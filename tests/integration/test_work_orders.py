@@ -180,7 +180,7 @@ def handover(system, from_id: int, to_id: int | None):
     )
     event = make_event("staffing", payload)
     for _ in range(2):  # delivered twice: handled once
-        amqp.publish(system["amqp_uri"], "staffing.events", event.type, event.body(), str(event.id))
+        amqp.publish_event(system["amqp_uri"], event)
 
 
 def owner_changed(system, headers, order_id, owner):
