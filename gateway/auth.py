@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import jwt
+
+from svckit.clock import wall_now
 
 ALGORITHM = "HS256"
 
@@ -23,7 +25,7 @@ class Principal:
 
 
 def issue_token(staff: dict, secret: str, ttl: timedelta) -> str:
-    now = datetime.now(UTC)
+    now = wall_now()
     claims = {
         "sub": str(staff["id"]),
         "username": staff["username"],

@@ -1,7 +1,11 @@
 """The time a service acts at, and a timer whose interval is a setting.
 
-:class:`Clock` is the real time; with ``TEST_CLOCK: true`` in the config a test may set it
-(:meth:`Clock.set`), so that deadlines can be checked on real calendar dates without waiting.
+:class:`Clock` is the business time: when a call starts, an order opens, a clock is due, a
+person clocks in. It is the real time; with ``TEST_CLOCK: true`` in the config a test may set it
+(:meth:`Clock.set`), so that rules can be checked on pinned calendar dates without waiting.
+:func:`wall_now` is the one other reading of the wall clock, for the platform's own machinery
+(outbox retries and housekeeping, processed-message records, token expiry), which must keep
+running in real time whatever date a test pins.
 :class:`ConfiguredTimer` is nameko's timer with its interval read from the config.
 """
 
@@ -11,6 +15,11 @@ from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
+
+
+def wall_now() -> datetime:
+    """The real time, in UTC: for infrastructure only, never for a business rule."""
+    return datetime.now(UTC)
 
 
 class ClockNotSettable(Exception):
@@ -32,7 +41,7 @@ class Clock(DependencyProvider):
         return self
 
     def now(self) -> datetime:
-        return self.fixed or datetime.now(UTC)
+        return self.fixed or wall_now()
 
     def set(self, at: datetime | None) -> None:
         """Fix the time at ``at`` (zoned), or go back to the real time with None."""

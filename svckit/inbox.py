@@ -3,11 +3,12 @@ own transaction, makes a redelivered event a no-op."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
+
+from svckit.clock import wall_now
 
 
 def first_delivery(session: Session, consumer: str, message_id: str) -> bool:
@@ -21,7 +22,7 @@ def first_delivery(session: Session, consumer: str, message_id: str) -> bool:
     key = {"consumer": consumer, "message_id": message_id}
     if session.execute(_seen(table), key).first() is not None:
         return False
-    session.execute(insert(table), {**key, "processed_at": datetime.now(UTC)})
+    session.execute(insert(table), {**key, "processed_at": wall_now()})
     return True
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from contracts.events import Envelope
+from svckit.clock import wall_now
 from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ GAUGE_EVERY_SECONDS = 1.0
 
 def emit(session: Session, event: Envelope) -> None:
     """Stage ``event`` in the outbox, inside the caller's transaction."""
-    now = datetime.now(UTC)
+    now = wall_now()
     session.execute(
         insert(session.info["outbox_table"]),
         {
@@ -179,7 +180,7 @@ class OutboxRelay:
 
     def _record(self, session: Session, confirmed: list[int], refused: list) -> None:
         table = self.store.outbox
-        now = datetime.now(UTC)
+        now = wall_now()
         if confirmed:
             session.execute(
                 update(table).where(table.c.id.in_(confirmed)).values(published_at=now)
@@ -206,7 +207,7 @@ class OutboxRelay:
         if monotonic() < self._next_cleanup:
             return
         self._next_cleanup = monotonic() + CLEANUP_EVERY_SECONDS
-        outbox, processed, now = self.store.outbox, self.store.processed, datetime.now(UTC)
+        outbox, processed, now = self.store.outbox, self.store.processed, wall_now()
         with self.store.transaction() as session:
             session.execute(delete(outbox).where(outbox.c.published_at < now - KEEP_PUBLISHED))
             session.execute(

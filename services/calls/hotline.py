@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Insert, bindparam, insert, select, update
@@ -73,7 +73,7 @@ class CallRecord:
     caller_number: str
     caller_name: str
     dnid: str
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime
     keyed: list[str] = field(default_factory=list)
     category: Category | None = None
     outcome: str = Outcome.ERROR
@@ -82,7 +82,7 @@ class CallRecord:
     stored: bool = False  # this session has written the call row
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> CallRecord:
+    def from_env(cls, env: dict[str, str], started_at: datetime) -> CallRecord:
         """Caller ID is hostile input: kept verbatim, capped in length."""
         return cls(
             uniqueid=env.get("agi_uniqueid", "")[:64] or f"no-uniqueid-{uuid.uuid4()}",
@@ -90,6 +90,7 @@ class CallRecord:
             caller_number=env.get("agi_callerid", "")[:64],
             caller_name=env.get("agi_calleridname", "")[:CALLER_NAME_MAX],
             dnid=env.get("agi_dnid", "")[:64],
+            started_at=started_at,
         )
 
     @property
@@ -97,15 +98,11 @@ class CallRecord:
         return "".join(self.keyed)[:32]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class HotlineSettings:
+    now: Callable[[], datetime]  # the service's clock: when calls start and end, orders open
     prompts: Prompts = Prompts()
     fallback_target: str = "Queue(95598)"
-    now: Callable[[], datetime] = _utc_now  # when orders open (the service's clock)
 
 
 def take_call(
@@ -119,7 +116,7 @@ def take_call(
 
     A caller whose registered address is in a declared outage hears the outage notice first.
     """
-    call = CallRecord.from_env(channel.env)
+    call = CallRecord.from_env(channel.env, settings.now())
     try:
         channel.answer()
         channel.stream_file(settings.prompts.welcome)
@@ -135,7 +132,7 @@ def take_call(
     except AgiHangup:
         call.outcome = Outcome.HANGUP
     finally:
-        finish_call(db, call)
+        finish_call(db, call, settings.now())
     return call
 
 
@@ -168,7 +165,7 @@ class OpenedOrder:
 
 
 def open_work_order(
-    db: WorkerDatabase, call: CallRecord, now: Callable[[], datetime] = _utc_now
+    db: WorkerDatabase, call: CallRecord, now: Callable[[], datetime]
 ) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
@@ -179,8 +176,7 @@ def open_work_order(
     return order
 
 
-def finish_call(db: WorkerDatabase, call: CallRecord) -> None:
-    ended = datetime.now(UTC)
+def finish_call(db: WorkerDatabase, call: CallRecord, ended: datetime) -> None:
     with db.transaction() as session:
         _write_call(
             session,

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -193,7 +193,9 @@ def listing(session: Session, now: datetime, rule: StormRule) -> dict[str, list[
 # Linking fault reports (off the call's path: the calls service's work_order.created handler)
 
 
-def link_report(session: Session, order_id: str, settings: OutageSettings) -> str | None:
+def link_report(
+    session: Session, order_id: str, settings: OutageSettings, now: datetime
+) -> str | None:
     """Link a new fault report to its outage's or storm's parent; the parent's id, or None.
 
     The caller's registered address places the report: callers not in the customer registry,
@@ -211,9 +213,9 @@ def link_report(session: Session, order_id: str, settings: OutageSettings) -> st
     area = area_of(address, settings.areas)
     outage = outage_for(address, active_outages(session))
     if outage is not None:
-        parent = _link_to_outage(session, outage.id, order_id)
+        parent = _link_to_outage(session, outage.id, order_id, now)
     elif area is not None:
-        parent = _link_to_storm(session, area.name, Report(order_id, at), settings.storm)
+        parent = _link_to_storm(session, area.name, Report(order_id, at), settings.storm, now)
     else:
         return None
     if area is not None:
@@ -222,7 +224,7 @@ def link_report(session: Session, order_id: str, settings: OutageSettings) -> st
     return parent
 
 
-def _link_to_outage(session: Session, outage_id: str, order_id: str) -> str:
+def _link_to_outage(session: Session, outage_id: str, order_id: str, now: datetime) -> str:
     """Merge into the outage's parent; the first report (or one after its parent closed)
     becomes the parent."""
     outage = session.get(Outage, outage_id, with_for_update=True)
@@ -230,11 +232,13 @@ def _link_to_outage(session: Session, outage_id: str, order_id: str) -> str:
     if not parent or parent.status in (Status.CLOSED, Status.MERGED):
         outage.parent_work_order_id = order_id
         return order_id
-    _merge(session, [order_id], parent.id, f"停电 {outage.area}: outage {outage.id}")
+    _merge(session, [order_id], parent.id, f"停电 {outage.area}: outage {outage.id}", now)
     return parent.id
 
 
-def _link_to_storm(session: Session, area: str, report: Report, rule: StormRule) -> str | None:
+def _link_to_storm(
+    session: Session, area: str, report: Report, rule: StormRule, now: datetime
+) -> str | None:
     storm = _open_storm(session, area, report.at, rule)
     earlier = session.execute(
         select(AreaReport.work_order_id, AreaReport.reported_at).where(
@@ -252,19 +256,19 @@ def _link_to_storm(session: Session, area: str, report: Report, rule: StormRule)
     if linking.parent_id is None:
         return None
     note = f"报障集中 {area}: {rule.reports} reports within {rule.window}"
-    merged = _merge(session, linking.merge, linking.parent_id, note)
+    merged = _merge(session, linking.merge, linking.parent_id, note, now)
     session.execute(
         update(AreaReport)
         .where(AreaReport.work_order_id.in_([linking.parent_id, *merged]))
         .values(linked_to=linking.parent_id)
     )
-    _record_storm(session, storm, area, report, linking, rule)
+    _record_storm(session, storm, area, report, linking, rule, now)
     return linking.parent_id
 
 
 def _record_storm(
     session: Session, storm: Storm | None, area: str, report: Report, linking: Linking,
-    rule: StormRule,
+    rule: StormRule, now: datetime,
 ) -> None:
     if not linking.detected:
         storm.reports += 1
@@ -272,7 +276,7 @@ def _record_storm(
         return
     storm = Storm(
         id=str(uuid.uuid4()), area=area, parent_work_order_id=linking.parent_id,
-        reports=len(linking.merge) + 1, detected_at=datetime.now(UTC), last_report_at=report.at,
+        reports=len(linking.merge) + 1, detected_at=now, last_report_at=report.at,
     )
     session.add(storm)
     first = session.scalar(
@@ -287,14 +291,16 @@ def _record_storm(
     emit(session, make_event(PRODUCER, detected, occurred_at=storm.detected_at))
 
 
-def _merge(session: Session, children: Sequence[str], parent_id: str, note: str) -> list[str]:
+def _merge(
+    session: Session, children: Sequence[str], parent_id: str, note: str, now: datetime
+) -> list[str]:
     """Merge each child into the parent as the system; one the lifecycle refuses (an agent has
     answered it meanwhile) is left as it is. The ids merged."""
     merged = []
     for child in children:
         try:
             orders.act(
-                session, child, Action.MERGE, orders.SYSTEM, datetime.now(UTC),
+                session, child, Action.MERGE, orders.SYSTEM, now,
                 {"parent": parent_id, "note": note},
             )
             merged.append(child)

@@ -117,7 +117,9 @@ class CallsService:
             # keyed on the order: a retried AGI session ends the same call (and order) twice
             if not first_delivery(session, "calls.link_fault_report", ended.work_order_id):
                 return
-            parent = outage_store.link_report(session, ended.work_order_id, settings)
+            parent = outage_store.link_report(
+                session, ended.work_order_id, settings, self.clock.now()
+            )
         FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()
 
     @reliable_event_handler("grid", "outage.declared")

@@ -6,7 +6,7 @@ tables (SQLAlchemy then only binds parameters: about four times cheaper than ORM
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, false, insert, select, true, update
@@ -84,10 +84,11 @@ def assign(
     work_order_id: str,
     caller_number: str,
     category: Category,
+    now: datetime,
     zone: ZoneInfo,
     delivery: tuple[str, str] | None = None,
 ) -> tuple[WorkOrderRouted, bool]:
-    """Route a work order once. Returns the decision and whether it was made now.
+    """Route a work order once, at ``now``. Returns the decision and whether it was made now.
 
     ``delivery`` (consumer, event id) is recorded in the same transaction when an event
     handler calls, so a redelivered event is a no-op.
@@ -99,7 +100,7 @@ def assign(
                 return existing, False
             if delivery and not first_delivery(session, *delivery):
                 return _existing(session, work_order_id), False
-            return _decide(session, work_order_id, caller_number, category, zone), True
+            return _decide(session, work_order_id, caller_number, category, now, zone), True
     except IntegrityError:  # decided concurrently by the RPC or the event handler
         with db.transaction() as session:
             return _existing(session, work_order_id), False
@@ -116,9 +117,9 @@ def propose(
 
 
 def _decide(
-    session: Session, work_order_id: str, caller_number: str, category: Category, zone: ZoneInfo
+    session: Session, work_order_id: str, caller_number: str, category: Category,
+    now: datetime, zone: ZoneInfo,
 ) -> WorkOrderRouted:
-    now = datetime.now(UTC)
     decision = routing.route(
         category,
         candidates_on_shift(session, now, zone),

@@ -23,7 +23,7 @@ from services.staffing.models import Base, StaffMember
 from services.staffing.plan import PlanSettings
 from services.staffing.refusals import REFUSALS, Invalid
 from svckit import workdays
-from svckit.clock import configured_timer
+from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
@@ -31,6 +31,9 @@ from svckit.metrics import EntrypointMetrics, metrics_response
 from svckit.workdays import CalendarNotCoveredError
 
 SWEEP_SECONDS = 30
+# Shifts, office hours (S1.7) and the statutory calendar are China local time, whatever the
+# host's zone: one zone, not a setting (a different one would misplace every working day).
+ZONE = workdays.DEFAULT_ZONE
 
 WORK_ORDERS_ROUTED = Counter(
     "csc_work_orders_routed_total", "Work orders routed, by role and reason.", ["role", "reason"]
@@ -43,6 +46,7 @@ class StaffingService:
     config = Config()
     db = Database(Base.metadata)
     metrics = EntrypointMetrics()
+    clock = Clock()
 
     @rpc
     def route_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
@@ -53,7 +57,7 @@ class StaffingService:
     @rpc
     def propose_assignee(self, work_order_id: str, category: str) -> dict:
         """Who would take an order whose owner left or is away with no B holder (S1.19)."""
-        now, zone = datetime.now(UTC), self._zone()
+        now, zone = self.clock.now(), ZONE
         routed = propose(self.db.session, work_order_id, Category(category), now, zone)
         return routed.model_dump(mode="json")
 
@@ -103,7 +107,7 @@ class StaffingService:
 
     @rpc(expected_exceptions=REFUSALS)
     def monthly_evaluation(self, month: str, viewer_id: int) -> list[dict]:
-        return evaluation_store.report(self.db.session, month, viewer_id, self._zone())
+        return evaluation_store.report(self.db.session, month, viewer_id, ZONE)
 
     @rpc(expected_exceptions=REFUSALS)
     def score_evaluation(
@@ -111,7 +115,7 @@ class StaffingService:
     ) -> dict:
         with self.db.transaction() as session:
             return evaluation_store.set_score(
-                session, month, staff_id, score, comment, by, datetime.now(UTC), self._zone()
+                session, month, staff_id, score, comment, by, self.clock.now(), ZONE
             )
 
     def _follow(self, event: Envelope, payload: Payload, still_open: bool | None = None) -> None:
@@ -187,7 +191,7 @@ class StaffingService:
             try:
                 with self.db.transaction() as session:
                     return attendance_store.clock(
-                        session, staff_id, datetime.now(UTC), clocking_in, self._zone(),
+                        session, staff_id, self.clock.now(), clocking_in, ZONE,
                         self._grace(),
                     )
             except IntegrityError:
@@ -274,10 +278,13 @@ class StaffingService:
     @configured_timer("ORG", "sweep_interval_seconds", SWEEP_SECONDS)
     def sweep(self) -> None:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
-        sweeps.run_all(self.db, datetime.now(UTC), self._zone(), self._org_grace())
+        sweeps.run_all(self.db, self.clock.now(), ZONE, self._org_grace())
 
-    def _zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
+    @rpc(expected_exceptions=(ClockNotSettable,))
+    def set_test_clock(self, now_iso: str | None) -> str:
+        """Fix the service's time (tests only: ``TEST_CLOCK: true``); None: the real time."""
+        self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
+        return self.clock.now().isoformat()
 
     def _grace(self) -> timedelta:
         """Minutes of lateness or early leave forgiven in attendance (S1.16)."""
@@ -296,13 +303,13 @@ class StaffingService:
         """One unit of work; a date the statutory calendar does not cover is refused (400)."""
         try:
             with self.db.transaction() as session:
-                yield session, datetime.now(UTC), self._zone()
+                yield session, self.clock.now(), ZONE
         except CalendarNotCoveredError as exc:
             raise Invalid(str(exc)) from exc
 
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         routed, decided_now = assign(
-            self.db, work_order_id, caller_number, category, self._zone(), delivery
+            self.db, work_order_id, caller_number, category, self.clock.now(), ZONE, delivery
         )
         if decided_now:
             WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()

@@ -83,7 +83,6 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
             "token_secret": "test-secret-of-at-least-thirty-two-bytes",
             "rpc_timeout_seconds": 5,
         },
-        "TIMEZONE": "Asia/Shanghai",
     }
     if db_url:
         base["DB_URL"] = db_url
