@@ -144,6 +144,24 @@ class ClockStarted(Payload):
     assignee_id: int | None
     started_at: UtcDateTime
     due_at: UtcDateTime
+    # due_at was computed over a year whose holiday arrangement is not published yet: it moves
+    # once the arrangement arrives (work_order.deadline_replanned)
+    provisional: bool = False
+
+
+class DeadlineReplanned(Payload):
+    """calls → a clock computed on the provisional calendar was recomputed once, when the year's
+    published holiday arrangement arrived (svckit.workdays); warnings follow the new due time."""
+
+    work_order_id: str
+    clock: str = Field(max_length=30)
+    policy_key: str = Field(max_length=80)
+    assignee_id: int | None
+    started_at: UtcDateTime
+    old_due_at: UtcDateTime
+    new_due_at: UtcDateTime
+    provisional: bool  # still provisional: the new due time reaches another unpublished year
+    replanned_at: UtcDateTime
 
 
 class DeadlineWarning(Payload):
@@ -435,6 +453,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("work_order.routed", 1): WorkOrderRouted,
     **{(event_type, 1): WorkOrderTransitioned for event_type in TRANSITION_TYPES},
     ("work_order.clock_started", 1): ClockStarted,
+    ("work_order.deadline_replanned", 1): DeadlineReplanned,
     ("work_order.deadline_warning", 1): DeadlineWarning,
     ("work_order.clock_stopped", 1): ClockStopped,
     ("work_order.escalated", 1): WorkOrderEscalated,

@@ -1,11 +1,19 @@
 """The one working-day calendar every service uses (S1.7, issue 3 deadlines, issue 4 office hours).
 
 Working days follow the Chinese statutory calendar: Monday-Friday, minus the statutory holidays,
-plus the make-up working days (调休) of the State Council's yearly arrangement. The arrangement
-comes from one place, ``SOURCE`` (the ``chinese-calendar`` package, plus the years an operator
-adds in the YAML file named by ``CSC_HOLIDAY_ARRANGEMENTS`` once the State Council publishes them,
-before the package has them); a date in a year neither covers raises ``CalendarNotCoveredError``
-instead of being guessed from weekdays.
+plus the make-up working days (调休) of the State Council's yearly arrangement. The calendar never
+refuses a date; for each year it takes the first of these that has the year:
+
+1. the ``chinese-calendar`` package: the published arrangements, exact (it wins over the file
+   below for any year it has: it is maintained and reviewed, and a newer release is an upgrade);
+2. the operator's YAML file named by ``CSC_HOLIDAY_ARRANGEMENTS``, for a year the State Council
+   has published and the installed package does not have yet: exact too;
+3. otherwise the year is *provisional*: the statutory holidays as the law fixes them (New Year,
+   Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn, National Day, lunar dates
+   computed) from the ``holidays`` package, weekends off, no make-up working days. Anything
+   computed over such a year says so (:func:`provisional_between`), and is recomputed once the
+   year's arrangement arrives (:func:`refresh` notices a new or changed operator's file; a
+   package upgrade arrives with the restart).
 
 Conventions (all datetimes must be timezone-aware; results are in ``zone``, Asia/Shanghai unless
 given, and the calendar day of an instant is its local day in ``zone``):
@@ -25,15 +33,19 @@ given, and the calendar day of an instant is its local day in ``zone``):
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
+from holidays import China as ChinaByRule
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ZONE: tzinfo = ZoneInfo("Asia/Shanghai")
 OFFICE_HOURS: tuple[tuple[time, time], ...] = (
@@ -41,43 +53,37 @@ OFFICE_HOURS: tuple[tuple[time, time], ...] = (
     (time(14, 30), time(17, 30)),
 )
 _ONE_DAY = timedelta(days=1)
+ARRANGEMENTS_ENV = "CSC_HOLIDAY_ARRANGEMENTS"
 
 Sessions = Sequence[tuple[time, time]]
-
-
-class CalendarNotCoveredError(LookupError):
-    """The holiday source has no statutory arrangement for the year asked about."""
+Arrangement = tuple[frozenset[date], frozenset[date]]  # (holidays, make-up working days)
 
 
 @dataclass(frozen=True)
 class HolidaySource:
-    """Where the statutory holidays and make-up working days come from, and which years it knows.
+    """Where each year's statutory holidays and make-up working days come from.
 
-    ``added`` holds years an operator published (year → (holidays, make-up working days)).
+    ``years``: the package's exact years; ``added``: years an operator published (year →
+    (holidays, make-up working days)) that the package lacks. Any other year is provisional.
     """
 
     name: str
     version: str
     years: range
-    added: Mapping[int, tuple[frozenset[date], frozenset[date]]] = field(default_factory=dict)
+    added: Mapping[int, Arrangement] = field(default_factory=dict)
 
-    def check(self, day: date) -> None:
-        """Raise ``CalendarNotCoveredError`` unless ``day`` falls in a covered year."""
-        if day.year not in self.years and day.year not in self.added:
-            raise CalendarNotCoveredError(
-                f"{day.isoformat()}: no Chinese statutory holiday arrangement for {day.year} in "
-                f"{self.name} {self.version} (it covers {self.years.start}-{self.years.stop - 1}); "
-                "upgrade the package, or add the year's published arrangement to the file named by "
-                "CSC_HOLIDAY_ARRANGEMENTS"
-            )
+    def is_exact(self, year: int) -> bool:
+        """Whether ``year``'s official arrangement is known (else the year is provisional)."""
+        return year in self.years or year in self.added
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day (weekday not on holiday, or a make-up working day)."""
-        self.check(day)
+        if day.year in self.years:
+            return _package_is_workday(day)
         if day.year in self.added:
-            holidays, workdays = self.added[day.year]
-            return day in workdays or (day.weekday() < 5 and day not in holidays)
-        return _package_is_workday(day)
+            off, on = self.added[day.year]
+            return day in on or (day.weekday() < 5 and day not in off)
+        return day.weekday() < 5 and day not in _statutory(day.year)
 
 
 @lru_cache(maxsize=8192)
@@ -86,13 +92,19 @@ def _package_is_workday(day: date) -> bool:
     return bool(chinese_calendar.is_workday(day))
 
 
+@cache
+def _statutory(year: int) -> frozenset[date]:
+    """The statutory holidays of a year computed by rule (provisional: no make-up days)."""
+    return frozenset(ChinaByRule(years=year))
+
+
 def _package_source() -> HolidaySource:
     known = [*chinese_calendar.holidays, *chinese_calendar.workdays]
     first, last = min(d.year for d in known), max(d.year for d in known)
     return HolidaySource("chinese-calendar", chinese_calendar.__version__, range(first, last + 1))
 
 
-def read_arrangements(path: str) -> dict[int, tuple[frozenset[date], frozenset[date]]]:
+def read_arrangements(path: str) -> dict[int, Arrangement]:
     """``{year: {holidays: [dates], workdays: [make-up dates]}}`` from a YAML file, checked."""
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
@@ -107,16 +119,63 @@ def read_arrangements(path: str) -> dict[int, tuple[frozenset[date], frozenset[d
     return years
 
 
-def _source() -> HolidaySource:
+def _source(path: str | None) -> HolidaySource:
     package = _package_source()
-    path = os.environ.get("CSC_HOLIDAY_ARRANGEMENTS")
     if not path:
         return package
     added = {y: v for y, v in read_arrangements(path).items() if y not in package.years}
     return HolidaySource(package.name, package.version, package.years, added)
 
 
-SOURCE: HolidaySource = _source()
+def _file_stamp(path: str | None) -> tuple | None:
+    """What identifies the operator's file as read: its path, size and modification time."""
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (path, stat.st_size, stat.st_mtime_ns)
+
+
+_stamp = _file_stamp(os.environ.get(ARRANGEMENTS_ENV))
+SOURCE: HolidaySource = _source(os.environ.get(ARRANGEMENTS_ENV))
+
+
+def refresh() -> bool:
+    """Re-read the operator's arrangement file if it (or ``CSC_HOLIDAY_ARRANGEMENTS``) changed;
+    each service's sweep calls this. True when the calendar changed.
+
+    A file that cannot be read or does not validate is logged once and the calendar kept.
+    """
+    global SOURCE, _stamp
+    path = os.environ.get(ARRANGEMENTS_ENV)
+    stamp = _file_stamp(path)
+    if stamp == _stamp:
+        return False
+    _stamp = stamp
+    try:
+        source = _source(path)
+    except (OSError, ValueError, yaml.YAMLError):
+        log.exception("holiday arrangement file %s not used; the calendar is unchanged", path)
+        return False
+    changed, SOURCE = source != SOURCE, source
+    if changed:
+        log.info("holiday calendar now exact for %s", sorted({*SOURCE.years, *SOURCE.added}))
+    return changed
+
+
+def is_provisional(day: date) -> bool:
+    """Whether ``day`` falls in a year the calendar knows only provisionally."""
+    return not SOURCE.is_exact(day.year)
+
+
+def provisional_between(
+    a: date | datetime, b: date | datetime, zone: tzinfo = DEFAULT_ZONE
+) -> bool:
+    """Whether any day from ``a`` to ``b`` (either order) is in a provisional year."""
+    lo, hi = sorted((_wall(a, zone).date(), _wall(b, zone).date()))
+    return any(not SOURCE.is_exact(year) for year in range(lo.year, hi.year + 1))
 
 
 def require_aware(at: datetime) -> datetime:
@@ -132,7 +191,7 @@ def local_date(at: datetime, zone: tzinfo = DEFAULT_ZONE) -> date:
 
 
 def is_working_day(day: date) -> bool:
-    """Whether ``day`` is a working day in the Chinese statutory calendar."""
+    """Whether ``day`` is a working day in the Chinese statutory calendar (never refused)."""
     if isinstance(day, datetime):
         raise TypeError("pass a calendar date, e.g. local_date(at, zone), not a datetime")
     return SOURCE.is_working_day(day)

@@ -1,5 +1,7 @@
 """Deadline clocks in storage (issue 3): started, replanned and stopped in the transaction of the
-action that causes it, each change published through the outbox.
+action that causes it, each change published through the outbox. A clock whose due time was
+computed over a provisional year (svckit.workdays) is flagged, and recomputed once when the
+year's published arrangement arrives (issue 8).
 
 The decisions are :mod:`clocks` (pure); this module turns rows into :class:`clocks.Clock` and
 back. Promised callbacks (S1.10) are kept here too: a callback row and its ``callback`` clock.
@@ -12,13 +14,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from prometheus_client import Counter
-from sqlalchemy import select
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from contracts.events import ClockStarted, ClockStopped, make_event
+from contracts.events import ClockStarted, ClockStopped, DeadlineReplanned, make_event
+from contracts.events import WorkOrderStatus as Status
 from services.calls import clocks
-from services.calls.deadlines import WARNING_PERCENTS, Unit, clocks_for
+from services.calls.deadlines import OPEN, WARNING_PERCENTS, Unit, clocks_for, due_at
 from services.calls.lifecycle import (
     Action,
     HistoryEntry,
@@ -32,8 +35,8 @@ from services.calls.models import (
     WorkOrderClock,
     WorkOrderEscalation,
 )
+from svckit import workdays
 from svckit.outbox import emit
-from svckit.workdays import CalendarNotCoveredError
 
 log = logging.getLogger(__name__)
 _Row = TypeVar("_Row", WorkOrderClock, WorkOrderEscalation)
@@ -43,9 +46,14 @@ CALLBACK = "callback"
 CLOCKS_STOPPED = Counter(
     "csc_deadline_clocks_stopped_total", "Deadline clocks stopped, by outcome.", ["outcome"]
 )
-CLOCKS_NOT_STARTED = Counter(
-    "csc_deadline_clocks_not_started_total",
-    "Deadline clocks that could not start: their due time falls in a year the calendar lacks.",
+CLOCKS_PROVISIONAL = Gauge(
+    "csc_deadline_clocks_provisional",
+    "Running deadline clocks whose due time rests on a year without its published holiday "
+    "arrangement (recomputed when the arrangement is loaded).",
+)
+CLOCKS_REPLANNED = Counter(
+    "csc_deadline_clocks_replanned_total",
+    "Provisional deadline clocks recomputed once the year's holiday arrangement arrived.",
 )
 
 
@@ -84,12 +92,7 @@ def start_opening(
     session: Session, order_id: str, category: str, opened_at: datetime
 ) -> None:
     """An order opened from a call: the clocks of its IVR category (S1.22)."""
-    try:
-        planned = clocks.opening_clocks(category, None, None, opened_at)
-    except CalendarNotCoveredError:
-        _not_started(order_id)
-        return
-    for clock in planned:
+    for clock in clocks.opening_clocks(category, None, None, opened_at):
         _start(session, order_id, category, None, clock, None)
 
 
@@ -99,24 +102,48 @@ def after_action(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
         _replan(session, row, entry)
     elif entry.action is Action.PROMISE_CALLBACK:
         _promise_callback(session, row, entry)
+    elif _reopened(row, entry):
+        _restart(session, row, entry)
     else:
         _stop(session, row, entry.action.value, entry.at)
 
 
+def _reopened(row: WorkOrder, entry: HistoryEntry) -> bool:
+    """A leader's reopening, or an unsolved revisit that sent the order back (S1.22)."""
+    return entry.action is Action.REOPEN or (
+        entry.action is Action.REVISIT and row.status == Status.ASSIGNED
+    )
+
+
 def _replan(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
     existing = {r.clock: r for r in rows_of(session, row.id)}
-    try:
-        plan = clocks.replan(
-            [as_clock(r) for r in existing.values()], row.category, row.sub_type, row.area,
-            row.created_at,
-        )
-    except CalendarNotCoveredError:
-        _not_started(row.id)
-        return
+    plan = clocks.replan(
+        [as_clock(r) for r in existing.values()], row.category, row.sub_type, row.area,
+        row.created_at,
+    )
     for clock in plan.cancel:
         _end(session, row, existing[clock.clock], entry.at, entry.action.value, cancelled=True)
     for clock in plan.start:
         _start(session, row.id, row.category, row.assignee_id, clock, existing.get(clock.clock))
+
+
+def _restart(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
+    """A reopened order's clocks run again, each a fresh span from the reopening: the matter is
+    open again and owed the whole limit; its warnings may be sent afresh."""
+    existing = {r.clock: r for r in rows_of(session, row.id)}
+    planned = clocks.opening_clocks(row.category, row.sub_type, row.area, entry.at)
+    for clock in planned:
+        session.execute(
+            delete(DeadlineWarningSent).where(
+                DeadlineWarningSent.work_order_id == row.id,
+                DeadlineWarningSent.clock == clock.clock,
+            )
+        )
+        _start(session, row.id, row.category, row.assignee_id, clock, existing.get(clock.clock))
+    names = {clock.clock for clock in planned}
+    for stored in existing.values():
+        if stored.stopped_at is None and stored.starts_on == OPEN and stored.clock not in names:
+            _end(session, row, stored, entry.at, entry.action.value, cancelled=True)
 
 
 def _stop(session: Session, row: WorkOrder, action: str, at: datetime) -> None:
@@ -130,10 +157,14 @@ def _stop(session: Session, row: WorkOrder, action: str, at: datetime) -> None:
 
 def _start(
     session: Session, order_id: str, category: str, assignee_id: int | None,
-    clock: clocks.Clock, existing: WorkOrderClock | None,
+    clock: clocks.Clock, existing: WorkOrderClock | None, promised: bool = False,
 ) -> None:
-    """Start ``clock``, in place of a running clock of the same name if there is one."""
+    """Start ``clock``, in place of a stored clock of the same name if there is one.
+
+    ``promised``: the due time is one a person promised, not computed: never provisional.
+    """
     stored = existing or WorkOrderClock(work_order_id=order_id, clock=clock.clock)
+    stored.provisional = not promised and _rests_on_provisional(clock)
     stored.policy_key, stored.unit, stored.starts_on = clock.policy_key, clock.unit, clock.starts_on
     stored.started_at, stored.due_at = clock.started_at, clock.due_at
     stored.stopped_at = stored.stopped_by = stored.on_time = None
@@ -143,9 +174,16 @@ def _start(
     started = ClockStarted(
         work_order_id=order_id, clock=clock.clock, policy_key=clock.policy_key,
         category=category, assignee_id=assignee_id, started_at=clock.started_at,
-        due_at=clock.due_at,
+        due_at=clock.due_at, provisional=stored.provisional,
     )
     emit(session, make_event(PRODUCER, started, occurred_at=clock.started_at))
+
+
+def _rests_on_provisional(clock: clocks.Clock) -> bool:
+    """Whether the calendar decided this due time over a year known only provisionally."""
+    return clock.unit is Unit.WORKING_DAYS and workdays.provisional_between(
+        clock.started_at, clock.due_at
+    )
 
 
 def _end(
@@ -167,9 +205,59 @@ def _end(
     emit(session, make_event(PRODUCER, stopped, occurred_at=at))
 
 
-def _not_started(order_id: str) -> None:
-    CLOCKS_NOT_STARTED.inc()
-    log.error("work order %s: deadline clocks not started: the calendar lacks the year", order_id)
+# --- the published arrangement arrives (issue 8) ------------------------------------------------
+
+
+def replan_provisional(session: Session, now: datetime) -> int:
+    """Recompute, once, every running provisional clock whose years are all published now.
+
+    Each keeps its start and the warnings already sent; its due time (and a promised callback's
+    reply time) follows the exact calendar, the sweep looks at it again at once, and
+    ``work_order.deadline_replanned`` tells subscribers the old and new due times. The flag is
+    cleared in the same transaction, so nothing is replanned or announced twice.
+    """
+    replanned = 0
+    for stored in session.scalars(_running_provisional().with_for_update()):
+        if workdays.provisional_between(stored.started_at, stored.due_at):
+            continue  # its year is still unpublished
+        policy = clocks.policy_by_key(stored.policy_key)
+        if policy is None:
+            log.warning("clock %s of %s: policy %s is gone; due time kept",
+                        stored.clock, stored.work_order_id, stored.policy_key)
+            stored.provisional = False
+            continue
+        _replan_clock(session, stored, due_at(policy, stored.started_at), now)
+        replanned += 1
+    CLOCKS_REPLANNED.inc(replanned)
+    return replanned
+
+
+def _replan_clock(session: Session, stored: WorkOrderClock, new_due: datetime, now: datetime):
+    old_due, stored.due_at = stored.due_at, new_due
+    stored.provisional = _rests_on_provisional(as_clock(stored))
+    stored.next_check_at = now  # the sweep re-plans its warnings against the new due time
+    if stored.clock == CALLBACK and (promise := session.get(Callback, stored.work_order_id)):
+        promise.reply_by = new_due
+    order = session.get(WorkOrder, stored.work_order_id)
+    replanned = DeadlineReplanned(
+        work_order_id=stored.work_order_id, clock=stored.clock, policy_key=stored.policy_key,
+        assignee_id=order.assignee_id, started_at=stored.started_at, old_due_at=old_due,
+        new_due_at=new_due, provisional=stored.provisional, replanned_at=now,
+    )
+    emit(session, make_event(PRODUCER, replanned, occurred_at=now))
+
+
+def count_provisional(session: Session) -> int:
+    """Running clocks on the provisional calendar, for the operators' gauge."""
+    count = session.scalar(select(func.count()).select_from(_running_provisional().subquery()))
+    CLOCKS_PROVISIONAL.set(count)
+    return count
+
+
+def _running_provisional():
+    return select(WorkOrderClock).where(
+        WorkOrderClock.provisional.is_(True), WorkOrderClock.stopped_at.is_(None)
+    )
 
 
 # --- callbacks (S1.10) -------------------------------------------------------------------------
@@ -203,7 +291,8 @@ def _promise_callback(session: Session, row: WorkOrder, entry: HistoryEntry) -> 
         )
     )
     existing = next((r for r in rows_of(session, row.id) if r.clock == CALLBACK), None)
-    _start(session, row.id, row.category, row.assignee_id, clock, existing)
+    _start(session, row.id, row.category, row.assignee_id, clock, existing,
+           promised=reply_by is not None)
 
 
 # --- what people see ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -126,7 +127,14 @@ class Outage(Base):
     """
 
     __tablename__ = "outages"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # one active outage per area: two leaders declaring at once get one 201 and one 409
+        Index(
+            "uq_outages_active_area", "area", unique=True,
+            postgresql_where=text("lifted_at IS NULL"), sqlite_where=text("lifted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     area: Mapped[str] = mapped_column(String(100), index=True)
@@ -174,6 +182,8 @@ class WorkOrderClock(Base):
     """A deadline clock of a work order (issue 3, S1.22); one per clock name and order.
 
     ``next_check_at`` is when the sweep must look at it again (None: nothing left to do).
+    ``provisional``: its due time was computed over a year whose holiday arrangement is not
+    published yet (svckit.workdays); it is recomputed once when the arrangement arrives.
     """
 
     __tablename__ = "work_order_clocks"
@@ -194,6 +204,7 @@ class WorkOrderClock(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class DeadlineWarningSent(Base):

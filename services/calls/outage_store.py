@@ -17,6 +17,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.events import OutageDeclared, OutageLifted, StormDetected, make_event
@@ -104,26 +105,33 @@ def declare(
 ) -> Outage:
     """A new active outage of ``area``; raises OutageConflict when the area has one.
 
-    A storm open in the area hands its parent over: its reports and the outage's are one matter.
+    The check reads; the partial unique index ``uq_outages_active_area`` decides between two
+    declarations racing past it. A storm open in the area hands its parent over: its reports
+    and the outage's are one matter.
     """
     current = _active_in(session, area.name)
     if current is not None:
-        raise OutageConflict(
-            f"area {area.name} has an active outage already: {current.id}, declared by "
-            f"{current.declared_by}; lift it first"
-        )
+        raise _declared_already(area, current)
     outage = Outage(
         id=str(uuid.uuid4()), area=area.name, keywords=list(area.keywords),
         description=description, source=source, external_id=external_id,
         declared_by=declared_by, declared_at=at, expected_restore_at=expected_restore_at,
     )
     session.add(outage)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise _declared_already(area, None) from exc
     storm = _open_storm(session, area.name, at, None)
     if storm is not None:
         outage.parent_work_order_id = storm.parent_work_order_id
         session.execute(update(Storm).where(Storm.id == storm.id).values(outage_id=outage.id))
     return outage
+
+
+def _declared_already(area: Area, current: Outage | None) -> OutageConflict:
+    by = f": {current.id}, declared by {current.declared_by}" if current else ""
+    return OutageConflict(f"area {area.name} has an active outage already{by}; lift it first")
 
 
 def lift(session: Session, outage_id: str, lifted_by: str, at: datetime) -> Outage:

@@ -20,6 +20,7 @@ from contracts.events import (
     OutageLifted,
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
+    WorkOrderTransitioned,
 )
 from services.calls import clock_store, orders, outage_store, sweeps
 from services.calls.clocks import SweepSettings
@@ -105,22 +106,19 @@ class CallsService:
 
     @reliable_event_handler("calls", "call.ended")
     def link_fault_report(self, event: Envelope, ended: CallEnded) -> None:
-        """A fault report joins its outage's or storm's parent: after the call, once.
+        """A fault report chosen in the menu joins its outage's or storm's parent, after the call.
 
         On call.ended, not work_order.created: a queue of ours on work_order.created would make
         that event routable before staffing's queue exists, and staffing would miss it.
         """
-        if ended.category is not Category.FAULT_REPORT or ended.work_order_id is None:
-            return
-        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
-        with self.db.transaction() as session:
-            # keyed on the order: a retried AGI session ends the same call (and order) twice
-            if not first_delivery(session, "calls.link_fault_report", ended.work_order_id):
-                return
-            parent = outage_store.link_report(
-                session, ended.work_order_id, settings, self.clock.now()
-            )
-        FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()
+        if ended.category is Category.FAULT_REPORT and ended.work_order_id is not None:
+            self._link_fault_report(ended.work_order_id)
+
+    @reliable_event_handler("calls", "work_order.classified")
+    def link_refined_fault_report(self, event: Envelope, classified: WorkOrderTransitioned) -> None:
+        """A fault report an agent refined (not chosen in the menu) is linked like one that was."""
+        if classified.category == Category.FAULT_REPORT.value:
+            self._link_fault_report(classified.work_order_id)
 
     @reliable_event_handler("grid", "outage.declared")
     def on_outage_declared(self, event: Envelope, declared: OutageDeclared) -> None:
@@ -292,6 +290,16 @@ class CallsService:
             self.staffing.propose_assignee(order.id, category)
         )
         return orders.assignee_of(routed)
+
+    def _link_fault_report(self, work_order_id: str) -> None:
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        with self.db.transaction() as session:
+            # once per order: a retried AGI session ends the same call twice, and an order may
+            # be classified a fault report both in the menu and by the agent
+            if not first_delivery(session, "calls.link_fault_report", work_order_id):
+                return
+            parent = outage_store.link_report(session, work_order_id, settings, self.clock.now())
+        FAULT_REPORTS_LINKED.labels("parent" if parent else "none").inc()
 
     def _in_outage(self, caller_number: str) -> bool:
         heard = hears_outage_notice(self.db, caller_number, self.active_outages.get)

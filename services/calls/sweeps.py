@@ -5,6 +5,10 @@ decisions are :func:`clocks.decide`. Each order is swept in its own transaction:
 sent and escalations reached are rows with unique constraints, written with their events' outbox
 rows, so a warning is sent once whatever the sweeps, restarts or outages in between; a sweep
 after downtime catches up on every threshold passed meanwhile (each once).
+
+Each sweep first looks for a newly published holiday arrangement (the operator's file; a package
+upgrade arrives with a restart, i.e. this process's first sweep) and, when the calendar changed,
+recomputes the provisional clocks once (:func:`clock_store.replan_provisional`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from services.calls.models import (
     WorkOrderEscalation,
     WorkOrderHistory,
 )
+from svckit import workdays
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
 
@@ -43,6 +48,7 @@ SWEEP_FAILURES = Counter(
     "csc_deadline_sweep_failures_total", "Orders whose deadline sweep failed (retried later)."
 )
 SWEEP_BATCH = 500
+_replanned_on: workdays.HolidaySource | None = None  # the calendar this process replanned on
 
 
 @dataclass
@@ -52,6 +58,7 @@ class SweepReport:
     urges: int = 0
     escalations: int = 0
     failed: int = 0
+    replanned: int = 0
 
     def add(self, decision: clocks.Decision) -> None:
         self.orders += 1
@@ -62,8 +69,16 @@ class SweepReport:
 
 def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> SweepReport:
     """Sweep every order with a clock due for a look at ``now``, one transaction each."""
+    global _replanned_on
     report = SweepReport()
+    workdays.refresh()
+    calendar = workdays.SOURCE
+    if calendar is not _replanned_on:  # set only once the replanning has committed
+        with db.transaction() as session:
+            report.replanned = clock_store.replan_provisional(session, now)
+        _replanned_on = calendar
     with db.transaction() as session:
+        clock_store.count_provisional(session)
         due = session.scalars(
             select(WorkOrderClock.work_order_id)
             .where(WorkOrderClock.stopped_at.is_(None), WorkOrderClock.next_check_at <= now)

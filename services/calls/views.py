@@ -140,6 +140,7 @@ def clock_view(clock: WorkOrderClock, sent: frozenset[int], now: datetime) -> di
         "running": clock.stopped_at is None,
         "overdue": clock.stopped_at is None and now > due,
         "warnings_sent": sorted(sent),
+        "provisional": clock.provisional,  # due time rests on an unpublished holiday year
     }
 
 

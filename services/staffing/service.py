@@ -28,7 +28,6 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import EntrypointMetrics, metrics_response
-from svckit.workdays import CalendarNotCoveredError
 
 SWEEP_SECONDS = 30
 # Shifts, office hours (S1.7) and the statutory calendar are China local time, whatever the
@@ -278,6 +277,7 @@ class StaffingService:
     @configured_timer("ORG", "sweep_interval_seconds", SWEEP_SECONDS)
     def sweep(self) -> None:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
+        workdays.refresh()  # a newly published holiday arrangement (issue 8)
         sweeps.run_all(self.db, self.clock.now(), ZONE, self._org_grace())
 
     @rpc(expected_exceptions=(ClockNotSettable,))
@@ -300,12 +300,9 @@ class StaffingService:
 
     @contextmanager
     def _unit(self):
-        """One unit of work; a date the statutory calendar does not cover is refused (400)."""
-        try:
-            with self.db.transaction() as session:
-                yield session, self.clock.now(), ZONE
-        except CalendarNotCoveredError as exc:
-            raise Invalid(str(exc)) from exc
+        """One unit of work, at the service's time."""
+        with self.db.transaction() as session:
+            yield session, self.clock.now(), ZONE
 
     def _assign(self, work_order_id, caller_number, category, delivery=None):
         routed, decided_now = assign(

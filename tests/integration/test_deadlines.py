@@ -291,7 +291,7 @@ def _warning_event(now: datetime, percent: int):
 
 
 def test_one_order_that_cannot_be_swept_does_not_stop_the_others(stores):
-    """A clock running into a year the calendar lacks (2027 here) fails its own order's sweep,
+    """A clock stored with a unit no policy has (a corrupt row) fails its own order's sweep,
     counted and retried, while the other orders are warned."""
     from services.calls import clocks, sweeps
     from services.calls.models import WorkOrder, WorkOrderClock
@@ -300,7 +300,7 @@ def test_one_order_that_cannot_be_swept_does_not_stop_the_others(stores):
     opened = datetime(2026, 12, 30, 9, tzinfo=SH)
     with stores["calls"].transaction() as session:
         for oid, unit, due in (
-            ("WO-2027", "working_days", datetime(2027, 1, 8, 9, tzinfo=SH)),
+            ("WO-BAD", "fortnights", datetime(2027, 1, 8, 9, tzinfo=SH)),
             ("WO-OK", "minutes", datetime(2026, 12, 30, 9, 45, tzinfo=SH)),
         ):
             session.add(WorkOrder(id=oid, call_uniqueid=oid, category="complaint", status="new",

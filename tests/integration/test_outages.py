@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import eventlet
 import pytest
 
 from contracts.catalogue_check import validate_published
@@ -236,3 +237,45 @@ def test_a_retried_session_of_a_fault_report_is_linked_once(system):
     parked = "evt-calls-call.ended--calls.link_fault_report.dlq"
     assert amqp.queue_depth(system["amqp_uri"], parked) == 0
     assert order(system, leader, parent_id)["status"] != "merged"
+
+
+def test_a_fault_report_an_agent_refined_joins_the_outage_like_one_from_the_menu(system):
+    leader = login(system, "leader01")
+    assert declare(system, leader, "望江街道").status_code == 200
+    first, _ = fault_call(system, "13911110001")
+    assert harness.wait_for(lambda: outages(system, leader)["items"][0]["parent_work_order_id"])
+    unclassified = call(system, caller_num="13911110002", digits=["9", "9"])  # no menu choice
+    refined = unclassified.variables["WORK_ORDER_ID"]
+    owner = harness.wait_for(lambda: order(system, leader, refined)["assignee"])
+    assert owner["role"] == "duty_leader"
+    classified = post(system, f"/work-orders/{refined}/classify", leader,
+                      {"category": "fault_report", "area": "urban"})
+    assert classified.status_code == 200, classified.text
+    assert merged_into(system, leader, refined)["parent_id"] == first
+
+
+def test_two_leaders_declaring_one_area_at_once_get_one_outage(system):
+    leader, lead = login(system, "leader01"), login(system, "lead01")
+    racing = [eventlet.spawn(declare, system, who, "城南区") for who in (leader, lead) * 3]
+    codes = sorted(response.status_code for response in (r.wait() for r in racing))
+    assert codes == [200, 409, 409, 409, 409, 409]
+    assert [o["area"] for o in outages(system, leader)["items"]] == ["城南区"]
+
+
+def test_the_database_keeps_one_active_outage_per_area(stores):
+    """The partial unique index itself: a second active row for an area is refused, a lifted
+    one is not in the way."""
+    from sqlalchemy.exc import IntegrityError
+
+    from services.calls.models import Outage
+
+    def outage(lifted: bool) -> Outage:
+        now = datetime(2026, 3, 2, tzinfo=UTC)
+        return Outage(id=str(uuid.uuid4()), area="城南区", keywords=["城南区"], description="",
+                      source="hotline", declared_by="leader01", declared_at=now,
+                      lifted_at=now if lifted else None)
+
+    with stores["calls"].transaction() as session:
+        session.add_all([outage(lifted=True), outage(lifted=True), outage(lifted=False)])
+    with pytest.raises(IntegrityError), stores["calls"].transaction() as session:
+        session.add(outage(lifted=False))

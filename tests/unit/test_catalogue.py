@@ -33,6 +33,7 @@ from contracts.events import (
     Category,
     ClockStarted,
     ClockStopped,
+    DeadlineReplanned,
     DeadlineWarning,
     InvalidEvent,
     OutageDeclared,
@@ -99,7 +100,12 @@ SAMPLES: dict[type[Payload], Payload] = {
     ),
     ClockStarted: ClockStarted(
         work_order_id="WO-20250301-0001", clock="reply", policy_key="complaint.reply",
-        category="complaint", assignee_id=7, started_at=AT, due_at=AT,
+        category="complaint", assignee_id=7, started_at=AT, due_at=AT, provisional=True,
+    ),
+    DeadlineReplanned: DeadlineReplanned(
+        work_order_id="WO-20250301-0001", clock="reply", policy_key="complaint.reply",
+        assignee_id=7, started_at=AT, old_due_at=AT, new_due_at=AT, provisional=False,
+        replanned_at=AT,
     ),
     DeadlineWarning: DeadlineWarning(
         work_order_id="WO-20250301-0001", clock="on_site", policy_key="fault_repair.urban",
@@ -133,6 +139,7 @@ BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
     WorkOrderTransitioned: ("to_status", "lost"),
     WorkOrderEscalated: ("level", "seat_agent_boss"),
     ClockStarted: ("clock", "c" * 31),
+    DeadlineReplanned: ("provisional", "perhaps"),
     DeadlineWarning: ("percent", 150),
     ClockStopped: ("on_time", "perhaps"),
     OutageDeclared: ("outage_id", ""),

@@ -16,7 +16,6 @@ import pytest
 
 from svckit import workdays
 from svckit.workdays import (
-    CalendarNotCoveredError,
     add_working_days,
     advance_working_time,
     is_working_day,
@@ -47,17 +46,45 @@ def test_the_source_covers_2025_and_2026():
     assert {2025, 2026} <= set(workdays.SOURCE.years)
 
 
-@pytest.mark.parametrize(
-    "day", [date(max(workdays.SOURCE.years) + 1, 1, 4), date(min(workdays.SOURCE.years) - 1, 6, 2)]
-)
-def test_a_year_the_source_does_not_cover_is_an_error_not_a_guess(day):
-    with pytest.raises(CalendarNotCoveredError, match=str(day.year)):
-        is_working_day(day)
+PROVISIONAL_YEAR = max(workdays.SOURCE.years) + 1  # the first year the package lacks
 
 
-def test_a_deadline_running_into_an_uncovered_year_is_an_error():
-    with pytest.raises(CalendarNotCoveredError, match="2027"):
-        add_working_days(at(2026, 12, 28, 10), 7)
+def test_a_year_the_package_lacks_is_provisional_not_refused():
+    new_year = date(PROVISIONAL_YEAR, 1, 1)
+    assert workdays.is_provisional(new_year)
+    assert not is_working_day(new_year)  # New Year's Day is statutory whatever the year
+    assert not workdays.is_provisional(date(2026, 6, 1))
+    saturdays = [d for d in days(date(PROVISIONAL_YEAR, 1, 1), date(PROVISIONAL_YEAR, 12, 31))
+                 if d.weekday() == 5]
+    assert not any(is_working_day(d) for d in saturdays)  # no make-up days are guessed
+
+
+def test_the_rule_source_agrees_with_the_published_years_day_for_day():
+    """The provisional rule (the holidays package) reproduces every published year the package
+    has from 2015 on, make-up days aside: so a provisional year is the law, not a guess."""
+    for year in range(2015, max(workdays.SOURCE.years) + 1):
+        ruled = workdays._statutory(year)
+        for day in days(date(year, 1, 1), date(year, 12, 31)):
+            if day.weekday() < 5:
+                assert (day not in ruled) == is_working_day(day), day
+
+
+def test_lunar_holidays_of_a_provisional_year_are_computed():
+    # Spring Festival 2027 falls on 6 February, Mid-Autumn on 15 September (lunar calendar).
+    if PROVISIONAL_YEAR != 2027:
+        pytest.skip("the installed package already publishes 2027")
+    assert not is_working_day(date(2027, 2, 8)) and not is_working_day(date(2027, 9, 15))
+    assert is_working_day(date(2027, 2, 11))
+
+
+def test_a_deadline_running_into_a_provisional_year_is_computed_and_flagged():
+    if PROVISIONAL_YEAR != 2027:
+        pytest.skip("the installed package already publishes 2027")
+    start = at(2026, 12, 28, 10)
+    due = add_working_days(start, 7)  # 29, 30, 31 Dec; 1 Jan off; 2-3 Jan weekend; 4-7 Jan
+    assert due == at(2027, 1, 7, 10)
+    assert workdays.provisional_between(start, due)
+    assert not workdays.provisional_between(start, add_working_days(start, 1))
 
 
 def test_a_datetime_is_refused_where_a_local_date_is_meant():
@@ -286,21 +313,41 @@ def test_next_office_open_answers_in_local_time():
     assert opens.utcoffset() == timedelta(hours=8)
 
 
-def test_an_operator_adds_a_year_the_package_does_not_know_yet(tmp_path):
+@pytest.fixture
+def operator_file(tmp_path, monkeypatch):
+    """The operator's arrangement file, set for the test; the calendar is reset afterwards."""
+    path = tmp_path / "years.yaml"
+    monkeypatch.setenv(workdays.ARRANGEMENTS_ENV, str(path))
+    yield path
+    monkeypatch.delenv(workdays.ARRANGEMENTS_ENV)
+    workdays.refresh()
+
+
+def test_an_operator_adds_a_year_the_package_does_not_know_yet(operator_file):
     """A made-up arrangement for a year the package lacks (not a real one: the test only
     checks that a published year can be added without a code change)."""
-    year = max(workdays.SOURCE.years) + 1
+    year = PROVISIONAL_YEAR
     holiday, makeup = date(year, 1, 4), date(year, 1, 9)
-    (tmp_path / "years.yaml").write_text(
+    operator_file.write_text(
         f"{year}:\n  holidays: [{holiday}]\n  workdays: [{makeup}]\n", encoding="utf-8"
     )
-    added = workdays.read_arrangements(str(tmp_path / "years.yaml"))
-    source = workdays.HolidaySource("test", "0", workdays.SOURCE.years, added)
-    assert not source.is_working_day(holiday)
-    assert source.is_working_day(makeup)  # a make-up working day, whatever its weekday
-    assert source.is_working_day(date(year, 1, 5)) == (date(year, 1, 5).weekday() < 5)
-    with pytest.raises(workdays.CalendarNotCoveredError):
-        source.check(date(year + 1, 1, 4))
+    assert workdays.refresh() is True
+    assert not workdays.is_provisional(holiday)
+    assert not is_working_day(holiday)
+    assert is_working_day(makeup)  # a make-up working day, whatever its weekday
+    assert is_working_day(date(year, 1, 5)) == (date(year, 1, 5).weekday() < 5)
+    assert workdays.is_provisional(date(year + 1, 1, 4))  # the next year is still provisional
+    assert workdays.refresh() is False  # read once: unchanged file, unchanged calendar
+
+
+def test_the_package_wins_over_the_file_for_a_year_it_has(operator_file):
+    operator_file.write_text("2026:\n  holidays: [2026-03-03]\n", encoding="utf-8")
+    workdays.refresh()
+    assert is_working_day(date(2026, 3, 3))
+
+
+def test_a_bad_file_is_refused_with_the_reason(tmp_path):
+    year = PROVISIONAL_YEAR
     (tmp_path / "bad.yaml").write_text(f"{year}:\n  holidays: [{year - 1}-01-01]\n")
     with pytest.raises(ValueError, match="needs its holidays"):
         workdays.read_arrangements(str(tmp_path / "bad.yaml"))
