@@ -317,3 +317,34 @@ def swap_view(swap: ShiftSwap) -> dict:
         "decided_at": swap.decided_at.isoformat() if swap.decided_at else None,
         "note": swap.note,
     }
+
+
+# --- the roster against the staffing plan's needs (S3.3) ---
+
+_COVER_FIELDS = ("seat_agents", "duty_leaders", "deputy_team_leads")
+
+
+def coverage_view(plan: dict) -> dict:
+    """Per half hour, each role's need (the staffing plan) against the people rostered."""
+    return {
+        "date": plan["date"],
+        "roster_short": plan["summary"]["roster_short"],
+        "intervals": [
+            {"starts": interval["starts"], **{
+                f"{role}_{part}": interval[f"{role}_{part}"]
+                for role in _COVER_FIELDS for part in ("needed", "rostered", "short")
+            }}
+            for interval in plan["intervals"]
+        ],
+    }
+
+
+def coverage_summary(plan: dict) -> dict:
+    """A planned day in one line: whether the roster falls short, and where."""
+    summary = plan["summary"]
+    return {
+        "date": plan["date"],
+        "roster_short": summary["roster_short"],
+        "short": {role: summary[role]["short_intervals"] for role in HOTLINE
+                  if summary[role]["short_intervals"]},
+    }
