@@ -309,6 +309,72 @@ class GatewayService:
     def rota_handover(self, request: Request) -> dict:
         return self._org(request, "record_rota_handover", _json_body(request).get("items"))
 
+    # --- the hotline roster (S3.2) and attendance corrections (S1.16, S1.19): staffing decides
+    # who may plan, approve or correct from the caller's id.
+
+    @http("GET", "/api/roster/templates")
+    @api
+    def roster_templates(self, request: Request) -> dict:
+        return self._org(request, "shift_templates")
+
+    @http("POST", "/api/roster/templates")
+    @api
+    def roster_add_template(self, request: Request) -> dict:
+        return self._org(request, "add_shift_template", _json_body(request))
+
+    @http("POST", "/api/roster/plan")
+    @api
+    def roster_plan(self, request: Request) -> dict:
+        """``{from, days, assignments: [{staff_id, pattern: [template | "rest"]}]}``."""
+        return self._org(request, "plan_roster", _json_body(request))
+
+    @http("GET", "/api/roster")
+    @api
+    def roster_shifts(self, request: Request) -> dict:
+        """?from=YYYY-MM-DD&days=28 [&staff_id=<id>|all (a duty leader)]: the shifts."""
+        query = {key: request.args[key] for key in ("from", "days", "staff_id")
+                 if key in request.args}
+        return self._org(request, "roster_shifts", query)
+
+    @http("GET", "/api/roster/coverage")
+    @api
+    def roster_coverage(self, request: Request) -> dict:
+        """?date=YYYY-MM-DD: seats needed against seats rostered per half hour (S3.3)."""
+        return self._org(request, "roster_coverage", request.args.get("date", ""))
+
+    @http("GET", "/api/roster/swaps")
+    @api
+    def roster_swaps(self, request: Request) -> dict:
+        return self._org(request, "shift_swaps")
+
+    @http("POST", "/api/roster/swaps")
+    @api
+    def roster_request_swap(self, request: Request) -> dict:
+        """``{partner_id, day, partner_day?, reason?}``; the duty leader decides."""
+        return self._org(request, "request_shift_swap", _json_body(request))
+
+    @http("POST", "/api/roster/swaps/<int:swap_id>/<string:decision>")
+    @api
+    def roster_decide_swap(self, request: Request, swap_id: int, decision: str) -> dict:
+        if decision not in ("approve", "reject"):
+            raise ApiError(404, f"no endpoint POST /api/roster/swaps/{swap_id}/{decision}")
+        note = _json_body(request).get("note", "") if request.get_data() else ""
+        if not isinstance(note, str):
+            raise ApiError(400, "note must be a string")
+        return self._org(request, "decide_shift_swap", swap_id, decision == "approve", note)
+
+    @http("POST", "/api/attendance/corrections")
+    @api
+    def attendance_correct(self, request: Request) -> dict:
+        """``{staff_id, day, status: present|absent|excused, reason}`` (HR, hall director)."""
+        return self._org(request, "correct_attendance", _json_body(request))
+
+    @http("GET", "/api/attendance/history/<int:staff_id>")
+    @api
+    def attendance_history(self, request: Request, staff_id: int) -> dict:
+        """A person's attendance corrections and absences, with how each absence ended."""
+        return self._org(request, "attendance_history", staff_id)
+
     def _org(self, request: Request, method: str, *args):
         """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx (api)."""
         principal = self._authenticated(request)

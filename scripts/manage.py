@@ -21,6 +21,7 @@ from services.calls import seed as calls_seed  # noqa: E402
 from services.calls.models import Base as CallsBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
+from svckit.clock import wall_now  # noqa: E402
 from svckit.config import load_config  # noqa: E402
 from svckit.db import ServiceStore  # noqa: E402
 from svckit.deadletters import replay_dead_letters  # noqa: E402
@@ -46,6 +47,7 @@ def seed() -> None:
     seeded = [
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
         staffing_seed.seed_org(stores["staffing"], password) and "the organisation (14 more)",
+        staffing_seed.seed_roster(stores["staffing"], wall_now()) and "the hotline's roster",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]
     for opened in stores.values():

@@ -6,7 +6,7 @@ tables (SQLAlchemy then only binds parameters: about four times cheaper than ORM
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, false, insert, select, true, update
@@ -14,28 +14,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.events import Category, Role, WorkOrderRouted, make_event
-from services.staffing import routing
-from services.staffing.models import RoutingDecision, Shift, StaffMember
+from services.staffing import roster_store, routing
+from services.staffing.models import RoutingDecision, StaffMember
 from svckit.db import WorkerDatabase
 from svckit.inbox import first_delivery
 from svckit.outbox import emit
 
 PRODUCER = "staffing"
 
-_staff, _shifts, _decisions = StaffMember.__table__, Shift.__table__, RoutingDecision.__table__
+_staff, _decisions = StaffMember.__table__, RoutingDecision.__table__
 
-ROSTER = (
-    select(
-        _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
-        _shifts.c.starts, _shifts.c.ends,
-    )
-    .select_from(_staff.join(_shifts))
-    .where(
-        _staff.c.away == false(),
-        _staff.c.on_leave == false(),
-        _staff.c.left_on.is_(None),
-        _staff.c.role.in_([role.value for role in Role]),
-    )
+ROUTABLE = select(
+    _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
+).where(
+    _staff.c.away == false(),
+    _staff.c.on_leave == false(),
+    _staff.c.left_on.is_(None),
+    _staff.c.role.in_([role.value for role in Role]),
 )
 CALLER_ORDER_OWNER = (
     select(_decisions.c.assignee_id)
@@ -64,15 +59,18 @@ ONE_MORE_OPEN_ORDER = (
 
 
 def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[routing.Candidate]:
-    """Everyone whose shift covers ``at`` (local time in ``zone``), not away and not on approved
-    leave (``staff.on_leave``, kept by the organisation sweep and on approval)."""
-    local = at.astimezone(zone).time()
-    on_shift = {
-        row.id: routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)
-        for row in session.execute(ROSTER)
-        if routing.on_shift(row.starts, row.ends, local)
-    }
-    return list(on_shift.values())
+    """Everyone the roster puts on shift at ``at`` (local time in ``zone``; a night shift
+    rostered yesterday included, see ``roster``), not away and not on approved leave
+    (``staff.on_leave``, kept by the organisation sweep and on approval)."""
+    local = at.astimezone(zone)
+    day = local.date()
+    view = roster_store.load(session, day - timedelta(days=1), day)
+    return [
+        routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)
+        for row in session.execute(ROUTABLE)
+        if any(routing.on_shift(starts, ends, local.time())
+               for starts, ends in view.cover(row.id, day))
+    ]
 
 
 def caller_order_owner(session: Session, caller_number: str) -> int | None:

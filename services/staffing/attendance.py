@@ -1,20 +1,25 @@
 """Attendance (S1.16: no lateness, early leave or absence), as pure functions.
 
-- Expected schedule: office staff work the office hours (S1.7: 08:30-12:00 and 14:30-17:30) on
-  working days of the Chinese statutory calendar (``svckit.workdays``, make-up days included);
-  hotline staff (the S3.2 roles) work their daily shifts every day, since the hotline never
-  closes (their days off are excused days, like leave). A shift's work day is the day it starts.
+- Expected schedule, from the joining day (and before the leaving day) only: office staff work
+  the office hours (S1.7: 08:30-12:00 and 14:30-17:30) on working days of the Chinese statutory
+  calendar (``svckit.workdays``, make-up days included); hotline staff (the S3.2 roles) work
+  the shifts the roster gives them (``roster``: rest days are days off). A shift's work day is
+  the day it starts.
 - One clock-in and one clock-out per work day: the first clock-in and the last clock-out count.
   Late: clock-in after the first session starts (plus a grace); early leave: clock-out before
   the last session ends (minus the grace); absent: no clock at all once the day's schedule is
   over, unless the day is excused (approved leave, S1.17-19).
+- Proof of work is presence: an action taken on a work order on the day (``proof_day``) makes
+  it present even without a clock (the missing clock-in is still shown).
+- A correction by HR or the hall director (S1.21) replaces the day's status; it is shown as
+  corrected, with the reason, and kept in history.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from contracts.events import Role
@@ -31,6 +36,10 @@ class Status:
     EXCUSED = "excused"
     PENDING = "pending"  # the day's schedule is not over and nothing is wrong yet
     UNSCHEDULED = "unscheduled"  # clocked on a day off
+
+
+CORRECTABLE = (Status.PRESENT, Status.ABSENT, Status.EXCUSED)
+PROOF_SLACK = timedelta(hours=2)  # an action this near a shift belongs to its work day
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class DayResult:
     early_minutes: int = 0
     missing_clock_in: bool = False
     missing_clock_out: bool = False
+    worked_orders: bool = False
+    corrected: Correction | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -107,7 +118,33 @@ class DayResult:
             "early_minutes": self.early_minutes,
             "missing_clock_in": self.missing_clock_in,
             "missing_clock_out": self.missing_clock_out,
+            "worked_orders": self.worked_orders,
+            "corrected": None if self.corrected is None else {
+                "from": self.corrected.was, "reason": self.corrected.reason,
+                "by": self.corrected.by,
+            },
         }
+
+
+@dataclass(frozen=True)
+class Correction:
+    """HR's word on a day: the status it stands at, why, by whom; ``was``: the computed one."""
+
+    status: str
+    reason: str
+    by: int
+    was: str | None = None
+
+
+def corrected(result: DayResult | None, day: date, correction: Correction | None
+              ) -> DayResult | None:
+    """The day as HR corrected it (S1.16, S1.21); the computed result when not corrected."""
+    if correction is None:
+        return result
+    was = result.status if result else None
+    if result is None or correction.status != Status.PRESENT:
+        return DayResult(day, correction.status, corrected=replace(correction, was=was))
+    return replace(result, status=Status.PRESENT, corrected=replace(correction, was=was))
 
 
 def classify(
@@ -118,15 +155,18 @@ def classify(
     excused: bool,
     now: datetime,
     grace: timedelta = timedelta(0),
+    worked: bool = False,
 ) -> DayResult | None:
-    """How a person did on ``day`` (S1.16); None for a day off without any clock."""
+    """How a person did on ``day`` (S1.16); None for a day off without any clock or work.
+    ``worked``: they took an action on a work order that day (proof of work)."""
     clocked = clock_in is not None or clock_out is not None
     if schedule is None:
-        return DayResult(day, Status.UNSCHEDULED) if clocked else None
-    if excused:
+        return DayResult(day, Status.UNSCHEDULED, worked_orders=worked) if clocked or worked \
+            else None
+    if excused and not clocked and not worked:
         return DayResult(day, Status.EXCUSED)
     over = now >= schedule.end
-    if not clocked:
+    if not clocked and not worked:
         return DayResult(day, Status.ABSENT if over else Status.PENDING)
     return DayResult(
         day,
@@ -135,7 +175,21 @@ def classify(
         early_minutes=_minutes_beyond(clock_out, schedule.end, grace),
         missing_clock_in=clock_in is None,
         missing_clock_out=clock_out is None and over,
+        worked_orders=worked,
     )
+
+
+def proof_day(at: datetime, schedule_of: Callable[[date], Schedule | None], zone: tzinfo
+              ) -> date:
+    """The work day an action at ``at`` proves: the day before or of ``at`` whose schedule
+    spans it (give or take two hours: a night shift's action after midnight counts for the day
+    it started), else the local day of ``at``."""
+    local = at.astimezone(zone).date()
+    for day in (local, local - _ONE_DAY):
+        schedule = schedule_of(day)
+        if schedule and schedule.start - PROOF_SLACK <= at <= schedule.end + PROOF_SLACK:
+            return day
+    return local
 
 
 def _minutes_beyond(reference: datetime | None, at: datetime | None, grace: timedelta) -> int:

@@ -251,6 +251,11 @@ class Absence(Base):
     day: Mapped[date] = mapped_column(Date)
     leave_id: Mapped[int | None] = mapped_column(ForeignKey("leave_requests.id"))
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # issue 9 (migration 0007): an absence ends when the person proves they worked that day,
+    # reports back, or HR corrects it (S1.19); the row stays, so the sweep never finds it again.
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cleared_by: Mapped[int | None] = mapped_column(Integer)
+    cleared_reason: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (UniqueConstraint("staff_id", "day", name="uq_absence_staff_day"),)
 
@@ -292,3 +297,86 @@ class RotaAlert(Base):
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)
+
+
+# --- issue 9: the hotline roster (S3.2), proof of work and corrections (S1.16, S1.19) ---------
+
+
+class ShiftTemplate(Base):
+    """A named daily shift the duty leader rosters people on (early, late, night, ...)."""
+
+    __tablename__ = "shift_templates"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class RosterEntry(Base):
+    """One person's shift (or rest day: ``template`` is ``rest``, no times) on one date; the
+    times are copied from the template, so changing a template never rewrites the past."""
+
+    __tablename__ = "roster_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    template: Mapped[str] = mapped_column(String(20))
+    starts: Mapped[time | None] = mapped_column(Time)
+    ends: Mapped[time | None] = mapped_column(Time)
+    planned_by: Mapped[int | None] = mapped_column(Integer)
+    planned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "day", name="uq_roster_staff_day"),
+        Index("ix_roster_day", "day"),
+    )
+
+
+class ShiftSwap(Base):
+    """Two people asking to exchange their roster entries on one or two dates (S3.2)."""
+
+    __tablename__ = "shift_swaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    partner_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class WorkProof(Base):
+    """Actions a person took on work orders on a local date (from the calls service's events):
+    proof of work, counted as presence (S1.16, S1.19)."""
+
+    __tablename__ = "work_proofs"
+
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AttendanceCorrection(Base):
+    """HR's (or the hall director's) correction of a person's day, with the reason; every
+    correction is kept, the latest counts (S1.16, S1.21)."""
+
+    __tablename__ = "attendance_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(500))
+    corrected_by: Mapped[int] = mapped_column(Integer)
+    corrected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_attendance_correction_staff_day", "staff_id", "day"),)

@@ -4,7 +4,7 @@ the rules themselves are in ``posts``, ``leave``, ``office_hours`` and ``rota``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from contracts.events import (
     make_event,
 )
 from services.staffing import posts as ab
+from services.staffing import roster_store
 from services.staffing.accounts import hash_password
 from services.staffing.leave import LeaveStatus, Slot, slot_of
 from services.staffing.models import (
@@ -32,7 +33,6 @@ from services.staffing.models import (
     Department,
     LeaveRequest,
     Post,
-    Shift,
     StaffMember,
     UncoveredPost,
 )
@@ -71,17 +71,21 @@ def person(session: Session, staff_id: int) -> StaffMember:
 
 
 def away_in(session: Session, slot: Slot) -> set[int]:
-    """Who is away in a half-day slot: approved leave covering it, an absence that day, or gone."""
+    """Who is away in a half-day slot: approved leave covering it (up to reporting back), an
+    absence that day not ended (``absence_store``), or gone."""
     day = slot[0]
     leaves = session.execute(
         select(LeaveRequest.staff_id, LeaveRequest.starts_on, LeaveRequest.start_pm,
-               LeaveRequest.ends_on, LeaveRequest.end_pm)
+               LeaveRequest.ends_on, LeaveRequest.end_pm, LeaveRequest.returned_at)
         .where(LeaveRequest.status == LeaveStatus.APPROVED.value,
                LeaveRequest.starts_on <= day, LeaveRequest.ends_on >= day)
     )
     away = {row.staff_id for row in leaves
-            if (row.starts_on, row.start_pm) <= slot <= (row.ends_on, row.end_pm)}
-    away.update(session.scalars(select(Absence.staff_id).where(Absence.day == day)))
+            if (row.starts_on, row.start_pm) <= slot <= (row.ends_on, row.end_pm)
+            and (row.returned_at is None
+                 or slot < slot_of(row.returned_at, workdays.DEFAULT_ZONE))}
+    away.update(session.scalars(select(Absence.staff_id).where(
+        Absence.day == day, Absence.cleared_at.is_(None))))
     away.update(session.scalars(select(StaffMember.id).where(StaffMember.left_on <= day)))
     return away
 
@@ -340,11 +344,12 @@ def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
 
 def duty_at(session: Session, at: datetime, zone: tzinfo) -> OnDuty:
     """Who is on duty at ``at`` (S1.7): see ``office_hours.on_duty``."""
-    rows = session.execute(
-        select(Shift.staff_id, Shift.starts, Shift.ends)
-        .join(StaffMember).where(StaffMember.left_on.is_(None), ~StaffMember.away)
-    )
-    shifts = [ShiftView(row.staff_id, row.starts, row.ends) for row in rows]
+    day = workdays.local_date(at, zone)
+    view = roster_store.load(session, day - timedelta(days=1), day)
+    present = session.scalars(select(StaffMember.id).where(
+        StaffMember.id.in_(view.people()), StaffMember.left_on.is_(None), ~StaffMember.away))
+    shifts = [ShiftView(staff_id, starts, ends) for staff_id in present
+              for starts, ends in view.cover(staff_id, day)]
     away = away_at(session, at, zone)
     return on_duty(at, all_posts(session, PostKind.WINDOW), shifts, away, zone)
 

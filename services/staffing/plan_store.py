@@ -1,4 +1,5 @@
-"""Staffing-plan storage (S3.3): the calls staffing learnt from ``call.ended``, and the roster.
+"""Staffing-plan storage (S3.3): the calls staffing learnt from ``call.ended``, and the roster
+(``roster_store``, the one the duty leader plans, S3.2).
 
 Staffing never reads the calls database: each ``call.ended`` event is copied into its own
 ``call_arrivals`` table (once per call, however often the event is delivered).
@@ -9,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from contracts.events import CallEnded
-from services.staffing import plan
+from services.staffing import plan, roster_store
 from services.staffing.models import CallArrival, ExcusedDay, StaffMember
 
 # call.ended outcomes of calls that were put through to a seat (routed to a person, or to the
@@ -59,21 +60,22 @@ def measured_calls(
 
 
 def roster_for(session: Session, day: date) -> list[plan.Rostered]:
-    """Everyone with shifts, on the staff and not excused (on leave) on ``day``."""
+    """Everyone the roster (``roster_store``) puts to work on ``day``, on the staff and not
+    excused (on leave) that day; a night shift rostered the day before counts for its hours."""
     excused = select(ExcusedDay.staff_id).where(ExcusedDay.day == day)
-    people = session.scalars(
-        select(StaffMember)
-        .options(selectinload(StaffMember.shifts))
-        .where(
+    view = roster_store.load(session, day - timedelta(days=1), day)
+    people = session.execute(
+        select(StaffMember.id, StaffMember.role).where(
             StaffMember.id.not_in(excused),
+            StaffMember.id.in_(view.people()),
             or_(StaffMember.left_on.is_(None), StaffMember.left_on > day),
             or_(StaffMember.joined_on.is_(None), StaffMember.joined_on <= day),
         )
     )
     return [
-        plan.Rostered(person.role, tuple((s.starts, s.ends) for s in person.shifts))
+        plan.Rostered(person.role, tuple(cover))
         for person in people
-        if person.shifts
+        if (cover := view.cover(person.id, day))
     ]
 
 

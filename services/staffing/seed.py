@@ -1,31 +1,33 @@
-"""Demo data for a first run: the hotline's 14 people on shifts that cover the day, and the
-organisation around the hall (issue 4)."""
+"""Demo data for a first run: the hotline's 14 people rostered for the coming weeks (S3.2), and
+the organisation around the hall (issue 4)."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from contracts.events import Role
 from services.staffing.accounts import hash_password
-from services.staffing.models import Department, Post, Shift, StaffMember
+from services.staffing.models import Department, Post, RosterEntry, ShiftTemplate, StaffMember
+from services.staffing.roster import REST
+from svckit import workdays
 from svckit.db import ServiceStore
 
-DAY, EVENING, NIGHT = (time(8), time(16)), (time(16), time(0)), (time(0), time(8))
-LEADER_DAY, LEADER_NIGHT = (time(8), time(20)), (time(20), time(8))
-OFFICE = (time(8, 30), time(17, 30))
+ROSTER_DAYS = 28
+WEEK = 7
 
-# username, name, role, extension, shift
+# username, name, role, extension, shift template (services/staffing/migrations 0007)
 DEMO_STAFF = [
-    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", DAY) for n in range(1, 6)],
-    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", EVENING)
+    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", "early")
+      for n in range(1, 6)],
+    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", "late")
       for n in range(6, 9)],
-    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", NIGHT)
+    *[(f"agent{n:02d}", f"坐席员{n:02d}", Role.SEAT_AGENT, f"80{n:02d}", "night")
       for n in range(9, 12)],
-    ("leader01", "值长01", Role.DUTY_LEADER, "8101", LEADER_DAY),
-    ("leader02", "值长02", Role.DUTY_LEADER, "8102", LEADER_NIGHT),
-    ("lead01", "副班长01", Role.DEPUTY_TEAM_LEAD, "8201", OFFICE),
+    ("leader01", "值长01", Role.DUTY_LEADER, "8101", "leader_day"),
+    ("leader02", "值长02", Role.DUTY_LEADER, "8102", "leader_night"),
+    ("lead01", "副班长01", Role.DEPUTY_TEAM_LEAD, "8201", "office"),
 ]
 
 
@@ -34,18 +36,52 @@ def seed_demo(store: ServiceStore, password: str) -> bool:
     with store.transaction() as session:
         if session.scalar(select(func.count(StaffMember.id))):
             return False
-        for username, name, role, extension, (starts, ends) in DEMO_STAFF:
-            session.add(
-                StaffMember(
-                    username=username,
-                    name=name,
-                    role=role.value,
-                    extension=extension,
-                    password_hash=hash_password(password),
-                    shifts=[Shift(starts=starts, ends=ends)],
-                )
-            )
+        hashed = hash_password(password)
+        for username, name, role, extension, _ in DEMO_STAFF:
+            session.add(StaffMember(username=username, name=name, role=role.value,
+                                    extension=extension, password_hash=hashed))
     return True
+
+
+def rest_days(template: str, index: int) -> set[int]:
+    """Which days of each week (0 = the first rostered day) a demo person rests: staggered in
+    a shift group so that the group always has someone on; duty leaders rest one day a week
+    on different days; the deputy team lead works the office week (weekday numbers)."""
+    if template.startswith("leader"):
+        return {6 - 3 * index}
+    return {(2 * index) % WEEK, (2 * index + 1) % WEEK}
+
+
+def seed_roster(store: ServiceStore, now: datetime, days: int = ROSTER_DAYS) -> int:
+    """Roster the demo hotline staff from the local date of ``now`` (the service clock's) for
+    ``days`` days, from their shift templates with rest days; dates already rostered are kept,
+    so running it again only extends the roster. Returns how many entries it added."""
+    today, added = workdays.local_date(now, workdays.DEFAULT_ZONE), 0
+    with store.transaction() as session:
+        templates = {t.code: t for t in session.scalars(select(ShiftTemplate))}
+        people = {m.username: m for m in session.scalars(select(StaffMember))}
+        rostered = set(session.execute(select(RosterEntry.staff_id, RosterEntry.day).where(
+            RosterEntry.day.between(today, today + timedelta(days=days - 1)))).tuples())
+        in_group: dict[str, int] = {}
+        for username, _, _, _, code in DEMO_STAFF:
+            member, index = people.get(username), in_group.get(code, 0)
+            in_group[code] = index + 1
+            if member is None or member.left_on is not None or code not in templates:
+                continue
+            resting = rest_days(code, index)
+            for n in range(days):
+                day = today + timedelta(days=n)
+                if (member.id, day) in rostered:
+                    continue
+                rest = day.weekday() >= 5 if code == "office" else n % WEEK in resting
+                template = templates[code]
+                session.add(RosterEntry(
+                    staff_id=member.id, day=day, template=REST if rest else code,
+                    starts=None if rest else template.starts, ends=None if rest else template.ends,
+                    planned_by=None, planned_at=now,
+                ))
+                added += 1
+    return added
 
 
 # --- The organisation (issue 4): departments, leaders, HR, windows with A and B holders ---

@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCreated
-from services.staffing import attendance_store, evaluation_store, leave_flow, plan_store, sweeps
+from services.staffing import (
+    absence_store,
+    attendance_store,
+    evaluation_store,
+    leave_flow,
+    plan_store,
+    roster_store,
+    sweeps,
+)
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign, follow, propose
@@ -104,6 +112,35 @@ class StaffingService:
     def on_work_order_escalated(self, event: Envelope, payload: Payload) -> None:
         self._follow(event, payload)
 
+    # the other lifecycle actions matter only as proof of work (S1.16, S1.19)
+    @reliable_event_handler("calls", "work_order.dispatched")
+    def on_work_order_dispatched(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.started")
+    def on_work_order_started(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.result_recorded")
+    def on_work_order_result_recorded(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.urged")
+    def on_work_order_urged(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.classified")
+    def on_work_order_classified(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.contacted")
+    def on_work_order_contacted(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
+    @reliable_event_handler("calls", "work_order.callback_promised")
+    def on_work_order_callback_promised(self, event: Envelope, payload: Payload) -> None:
+        self._follow(event, payload)
+
     @rpc(expected_exceptions=REFUSALS)
     def monthly_evaluation(self, month: str, viewer_id: int) -> list[dict]:
         return evaluation_store.report(self.db.session, month, viewer_id, ZONE)
@@ -124,6 +161,9 @@ class StaffingService:
             if not first_delivery(session, "staffing.work_order_news", str(event.id)):
                 return
             evaluation_store.record_fact(session, str(event.id), fact_from(event.type, payload))
+            actor = _acting_staff(payload)
+            if actor is not None:  # proof of work (S1.16, S1.19)
+                attendance_store.record_work(session, actor, payload.at, ZONE)
             if still_open is not None:
                 follow(session, payload.work_order_id, payload.assignee_id, still_open)
 
@@ -251,8 +291,11 @@ class StaffingService:
 
     @rpc(expected_exceptions=REFUSALS)
     def leave_back(self, caller: int, leave_id: int) -> dict:
-        with self._unit() as (session, now, _):
-            return leave_flow.back(session, caller, leave_id, now)
+        """The leaver reports back (S1.19): the absence and the cover end at once."""
+        with self._unit() as (session, now, zone):
+            back = leave_flow.back(session, caller, leave_id, now)
+            ended = absence_store.back_at_work(session, caller, leave_id, now, zone)
+            return {**back, "absence_ended": bool(ended)}
 
     @rpc(expected_exceptions=REFUSALS)
     def get_leave(self, caller: int, leave_id: int) -> dict:
@@ -274,6 +317,74 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return sweeps.record_handover(session, caller, items, now, zone)
 
+    # --- issue 9: the hotline roster (S3.2); attendance corrections (S1.16, S1.19, S1.21) ----
+
+    @rpc(expected_exceptions=REFUSALS)
+    def shift_templates(self, caller: int) -> dict:
+        with self._unit() as (session, _, _zone):
+            known = roster_store.templates(session)
+            return {"items": [roster_store.template_view(t) for t in known.values()]}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def add_shift_template(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, _, _zone):
+            return roster_store.add_template(session, caller, data)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def plan_roster(self, caller: int, data: dict) -> dict:
+        """Roster people from templates (S3.2); each planned day is checked against the
+        staffing plan's needs per half hour (S3.3)."""
+        settings = self._plan_settings()
+        with self._unit() as (session, now, zone):
+            planned = roster_store.plan(session, caller, data, now, zone)
+            first, last = _day(planned["from"]), _day(planned["to"])
+            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            planned["coverage"] = [
+                roster_store.coverage_summary(
+                    plan_store.staffing_plan(session, day, settings, zone))
+                for day in days
+            ]
+            return planned
+
+    @rpc(expected_exceptions=REFUSALS)
+    def roster_shifts(self, caller: int, query: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return roster_store.shifts_of(session, caller, query, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def roster_coverage(self, caller: int, day: str) -> dict:
+        """Seats needed (the staffing plan, S3.3) against those rostered, per half hour."""
+        settings = self._plan_settings()
+        with self._unit() as (session, _, zone):
+            roster_store.require_planner(session, caller)
+            plan = plan_store.staffing_plan(session, _day(day), settings, zone)
+            return roster_store.coverage_view(plan)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def request_shift_swap(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return roster_store.request_swap(session, caller, data, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def decide_shift_swap(self, caller: int, swap_id: int, approve: bool, note: str = "") -> dict:
+        with self._unit() as (session, now, zone):
+            return roster_store.decide_swap(session, caller, swap_id, approve, note, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def shift_swaps(self, caller: int) -> dict:
+        with self._unit() as (session, _, _zone):
+            return roster_store.list_swaps(session, caller)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def correct_attendance(self, caller: int, data: dict) -> dict:
+        with self._unit() as (session, now, zone):
+            return attendance_store.correct(session, caller, data, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def attendance_history(self, caller: int, staff_id: int) -> dict:
+        with self._unit() as (session, now, zone):
+            return attendance_store.read_history(session, caller, staff_id, now, zone)
+
     @configured_timer("ORG", "sweep_interval_seconds", SWEEP_SECONDS)
     def sweep(self) -> None:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
@@ -294,6 +405,12 @@ class StaffingService:
     def _plan_config(self) -> dict:
         return dict(self.config.get("PLAN") or {})
 
+    def _plan_settings(self) -> PlanSettings:
+        try:
+            return PlanSettings.from_mapping(self._plan_config())
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+
     def _org_grace(self) -> timedelta:
         """How late a leaver may report back, or the rota's handover come, before an alert."""
         return timedelta(minutes=float(self.config.get("ORG", {}).get("grace_minutes", 30)))
@@ -311,6 +428,14 @@ class StaffingService:
         if decided_now:
             WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()
         return routed, decided_now
+
+
+def _acting_staff(payload: Payload) -> int | None:
+    """The staff member who took a work-order action (not the system), if any."""
+    actor = getattr(payload, "actor", None)
+    if actor is None or not actor.id.isdigit() or actor.role == "system":
+        return None
+    return int(actor.id)
 
 
 def _instant(text: str) -> datetime:

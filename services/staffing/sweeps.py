@@ -22,10 +22,10 @@ from contracts.events import (
     StaffAbsent,
     make_event,
 )
+from services.staffing import absence_store, rota
 from services.staffing import leave as rules
 from services.staffing import organisation as org
 from services.staffing import posts as ab
-from services.staffing import rota
 from services.staffing.leave import LeaveStatus
 from services.staffing.models import Absence, LeaveRequest, RotaAlert, RotaHandover
 from services.staffing.refusals import Conflict, Forbidden, Invalid
@@ -47,7 +47,8 @@ def uncovered_now(session: Session, now: datetime, zone: tzinfo) -> int:
 
 
 def absences(session: Session, now: datetime, zone: tzinfo, grace: timedelta) -> int:
-    """Approved leave over, the leaver not back, no approved extension: absence (S1.19)."""
+    """Approved leave over, the leaver not back, no approved extension, and no proof of work
+    on the day they were due (a clock-in or an action on a work order): absence (S1.19)."""
     since = workdays.local_date(now - ABSENCE_LOOKBACK, zone)
     ended = session.scalars(select(LeaveRequest).where(
         LeaveRequest.status == LeaveStatus.APPROVED.value, LeaveRequest.returned_at.is_(None),
@@ -59,6 +60,8 @@ def absences(session: Session, now: datetime, zone: tzinfo, grace: timedelta) ->
         if now < due + grace:
             continue
         if leave.staff_id in org.away_at(session, due, zone):  # extended, or absent already
+            continue
+        if absence_store.worked_on(session, leave.staff_id, workdays.local_date(due, zone)):
             continue
         found += _record_absence(session, leave, due, now, zone)
     return found

@@ -42,7 +42,8 @@ def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
 
 
 def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY) -> None:
-    """people: (username, role, extension[, department]); everyone on ``shift``."""
+    """people: (username, role, extension[, department]); everyone on the standing ``shift``
+    every day (the roster's fallback), or on none with ``shift=None`` (rostered only)."""
     hashed = hash_password(PASSWORD)
     with store.transaction() as session:
         for username, role, extension, *department in people:
@@ -54,7 +55,7 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
                     extension=extension,
                     department=department[0] if department else None,
                     password_hash=hashed,
-                    shifts=[Shift(starts=shift[0], ends=shift[1])],
+                    shifts=[Shift(starts=shift[0], ends=shift[1])] if shift else [],
                 )
             )
 
