@@ -45,7 +45,7 @@ def seed() -> None:
     stores = {name: store(name) for name in SERVICES}
     seeded = [
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
-        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (14 more)",
+        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (15 more)",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]
     for opened in stores.values():
