@@ -172,8 +172,8 @@ def _status(session: Session, day: date, handover: RotaHandover | None,
 
 
 def _handover_view(session: Session, handover: RotaHandover) -> dict:
-    codes = dict(session.execute(select(Post.id, Post.code).where(
-        Post.id.in_((handover.post_id, handover.to_post_id)))).tuples())
+    codes = {post_id: code for post_id, code in session.execute(select(Post.id, Post.code).where(
+        Post.id.in_((handover.post_id, handover.to_post_id))))}
     return {
         "day": handover.day.isoformat(), "from_window": codes.get(handover.post_id),
         "to_window": codes.get(handover.to_post_id),
