@@ -173,8 +173,9 @@ class GatewayService:
     @http("GET", "/api/evaluations/<string:month>")
     @api
     def monthly_evaluation(self, request: Request, month: str) -> dict | Response:
-        """The month's evaluation (S3.2) as JSON, or as CSV with ``?format=csv``."""
-        principal = self._principal(request)
+        """The month's evaluation (S3.2) as JSON, or as CSV with ``?format=csv``; staffing
+        decides who reads what (the hotline's leaders and HR in full, S1.21; an agent her own)."""
+        principal = self._authenticated(request)
         rows = self._ask(self.staffing.monthly_evaluation, month, principal.staff_id)
         if request.args.get("format") == "csv":
             return csv_download(to_csv(rows), f"evaluation-{month}.csv")
@@ -299,6 +300,12 @@ class GatewayService:
             raise ApiError(400, "note must be a string")
         return self._org(request, "decide_leave", leave_id, decision == "approve", note)
 
+    @http("POST", "/api/leave/<int:leave_id>/cover")
+    @api
+    def leave_cover(self, request: Request, leave_id: int) -> dict:
+        """``{post, staff_id}``: who acts for the leaver's post while nobody else is there."""
+        return self._org(request, "name_leave_cover", leave_id, _json_body(request))
+
     @http("GET", "/api/rota")
     @api
     def rota_day(self, request: Request) -> dict:
@@ -374,6 +381,12 @@ class GatewayService:
     def attendance_history(self, request: Request, staff_id: int) -> dict:
         """A person's attendance corrections and absences, with how each absence ended."""
         return self._org(request, "attendance_history", staff_id)
+    @http("POST", "/api/rota/handover/<string:day>/confirm")
+    @api
+    def rota_handover_confirm(self, request: Request, day: str) -> dict:
+        """The next window confirms the handover it received (S1.9); optional ``{note}``."""
+        note = _json_body(request).get("note") if request.get_data() else None
+        return self._org(request, "confirm_rota_handover", day, note)
 
     def _org(self, request: Request, method: str, *args):
         """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx (api)."""

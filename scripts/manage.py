@@ -46,7 +46,7 @@ def seed() -> None:
     stores = {name: store(name) for name in SERVICES}
     seeded = [
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
-        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (14 more)",
+        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (15 more)",
         staffing_seed.seed_roster(stores["staffing"], wall_now()) and "the hotline's roster",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import Role
 from services.staffing import evaluation
+from services.staffing import organisation as org
 from services.staffing.evaluation import Fact, Kind, Score
 from services.staffing.models import EvaluationFact, EvaluationScore, StaffMember
 from services.staffing.refusals import Forbidden, Invalid, NotFound
@@ -47,12 +48,15 @@ def record_fact(session: Session, event_id: str, fact: Fact | None) -> bool:
 
 
 def report(session: Session, month: str, viewer_id: int, zone: tzinfo) -> list[dict]:
-    """The month's evaluation: everyone's for a duty leader or deputy, her own for an agent."""
+    """The month's evaluation: everyone's for a duty leader or deputy and for the HR section,
+    which supervises the staff's efficiency, attitude and quality (S1.21); her own for an agent."""
     start, end = month_bounds(month, zone)
     viewer = _person(session, viewer_id)
-    only = None if viewer.role in LEADERS else viewer.id
-    if viewer.role not in HOTLINE:
-        raise Forbidden("the evaluation is the hotline's: duty leaders see it, agents their own")
+    in_full = viewer.role in LEADERS or org.is_hr(session, viewer.id)
+    only = None if in_full else viewer.id
+    if not in_full and viewer.role not in HOTLINE:
+        raise Forbidden("the evaluation is the hotline's: duty leaders and HR see it, agents "
+                        "their own")
     rows = session.scalars(
         select(EvaluationFact).where(EvaluationFact.at >= start, EvaluationFact.at < end)
     )

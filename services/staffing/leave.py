@@ -13,6 +13,17 @@ Reading of the rules (cited by id):
   in charge (分管领导, the hall's supervising leader of S1.2).
 - S1.18 contract staff with a year of service or more take annual leave, not personal leave: such
   a personal-leave request is refused with that advice (no annual-leave balance is kept here).
+- S1.5 a holder who will be away asks a day ahead (提前一天): leave is filed on a day before its
+  first working half-day; sick leave (one falls ill without notice) and emergency hospitalisation
+  are exempt.
+- Who decides a step (S1.2-4, S1.17): the organisation is a ladder of three levels: the head of
+  the leaver's department, the supervising leader (分管领导, whom the bureau's party group puts in
+  charge of the centre, S1.2), the bureau director (局长, who leads the bureau). A step is decided
+  at its own level, but never by the leaver or anyone below them: someone who heads a level
+  (holds its post as A) has each step at or below that level decided one level up. Steps that land
+  on the same post are decided once (the higher step kept). The bureau director has no level
+  above him within the bureau: his steps all fall away and his leave is recorded (filed with HR
+  and the hall director, S1.17) without approval.
 """
 
 from __future__ import annotations
@@ -30,6 +41,15 @@ S1_18_TYPES = {
     LeaveType.ANNUAL, LeaveType.FAMILY_VISIT, LeaveType.MARRIAGE, LeaveType.MATERNITY,
     LeaveType.FUNERAL,
 }
+
+
+# The ladder of S1.2-4 (see above): the level each step is decided at.
+STEP_LEVEL = {
+    ApprovalStep.DEPARTMENT_HEAD: 0,
+    ApprovalStep.SUPERVISING_LEADER: 1,
+    ApprovalStep.BUREAU_DIRECTOR: 2,
+}
+NOT_A_HEAD = -1
 
 
 class LeaveStatus(StrEnum):
@@ -93,6 +113,39 @@ def check_request(
         raise LeaveRuleError("contract staff with a year of service or more take annual leave, "
                              "not personal leave (S1.18): request annual leave instead")
     return chain
+
+
+def check_notice(leave_type: LeaveType, emergency: bool, first_day: date, today: date) -> None:
+    """Leave is asked for beforehand, a day ahead (S1.5, S1.17): it must start on a later day than
+    it is filed (``first_day``: its first working half-day). Sick leave may start the day it is
+    filed; emergency hospitalisation is recorded after the fact."""
+    if emergency:
+        return
+    if first_day < today:
+        raise LeaveRuleError("leave is requested beforehand; only emergency hospitalisation is "
+                             "recorded after the fact (S1.17)")
+    if first_day == today and leave_type != LeaveType.SICK:
+        raise LeaveRuleError("leave is asked for a day ahead (S1.5): file it by the day before "
+                             "it starts; only sick leave and emergencies may start today")
+
+
+def deciding_levels(
+    chain: list[ApprovalStep], ladder: list[int | None], leaver_level: int
+) -> list[tuple[ApprovalStep, int]]:
+    """Who decides each step (S1.2-4, S1.17): ``ladder`` holds the post at each level (the
+    leaver's department head, the supervising leader, the bureau director; None: not set up),
+    ``leaver_level`` the highest level the leaver heads (``NOT_A_HEAD`` if none). Returns the
+    steps kept with the level whose post decides them; see the module docstring."""
+    decided: list[tuple[ApprovalStep, int]] = []
+    for step in chain:
+        level = max(STEP_LEVEL[step], leaver_level + 1)
+        if level >= len(ladder):
+            continue  # nobody above the leaver within the bureau
+        if decided and ladder[decided[-1][1]] is not None and \
+                ladder[decided[-1][1]] == ladder[level]:
+            decided.pop()  # the same post decides once, for the higher step
+        decided.append((step, level))
+    return decided
 
 
 def served_a_year(employment: EmploymentType, joined_on: date | None, today: date) -> bool:

@@ -219,6 +219,9 @@ class LeaveRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # issue 9 (migration 0006): the post deciding each step, comma-separated codes, fixed when
+    # filed (S1.2-4: a department head's steps go one level up); None on older requests.
+    chain_posts: Mapped[str | None] = mapped_column(String(400))
 
     __table_args__ = (Index("ix_leave_status_ends", "status", "ends_on"),)
 
@@ -284,6 +287,10 @@ class RotaHandover(Base):
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     items: Mapped[str] = mapped_column(Text)  # JSON: item name → count
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # issue 9 (migration 0006): the receiving window confirms what it was handed (S1.9)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    confirm_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class RotaAlert(Base):
@@ -294,6 +301,35 @@ class RotaAlert(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- issue 9: covers named for leave (S1.5), the day the system was installed (S1.9) ---------
+
+
+class LeaveCover(Base):
+    """The person named to act for a post while a leave would leave it with neither holder
+    present (S1.5); the leave is approved only once each such post has one."""
+
+    __tablename__ = "leave_covers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    leave_id: Mapped[int] = mapped_column(ForeignKey("leave_requests.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    named_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    named_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("leave_id", "post_id", name="uq_leave_cover_post"),)
+
+
+class Installation(Base):
+    """The day the system was installed (one row, id 1): the rota's duties start then (S1.9)."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    installed_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -24,6 +24,7 @@ from contracts.events import (
     WorkOrdersHandoverRequested,
     make_event,
 )
+from services.staffing import leave as leave_rules
 from services.staffing import posts as ab
 from services.staffing import roster_store
 from services.staffing.accounts import hash_password
@@ -31,6 +32,7 @@ from services.staffing.leave import LeaveStatus, Slot, slot_of
 from services.staffing.models import (
     Absence,
     Department,
+    LeaveCover,
     LeaveRequest,
     Post,
     StaffMember,
@@ -44,23 +46,96 @@ from svckit.outbox import emit
 PRODUCER = "staffing"
 NON_HOTLINE_ROLE = "staff"  # staff.role of people outside the hotline (S3.2 roles only there)
 HR_KIND = "hr"
-STEP_POST = {
+STEP_POST = {  # requests filed before migration 0006 (no chain_posts): the step's own post
     ApprovalStep.DEPARTMENT_HEAD: PostKind.SECTION_CHIEF,
     ApprovalStep.SUPERVISING_LEADER: PostKind.SUPERVISING_LEADER,
     ApprovalStep.BUREAU_DIRECTOR: PostKind.BUREAU_DIRECTOR,
 }
+# Who heads a department for leave (S1.17's "department head", S1.2-4), by department kind:
+# - a section of the bureau (marketing, metering, finance): its section chief (S1.4);
+# - the hotline team: the deputy team lead, who runs the call center and checks on its staff
+#   (S3.2): she holds the hotline's head post (a section-chief post of the hotline) as A, a duty
+#   leader as B (a duty leader does her work when she is away);
+# - the hall: its director, who runs the hall (S1.3); the deputy director is B;
+# - the HR section: its head (the hr_head post);
+# - the bureau's leadership: the bureau director (局长).
+# Someone who heads a department has that step decided one level up (leave.deciding_levels).
+HEAD_POST_KIND = {
+    "hall": PostKind.HALL_DIRECTOR,
+    "hr": PostKind.HR_HEAD,
+    "bureau": PostKind.BUREAU_DIRECTOR,
+}
+HOTLINE_KIND = "hotline"
+# The hotline's head post: A the deputy team lead, B a duty leader or deputy team lead (S3.2).
+HOTLINE_HEAD_ROLES = (
+    (Role.DEPUTY_TEAM_LEAD.value,), (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
+)
 
 
-def view(post: Post) -> ab.PostView:
+def view(post: Post, covers: dict[int, int] | None = None) -> ab.PostView:
     return ab.PostView(post.id, post.code, post.kind, post.department, post.a_holder_id,
-                       post.b_holder_id)
+                       post.b_holder_id, (covers or {}).get(post.id))
 
 
-def all_posts(session: Session, kind: PostKind | None = None) -> list[ab.PostView]:
+def all_posts(
+    session: Session, kind: PostKind | None = None, slot: Slot | None = None
+) -> list[ab.PostView]:
+    """The posts (of ``kind``); with ``slot``, with the covers named for leave running then."""
     query = select(Post).order_by(Post.code)
     if kind is not None:
         query = query.where(Post.kind == kind.value)
-    return [view(post) for post in session.scalars(query)]
+    covers = covers_in(session, slot) if slot is not None else None
+    return [view(post, covers) for post in session.scalars(query)]
+
+
+def covers_in(session: Session, slot: Slot) -> dict[int, int]:
+    """Post id → the cover named for an approved leave running in ``slot`` (S1.5)."""
+    day = slot[0]
+    rows = session.execute(
+        select(LeaveCover.post_id, LeaveCover.staff_id, LeaveRequest.starts_on,
+               LeaveRequest.start_pm, LeaveRequest.ends_on, LeaveRequest.end_pm)
+        .join(LeaveRequest, LeaveRequest.id == LeaveCover.leave_id)
+        .where(LeaveRequest.status == LeaveStatus.APPROVED.value,
+               LeaveRequest.starts_on <= day, LeaveRequest.ends_on >= day)
+        .order_by(LeaveCover.id)
+    )
+    covers: dict[int, int] = {}
+    for row in rows:
+        if (row.starts_on, row.start_pm) <= slot <= (row.ends_on, row.end_pm):
+            covers.setdefault(row.post_id, row.staff_id)
+    return covers
+
+
+def head_post(session: Session, department: str | None) -> Post | None:
+    """The post whose A holder heads ``department`` (see HEAD_POST_KIND)."""
+    found = session.get(Department, department) if department else None
+    if found is None:
+        return None
+    kind = HEAD_POST_KIND.get(found.kind, PostKind.SECTION_CHIEF)
+    query = select(Post).where(Post.kind == kind.value)
+    if kind in (PostKind.SECTION_CHIEF, PostKind.HR_HEAD):
+        query = query.where(Post.department == found.code)
+    return session.scalars(query.order_by(Post.id)).first()
+
+
+def deciding_posts(
+    session: Session, chain: list[ApprovalStep], member: StaffMember
+) -> list[tuple[ApprovalStep, Post]]:
+    """Each step of ``member``'s leave with the post that decides it (S1.2-4, S1.17-18): the
+    ladder is their department's head, the supervising leader, the bureau director; see
+    ``leave.deciding_levels``. A missing post is refused."""
+    ladder = [head_post(session, member.department),
+              position(session, PostKind.SUPERVISING_LEADER),
+              position(session, PostKind.BUREAU_DIRECTOR)]
+    heads = [level for level, post in enumerate(ladder)
+             if post is not None and post.a_holder_id == member.id]
+    decided = leave_rules.deciding_levels(
+        chain, [post.id if post else None for post in ladder], max(heads, default=-1))
+    for step, level in decided:
+        if ladder[level] is None:
+            where = f"department {member.department}" if level == 0 else "the bureau"
+            raise Invalid(f"no {step.value} post is set up for {where}")
+    return [(step, ladder[level]) for step, level in decided]
 
 
 def person(session: Session, staff_id: int) -> StaffMember:
@@ -112,14 +187,23 @@ def acting(session: Session, kind: PostKind, away: set[int], department: str | N
     return ab.acting_holder(view(post), away) if post else None
 
 
-def is_hr_or_hall_director(session: Session, caller: int, away: set[int]) -> bool:
-    """HR section members and the acting hall director keep the staff records (S1.17, S1.21)."""
+def is_hr(session: Session, caller: int) -> bool:
+    """A serving member of the HR section, which supervises the staff's efficiency, attitude and
+    quality (S1.21)."""
     member = session.get(StaffMember, caller)
     if member is None or member.left_on is not None:
         return False
     department = session.get(Department, member.department) if member.department else None
-    if department is not None and department.kind == HR_KIND:
+    return department is not None and department.kind == HR_KIND
+
+
+def is_hr_or_hall_director(session: Session, caller: int, away: set[int]) -> bool:
+    """HR section members and the acting hall director keep the staff records (S1.17, S1.21)."""
+    if is_hr(session, caller):
         return True
+    member = session.get(StaffMember, caller)
+    if member is None or member.left_on is not None:
+        return False
     return acting(session, PostKind.HALL_DIRECTOR, away) == caller
 
 
@@ -187,7 +271,8 @@ def request_handover(session: Session, leaver: int, reason: HandoverReason, at: 
     """Ask the calls service to hand ``leaver``'s open work orders over (S1.19); returns to whom
     (the B holder covering, S1.5) or None (re-routed)."""
     away = away_at(session, at, workdays.DEFAULT_ZONE)
-    to = ab.cover_for(all_posts(session, PostKind.WINDOW), leaver, away)
+    windows = all_posts(session, PostKind.WINDOW, slot_of(at, workdays.DEFAULT_ZONE))
+    to = ab.cover_for(windows, leaver, away)
     emit(session, make_event(PRODUCER, WorkOrdersHandoverRequested(
         from_staff_id=leaver, to_staff_id=to, reason=reason, leave_id=leave_id,
         effective_from=at, until=until,
@@ -285,19 +370,32 @@ def depart(session: Session, staff_id: int, reason: object, now: datetime, zone:
 
 
 def assign_post(session: Session, code: str, data: dict) -> Post:
-    """Set a post's A and B holders (both active staff, not the same person)."""
+    """Set a post's A and B holders: two active staff of the post's department (S1.5); the
+    hotline's head post is the deputy team lead's, a duty leader as B (HEAD_POST_KIND)."""
     post = session.scalar(select(Post).where(Post.code == code))
     if post is None:
         raise NotFound(f"post {code} not found")
-    holders = {}
+    holders: dict[str, StaffMember | None] = {}
     for key in ("a_holder_id", "b_holder_id"):
         value = data.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise Invalid(f"{key} must be a staff id or null")
-        holders[key] = _active(session, value).id if value is not None else None
-    if holders["a_holder_id"] is not None and holders["a_holder_id"] == holders["b_holder_id"]:
-        raise Invalid("A and B holders must be two people (S1.5)")
-    post.a_holder_id, post.b_holder_id = holders["a_holder_id"], holders["b_holder_id"]
+            raise Invalid(f"{key} must be a staff id")
+        holders[key] = _active(session, value) if value is not None else None
+    a_holder, b_holder = holders["a_holder_id"], holders["b_holder_id"]
+    try:
+        ab.check_holders(
+            post.department, a_holder.id if a_holder else None, b_holder.id if b_holder else None,
+            {m.id: m.department for m in (a_holder, b_holder) if m is not None},
+        )
+    except ab.HolderRuleError as exc:
+        raise Invalid(str(exc)) from exc
+    department = session.get(Department, post.department) if post.department else None
+    if post.kind == PostKind.SECTION_CHIEF and department and department.kind == HOTLINE_KIND:
+        for member, roles in zip((a_holder, b_holder), HOTLINE_HEAD_ROLES, strict=True):
+            if member.role not in roles:
+                raise Invalid(f"the hotline is headed by the deputy team lead, a duty leader as "
+                              f"B (S3.2): staff {member.id} is a {member.role}")
+    post.a_holder_id, post.b_holder_id = a_holder.id, b_holder.id
     return post
 
 
@@ -325,7 +423,8 @@ def post_view(post: ab.PostView, away: set[int]) -> dict:
     acting_now = ab.acting_holder(post, away)
     return {
         "code": post.code, "kind": post.kind, "department": post.department,
-        "a_holder_id": post.a_holder, "b_holder_id": post.b_holder, "acting": acting_now,
+        "a_holder_id": post.a_holder, "b_holder_id": post.b_holder, "cover_id": post.cover,
+        "acting": acting_now,
         "covering_for": ab.covering_for(post, acting_now, away) if acting_now else None,
         "uncovered": acting_now is None,
     }
@@ -335,9 +434,10 @@ def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
     """Departments, positions and windows with who acts for each right now."""
     away = away_at(session, now, zone)
     departments = session.scalars(select(Department).order_by(Department.code))
+    posts = all_posts(session, slot=slot_of(now, zone))
     return {
         "departments": [{"code": d.code, "name": d.name, "kind": d.kind} for d in departments],
-        "posts": [post_view(post, away) for post in all_posts(session)],
+        "posts": [post_view(post, away) for post in posts],
         "away": sorted(away),
     }
 
@@ -351,7 +451,8 @@ def duty_at(session: Session, at: datetime, zone: tzinfo) -> OnDuty:
     shifts = [ShiftView(staff_id, starts, ends) for staff_id in present
               for starts, ends in view.cover(staff_id, day)]
     away = away_at(session, at, zone)
-    return on_duty(at, all_posts(session, PostKind.WINDOW), shifts, away, zone)
+    windows = all_posts(session, PostKind.WINDOW, slot_of(at, zone))
+    return on_duty(at, windows, shifts, away, zone)
 
 
 def duty_view(duty: OnDuty) -> dict:

@@ -1,14 +1,15 @@
 """The hall-equipment duty rota (S1.9): the care of the shared equipment (air conditioning,
 lighting, water dispenser, seats, business-center equipment) passes from window to window, one
 working day each, in window-code order; at the day's close the person on duty counts the items
-and hands over to the next window. Pure."""
+and hands over to the next window, which confirms what it received. Duties are reckoned from the
+day the system was installed: nothing is asked of days before it. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
-from services.staffing.posts import PostView
+from services.staffing.posts import PostView, acting_holder
 from svckit import workdays
 
 EPOCH = date(2025, 1, 2)  # a working day: the first window's first duty
@@ -38,15 +39,25 @@ def handover_due(day: date, zone: tzinfo = workdays.DEFAULT_ZONE) -> datetime:
 
 
 def days_overdue(
-    now: datetime, grace: timedelta, zone: tzinfo = workdays.DEFAULT_ZONE
+    now: datetime, grace: timedelta, zone: tzinfo = workdays.DEFAULT_ZONE,
+    installed_on: date | None = None,
 ) -> list[date]:
-    """Working days of the last ``CHECK_BACK_DAYS`` whose handover is overdue by ``grace``."""
+    """Working days of the last ``CHECK_BACK_DAYS`` whose handover is overdue by ``grace``, from
+    the day the system was installed on (no duty was kept in it before)."""
     today = workdays.local_date(now, zone)
     days = [today - timedelta(days=n) for n in range(CHECK_BACK_DAYS)]
     return sorted(
         day for day in days
-        if workdays.is_working_day(day) and now >= handover_due(day, zone) + grace
+        if (installed_on is None or day >= installed_on)
+        and workdays.is_working_day(day) and now >= handover_due(day, zone) + grace
     )
+
+
+def may_confirm(receiving: PostView, caller: int, away: set[int]) -> bool:
+    """The window that receives the duty confirms the handover (S1.9): a holder of it who is
+    present, or whoever acts for it (the cover named while both are away)."""
+    present_holder = caller in receiving.holders and caller not in away
+    return present_holder or acting_holder(receiving, away) == caller
 
 
 def check_items(items: dict) -> dict[str, int]:

@@ -102,6 +102,7 @@ ORG_STAFF = [
     ("supervisor01", "分管领导", "bureau", "permanent", date(2005, 1, 4)),
     ("bureau01", "局长", "bureau", "permanent", date(2003, 9, 1)),
     ("hr01", "人资专责", "hr", "permanent", date(2015, 4, 1)),
+    ("hr02", "人资专员", "hr", "permanent", date(2020, 7, 1)),
     ("mkt_chief", "营销部科长", "marketing", "permanent", date(2008, 6, 1)),
     ("met_chief", "计量室主任", "metering", "permanent", date(2009, 6, 1)),
     ("fin_chief", "财务部科长", "finance", "permanent", date(2011, 6, 1)),
@@ -112,14 +113,16 @@ ORG_STAFF = [
     ("win05", "窗口05", "finance", "permanent", date(2019, 3, 1)),
     ("win06", "窗口06", "finance", "contract", date(2023, 3, 1)),
 ]
-# code, kind, name, department, A holder, B holder
+# code, kind, name, department, A holder, B holder: every post has both, of its department
+# (S1.5); the bureau's two leaders stand in for each other.
 ORG_POSTS = [
     ("hall_director", "hall_director", "营业厅主任", "hall", "director01", "deputy01"),
     ("hall_deputy_director", "hall_deputy_director", "营业厅副主任", "hall", "deputy01",
      "director01"),
-    ("supervising_leader", "supervising_leader", "分管领导", "bureau", "supervisor01", None),
-    ("bureau_director", "bureau_director", "局长", "bureau", "bureau01", None),
-    ("hr_head", "hr_head", "人力资源部负责人", "hr", "hr01", None),
+    ("supervising_leader", "supervising_leader", "分管领导", "bureau", "supervisor01",
+     "bureau01"),
+    ("bureau_director", "bureau_director", "局长", "bureau", "bureau01", "supervisor01"),
+    ("hr_head", "hr_head", "人力资源部负责人", "hr", "hr01", "hr02"),
     ("chief:marketing", "section_chief", "营销部科长", "marketing", "mkt_chief", "win01"),
     ("chief:metering", "section_chief", "计量室主任", "metering", "met_chief", "win03"),
     ("chief:finance", "section_chief", "财务部科长", "finance", "fin_chief", "win05"),
@@ -128,6 +131,9 @@ ORG_POSTS = [
     ("W03", "window", "3号窗口 计量业务", "metering", "win03", "win04"),
     ("W04", "window", "4号窗口 财务收费", "finance", "win05", "win06"),
 ]
+# The hotline team's head for leave (S1.17): the deputy team lead, who runs the call center
+# (S3.2), as A; a duty leader, who does her work when she is away, as B.
+HOTLINE_HEAD = ("chief:hotline", "section_chief", "95598热线班负责人(副班长)", "hotline")
 
 
 def seed_org(store: ServiceStore, password: str) -> bool:
@@ -158,4 +164,14 @@ def seed_org(store: ServiceStore, password: str) -> bool:
             .where(StaffMember.department.is_(None), StaffMember.role.in_([r.value for r in Role]))
             .values(department="hotline")
         )
+        lead, leader = (
+            session.scalar(select(StaffMember.id).where(
+                StaffMember.role == role.value, StaffMember.department == "hotline",
+                StaffMember.left_on.is_(None)).order_by(StaffMember.id).limit(1))
+            for role in (Role.DEPUTY_TEAM_LEAD, Role.DUTY_LEADER)
+        )
+        if lead is not None and leader is not None:  # a hotline is seeded (seed_demo) first
+            code, kind, name, department = HOTLINE_HEAD
+            session.add(Post(code=code, kind=kind, name=name, department=department,
+                             a_holder_id=lead, b_holder_id=leader))
     return True

@@ -290,6 +290,12 @@ class StaffingService:
             return leave_flow.decide(session, caller, leave_id, approve, note, now, zone)
 
     @rpc(expected_exceptions=REFUSALS)
+    def name_leave_cover(self, caller: int, leave_id: int, data: dict) -> dict:
+        """Name who acts for a post the leave would leave with nobody (S1.5)."""
+        with self._unit() as (session, now, zone):
+            return leave_flow.name_cover(session, caller, leave_id, data, now, zone)
+
+    @rpc(expected_exceptions=REFUSALS)
     def leave_back(self, caller: int, leave_id: int) -> dict:
         """The leaver reports back (S1.19): the absence and the cover end at once."""
         with self._unit() as (session, now, zone):
@@ -384,6 +390,11 @@ class StaffingService:
     def attendance_history(self, caller: int, staff_id: int) -> dict:
         with self._unit() as (session, now, zone):
             return attendance_store.read_history(session, caller, staff_id, now, zone)
+    @rpc(expected_exceptions=REFUSALS)
+    def confirm_rota_handover(self, caller: int, day: str, note: str | None = None) -> dict:
+        """The receiving window confirms the handover of ``day`` (S1.9)."""
+        with self._unit() as (session, now, zone):
+            return sweeps.confirm_handover(session, caller, _day(day), note, now, zone)
 
     @configured_timer("ORG", "sweep_interval_seconds", SWEEP_SECONDS)
     def sweep(self) -> None:

@@ -27,7 +27,14 @@ from services.staffing import leave as rules
 from services.staffing import organisation as org
 from services.staffing import posts as ab
 from services.staffing.leave import LeaveStatus
-from services.staffing.models import Absence, LeaveRequest, RotaAlert, RotaHandover
+from services.staffing.models import (
+    Absence,
+    Installation,
+    LeaveRequest,
+    Post,
+    RotaAlert,
+    RotaHandover,
+)
 from services.staffing.refusals import Conflict, Forbidden, Invalid
 from svckit import workdays
 from svckit.db import ServiceStore, WorkerDatabase
@@ -42,7 +49,8 @@ def uncovered_now(session: Session, now: datetime, zone: tzinfo) -> int:
     day = workdays.local_date(now, zone)
     if not workdays.is_working_day(day):
         return 0
-    found = ab.uncovered(org.all_posts(session), org.away_at(session, now, zone))
+    posts = org.all_posts(session, slot=rules.slot_of(now, zone))  # covers named count (S1.5)
+    found = ab.uncovered(posts, org.away_at(session, now, zone))
     return sum(org.record_uncovered(session, post, day, now) for post in found)
 
 
@@ -83,11 +91,28 @@ def _record_absence(session: Session, leave: LeaveRequest, due: datetime, now: d
     return 1
 
 
+def installed_on(session: Session, now: datetime | None = None,
+                 zone: tzinfo = workdays.DEFAULT_ZONE) -> date | None:
+    """The day the system was installed (S1.9: the rota's duties start then). Recorded by the
+    first sweep (``now``: the service clock) when not known yet; two sweeps recording it at once
+    collide on the key and the loser's pass is retried."""
+    found = session.get(Installation, 1)
+    if found is not None:
+        return found.installed_on
+    if now is None:
+        return None
+    session.add(Installation(id=1, installed_on=workdays.local_date(now, zone), recorded_at=now))
+    session.flush()
+    return workdays.local_date(now, zone)
+
+
 def missing_handovers(session: Session, now: datetime, zone: tzinfo, grace: timedelta) -> int:
-    """Working days whose rota handover was not recorded by the close plus ``grace`` (S1.9)."""
-    windows = org.all_posts(session, PostKind.WINDOW)
+    """Working days since the install whose rota handover was not recorded by the close plus
+    ``grace`` (S1.9)."""
+    since = installed_on(session, now, zone)
     raised = 0
-    for day in rota.days_overdue(now, grace, zone):
+    for day in rota.days_overdue(now, grace, zone, since):
+        windows = org.all_posts(session, PostKind.WINDOW, (day, True))
         on_duty = rota.duty_window(day, windows)
         if on_duty is None or _handled(session, day):
             continue
@@ -111,23 +136,55 @@ def _handled(session: Session, day: date) -> bool:
 
 
 def duty_today(session: Session, day: date) -> dict:
-    """The rota for a day: the window on duty, who serves it, the next, the handover if any."""
-    windows = org.all_posts(session, PostKind.WINDOW)
+    """The rota for a day (S1.9): the window on duty, who serves it, the next window, the
+    handover it made (confirmed by the next window or still awaiting it) and the one it received.
+    ``status``: before_install, open (not recorded yet), missing (alerted), recorded (awaiting
+    the next window's confirmation) or confirmed."""
+    windows = org.all_posts(session, PostKind.WINDOW, (day, True))
     on_duty = rota.duty_window(day, windows)  # a year the calendar lacks: refused by _unit
+    since = installed_on(session)
     if on_duty is None:
-        return {"day": day.isoformat(), "working_day": False, "window": None}
+        return {"day": day.isoformat(), "working_day": False, "window": None,
+                "installed_on": since.isoformat() if since else None}
     away = org.away_in(session, (day, True))
     next_day, following = rota.next_duty(day, windows)
     handover = session.get(RotaHandover, day)
+    previous = session.scalar(select(RotaHandover).where(RotaHandover.day < day)
+                              .order_by(RotaHandover.day.desc()).limit(1))
+    received = previous if previous is not None and previous.to_post_id == on_duty.id and \
+        workdays.next_working_day(previous.day) == day else None
     return {
         "day": day.isoformat(), "working_day": True, "window": on_duty.code,
         "on_duty": ab.acting_holder(on_duty, away),
         "next": {"day": next_day.isoformat(), "window": following.code if following else None},
         "equipment": list(rota.EQUIPMENT),
-        "handover": None if handover is None else {
-            "recorded_by": handover.recorded_by, "items": json.loads(handover.items),
-            "recorded_at": handover.recorded_at.isoformat(),
-        },
+        "installed_on": since.isoformat() if since else None,
+        "status": _status(session, day, handover, since),
+        "handover": None if handover is None else _handover_view(session, handover),
+        "received": None if received is None else _handover_view(session, received),
+    }
+
+
+def _status(session: Session, day: date, handover: RotaHandover | None,
+            since: date | None) -> str:
+    if handover is not None:
+        return "confirmed" if handover.confirmed_at else "recorded"
+    if since is not None and day < since:
+        return "before_install"
+    return "missing" if session.get(RotaAlert, day) else "open"
+
+
+def _handover_view(session: Session, handover: RotaHandover) -> dict:
+    codes = {post_id: code for post_id, code in session.execute(select(Post.id, Post.code).where(
+        Post.id.in_((handover.post_id, handover.to_post_id))))}
+    return {
+        "day": handover.day.isoformat(), "from_window": codes.get(handover.post_id),
+        "to_window": codes.get(handover.to_post_id),
+        "recorded_by": handover.recorded_by, "items": json.loads(handover.items),
+        "recorded_at": handover.recorded_at.isoformat(),
+        "confirmed": handover.confirmed_at is not None, "confirmed_by": handover.confirmed_by,
+        "confirmed_at": handover.confirmed_at.isoformat() if handover.confirmed_at else None,
+        "note": handover.confirm_note,
     }
 
 
@@ -135,7 +192,7 @@ def record_handover(session: Session, caller: int, items: object, now: datetime,
                     zone: tzinfo) -> dict:
     """The person on duty today counts the equipment and hands over to the next window (S1.9)."""
     day = workdays.local_date(now, zone)
-    windows = org.all_posts(session, PostKind.WINDOW)
+    windows = org.all_posts(session, PostKind.WINDOW, rules.slot_of(now, zone))
     on_duty = rota.duty_window(day, windows)
     if on_duty is None:
         raise Invalid(f"{day} is not a working day: there is no duty to hand over")
@@ -154,6 +211,30 @@ def record_handover(session: Session, caller: int, items: object, now: datetime,
         day=day, post_id=on_duty.id, to_post_id=(following or on_duty).id, recorded_by=caller,
         items=json.dumps(counted), recorded_at=now,
     ))
+    session.flush()
+    return duty_today(session, day)
+
+
+def confirm_handover(session: Session, caller: int, day: date, note: object, now: datetime,
+                     zone: tzinfo) -> dict:
+    """The window that receives the duty confirms the handover it was given (S1.9): a present
+    holder of it, or whoever acts for it; once."""
+    if note is not None and not isinstance(note, str):
+        raise Invalid("note must be text")
+    handover = session.get(RotaHandover, day)
+    if handover is None:
+        raise Conflict(f"no handover of {day} is recorded: there is nothing to confirm")
+    if handover.confirmed_at is not None:
+        raise Conflict(f"the handover of {day} was confirmed already by staff "
+                       f"{handover.confirmed_by}")
+    receiving = next(post for post in org.all_posts(session, PostKind.WINDOW,
+                                                     rules.slot_of(now, zone))
+                     if post.id == handover.to_post_id)
+    if not rota.may_confirm(receiving, caller, org.away_at(session, now, zone)):
+        raise Forbidden(f"the handover of {day} went to window {receiving.code}: only its "
+                        "holders, or whoever acts for it, confirm it")
+    handover.confirmed_by, handover.confirmed_at = caller, now
+    handover.confirm_note = (note or "").strip()[:500] or None
     session.flush()
     return duty_today(session, day)
 

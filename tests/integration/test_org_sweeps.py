@@ -90,9 +90,11 @@ def test_a_post_with_both_holders_away_is_alerted_once(org):
     approved_leave(store, ids, "win03", {"leave_type": "personal", "half_days": 2,
                                          "starts_on": "2026-02-13"}, before)
     assert outbox(store, "post.uncovered") == []
-    approved_leave(store, ids, "win04", {"leave_type": "personal", "half_days": 1,
-                                         "starts_on": "2026-02-13"}, before)
-    [alert] = outbox(store, "post.uncovered")  # announced when the second leave was approved
+    # an emergency needs no approval (S1.17), so no cover was named for it (S1.5)
+    approved_leave(store, ids, "win04", {"leave_type": "sick", "half_days": 1, "emergency": True,
+                                         "hospital_record": "住院证明",
+                                         "starts_on": "2026-02-13"}, at(2, 13, 8))
+    [alert] = outbox(store, "post.uncovered")  # announced when the second leave was recorded
     assert (alert["post_code"], alert["day"]) == ("W03", "2026-02-13")
     assert sweeps.run_all(store, at(2, 13, 10), SH, GRACE)["uncovered"] == 0
     assert sweeps.run_all(store, at(2, 13, 15), SH, GRACE)["uncovered"] == 0
@@ -103,6 +105,7 @@ def test_a_post_with_both_holders_away_is_alerted_once(org):
 
 def test_missing_rota_handovers_are_alerted_once_a_day(org):
     store, ids = org
+    assert sweeps.run_all(store, at(2, 9, 8, 0), SH, GRACE)["rota"] == 0  # installed on 02-09
     with store.transaction() as session:
         duty = sweeps.duty_today(session, at(2, 13, 0).date())
         counts = dict.fromkeys(duty["equipment"], 2)

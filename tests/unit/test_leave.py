@@ -8,9 +8,12 @@ import pytest
 
 from contracts.events import ApprovalStep, EmploymentType, LeaveType
 from services.staffing.leave import (
+    NOT_A_HEAD,
     LeaveRuleError,
     approval_chain,
+    check_notice,
     check_request,
+    deciding_levels,
     return_due,
     served_a_year,
     slot_of,
@@ -110,3 +113,69 @@ def test_return_due_is_the_next_office_opening():
 def test_slot_of_an_instant():
     assert slot_of(datetime(2026, 3, 2, 11, 59, tzinfo=SH)) == (date(2026, 3, 2), False)
     assert slot_of(datetime(2026, 3, 2, 4, 0, tzinfo=ZoneInfo("UTC"))) == (date(2026, 3, 2), True)
+
+
+# --- issue 9: a day's notice (S1.5), and who decides each step (S1.2-4, S1.17) ---
+
+MON = date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("leave_type", "emergency", "first_day", "words"),
+    [
+        (LeaveType.PERSONAL, False, MON, "a day ahead"),  # same day: no notice
+        (LeaveType.ANNUAL, False, MON, "a day ahead"),
+        (LeaveType.PERSONAL, False, date(2026, 3, 1), "beforehand"),
+        (LeaveType.SICK, False, date(2026, 3, 1), "beforehand"),
+    ],
+)
+def test_leave_needs_a_days_notice(leave_type, emergency, first_day, words):
+    with pytest.raises(LeaveRuleError, match=words):
+        check_notice(leave_type, emergency, first_day, MON)
+
+
+@pytest.mark.parametrize(
+    ("leave_type", "emergency", "first_day"),
+    [
+        (LeaveType.PERSONAL, False, date(2026, 3, 3)),  # filed the day before
+        (LeaveType.SICK, False, MON),  # one falls ill without notice
+        (LeaveType.SICK, True, date(2026, 2, 27)),  # hospitalisation: after the fact
+    ],
+)
+def test_what_a_days_notice_allows(leave_type, emergency, first_day):
+    assert check_notice(leave_type, emergency, first_day, MON) is None
+
+
+# the ladder: post ids of the department head, the supervising leader, the bureau director
+SECTION = [100, 200, 300]  # a section, the hotline, the hall or HR: its own head post
+BUREAU = [300, 200, 300]  # the bureau's leadership: headed by the bureau director
+
+
+@pytest.mark.parametrize(
+    ("chain", "ladder", "leaver_level", "decided"),
+    [
+        # staff: each step at its own level
+        ([HEAD, LEADER, DIRECTOR], SECTION, NOT_A_HEAD, [(HEAD, 0), (LEADER, 1), (DIRECTOR, 2)]),
+        ([HEAD], SECTION, NOT_A_HEAD, [(HEAD, 0)]),
+        # a department head (section chief, deputy team lead, hall director, HR head): the
+        # department-head step goes to the supervising leader, decided once
+        ([HEAD], SECTION, 0, [(HEAD, 1)]),
+        ([HEAD, LEADER], SECTION, 0, [(LEADER, 1)]),
+        ([HEAD, LEADER, DIRECTOR], SECTION, 0, [(LEADER, 1), (DIRECTOR, 2)]),
+        ([LEADER, DIRECTOR], SECTION, 0, [(LEADER, 1), (DIRECTOR, 2)]),
+        # the supervising leader: his department head and he himself give way to the director
+        ([HEAD], BUREAU, 1, [(HEAD, 2)]),
+        ([HEAD, LEADER], BUREAU, 1, [(LEADER, 2)]),
+        ([HEAD, LEADER, DIRECTOR], BUREAU, 1, [(DIRECTOR, 2)]),
+        # the bureau director: nobody above him within the bureau
+        ([HEAD, LEADER, DIRECTOR], BUREAU, 2, []),
+        ([HEAD, LEADER], BUREAU, 2, []),
+    ],
+)
+def test_who_decides_each_step(chain, ladder, leaver_level, decided):
+    assert deciding_levels(chain, ladder, leaver_level) == decided
+
+
+def test_a_missing_post_is_not_merged_with_another():
+    assert deciding_levels([HEAD, LEADER], [None, None, 300], NOT_A_HEAD) == [
+        (HEAD, 0), (LEADER, 1)]

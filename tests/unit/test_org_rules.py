@@ -8,8 +8,10 @@ import pytest
 from services.staffing import rota
 from services.staffing.office_hours import ShiftView, on_duty
 from services.staffing.posts import (
+    HolderRuleError,
     PostView,
     acting_holder,
+    check_holders,
     cover_for,
     covering_for,
     uncovered,
@@ -115,3 +117,57 @@ def test_handover_counts_every_item():
         rota.check_items({"seats": 3})
     with pytest.raises(ValueError, match="whole numbers"):
         rota.check_items({**counts, "seats": -1})
+
+
+# --- issue 9: covers named for leave, both holders of the post's department, the rota's start
+# and its confirmation (S1.5, S1.9) ---
+
+
+def test_a_named_cover_acts_only_when_both_holders_are_away():
+    covered = PostView(1, "W01", "window", "marketing", a_holder=10, b_holder=11, cover=14)
+    assert acting_holder(covered, {10}) == 11  # B first (S1.5)
+    assert acting_holder(covered, {10, 11}) == 14
+    assert covering_for(covered, 14, {10, 11}) == 10  # with A's authority
+    assert covering_for(covered, 14, {10}) is None  # B is there: the cover is not acting
+    assert acting_holder(covered, {10, 11, 14}) is None
+    assert uncovered([covered], {10, 11}) == []
+    assert cover_for([covered], 10, {11}) == 14  # A's work goes to the cover
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "words"),
+    [
+        (10, None, "both an A and a B"),
+        (None, 11, "both an A and a B"),
+        (10, 10, "two people"),
+        (10, 12, "B holder 12 is of metering"),
+        (13, 11, "A holder 13 is of None"),
+    ],
+)
+def test_a_post_needs_an_a_and_a_b_of_its_department(a, b, words):
+    departments = {10: "marketing", 11: "marketing", 12: "metering", 13: None}
+    with pytest.raises(HolderRuleError, match=words):
+        check_holders("marketing", a, b, departments)
+
+
+def test_a_post_with_two_holders_of_its_department_is_kept():
+    assert check_holders("marketing", 10, 11, {10: "marketing", 11: "marketing"}) is None
+
+
+def test_no_duty_is_asked_of_days_before_the_install():
+    grace = timedelta(minutes=30)
+    assert rota.days_overdue(at(2026, 2, 14, 18, 0), grace, installed_on=date(2026, 2, 12)) == [
+        date(2026, 2, 12), date(2026, 2, 13), date(2026, 2, 14)]
+    assert rota.days_overdue(at(2026, 2, 12, 18, 0), grace, installed_on=date(2026, 2, 12)) == [
+        date(2026, 2, 12)]
+    assert rota.days_overdue(at(2026, 2, 12, 17, 0), grace, installed_on=date(2026, 2, 12)) == []
+
+
+def test_the_receiving_window_confirms_the_handover():
+    assert rota.may_confirm(W1, 10, set())
+    assert rota.may_confirm(W1, 11, set())  # B is a holder of the receiving window too
+    assert not rota.may_confirm(W1, 11, {11})  # away: not there to count
+    assert not rota.may_confirm(W1, 12, set())  # another window's holder
+    covered = PostView(1, "W01", "window", "marketing", a_holder=10, b_holder=11, cover=14)
+    assert rota.may_confirm(covered, 14, {10, 11})
+    assert not rota.may_confirm(covered, 14, {10})

@@ -2,7 +2,7 @@
 corrections, absences that end (issue 9)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 from collections.abc import Sequence
 from datetime import time
@@ -13,7 +13,7 @@ from alembic import op
 from svckit.tables import BigId
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
