@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -21,11 +22,11 @@ from contracts.events import (
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
 )
-from services.calls import clock_store, orders, outage_store, sweeps
+from services.calls import clock_store, escalation, orders, outage_store, sweeps
 from services.calls.clocks import SweepSettings
 from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
 from services.calls.ivr import Prompts
-from services.calls.lifecycle import Action, InvalidFields, LifecycleError
+from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
@@ -194,6 +195,8 @@ class CallsService:
         """Take a lifecycle action; refusals are raised with a message for the person."""
         who = orders.actor_from(actor)
         assignee = self._staff(fields.get("assignee")) if action == Action.ASSIGN else None
+        if action == Action.ESCALATE:
+            assignee = self._escalation_holder(work_order_id, who.role.value, fields)
         with self.db.transaction() as session:
             order = orders.act(
                 session, work_order_id, action, who, self.clock.now(), fields, assignee
@@ -208,7 +211,9 @@ class CallsService:
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
         """Warnings, urging and escalation of due clocks (issue 3), every interval."""
-        report = sweeps.sweep(self.db, self.clock.now(), self._sweep_settings())
+        report = sweeps.sweep(
+            self.db, self.clock.now(), self._sweep_settings(), self._leaders_on_duty()
+        )
         if report.orders:
             log.info("deadline sweep: %s", report)
 
@@ -220,7 +225,7 @@ class CallsService:
             if not self.clock.settable:
                 raise ClockNotSettable("a sweep at a given time is for tests (TEST_CLOCK: true)")
             now = require_aware(datetime.fromisoformat(now_iso))
-        return vars(sweeps.sweep(self.db, now, self._sweep_settings()))
+        return vars(sweeps.sweep(self.db, now, self._sweep_settings(), self._leaders_on_duty()))
 
     @rpc(expected_exceptions=(ClockNotSettable,))
     def set_test_clock(self, now_iso: str | None) -> str:
@@ -281,6 +286,36 @@ class CallsService:
             log.warning("routing %s failed; fallback queue", order.id, exc_info=True)
         ROUTING_FALLBACKS.inc()
         return None
+
+    def _escalation_holder(self, work_order_id: str, by: str, fields: dict) -> dict | None:
+        """The leader on duty a person's escalation reaches (staffing's roster), asked before
+        the transaction; refused when nobody of that level or above is on duty (S1.6: the
+        agent must know it reached nobody). Bad fields are left to the lifecycle to refuse."""
+        try:
+            level = escalation.level_for(by, fields.get("level"))
+        except ValueError:
+            return None
+        if self.db.session.get(WorkOrder, work_order_id) is None:
+            raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
+        self.db.session.rollback()  # the read ends here; the escalation is one transaction
+        holder = self.staffing.escalation_target(level.value)
+        if holder is None:
+            raise IllegalTransition(
+                f"nobody is on duty as {level.value.replace('_', ' ')} or above now; the "
+                "escalation reached nobody: telephone the deputy team lead"
+            )
+        return holder
+
+    def _leaders_on_duty(self):
+        """For one sweep: the leader on duty at each level, asked of staffing once per level.
+        A failed question fails the order's sweep, which is tried again (never escalated to
+        nobody because staffing was slow)."""
+
+        @cache
+        def on_duty(level) -> dict | None:
+            return self.staffing.escalation_target(str(level))
+
+        return on_duty
 
     def _handover_target(
         self, order: WorkOrder, handover: WorkOrdersHandoverRequested
