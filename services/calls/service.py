@@ -12,6 +12,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from contracts.events import (
     CallEnded,
@@ -22,7 +23,15 @@ from contracts.events import (
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
 )
-from services.calls import clock_store, escalation, orders, outage_store, sweeps
+from services.calls import (
+    clock_store,
+    customer_store,
+    customers,
+    escalation,
+    orders,
+    outage_store,
+    sweeps,
+)
 from services.calls.clocks import SweepSettings
 from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
 from services.calls.ivr import Prompts
@@ -34,6 +43,7 @@ from services.calls.views import (
     call_view,
     callback_view,
     clock_view,
+    customer_view,
     escalation_view,
     history_view,
     outage_view,
@@ -261,6 +271,40 @@ class CallsService:
             .limit(min(limit, 200))
         )
         return [work_order_view(order) for order in orders]
+
+    # --- the customer registry (S1.10; S3.2: keeping customer information) ------------------
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def search_customers(self, query: str = "", page: int = 1, per_page: int = 20) -> dict:
+        """A page of customers by number prefix or part of a name."""
+        wanted = customers.search(query, page, per_page)
+        return customer_store.find(self.db.session, wanted)
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def get_customer(self, number: str) -> dict:
+        """A customer with their work orders and calls as history, newest first."""
+        return customer_store.page(self.db.session, number)
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def register_customer(self, data: dict, actor: dict) -> dict:
+        try:
+            with self.db.transaction() as session:
+                customer = customer_store.register(
+                    session, data, actor["name"], self.clock.now()
+                )
+                return customer_view(customer)
+        except IntegrityError:  # registered concurrently by someone else
+            raise customers.CustomerConflict(
+                f"customer {data.get('number')} is registered already"
+            ) from None
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def update_customer(self, number: str, data: dict, actor: dict) -> dict:
+        with self.db.transaction() as session:
+            customer = customer_store.update(
+                session, number, data, actor["name"], self.clock.now()
+            )
+            return customer_view(customer)
 
     @rpc
     def get_call(self, uniqueid: str) -> dict | None:

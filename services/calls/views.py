@@ -8,6 +8,7 @@ from typing import Any
 from services.calls.models import (
     Call,
     Callback,
+    Customer,
     Outage,
     Storm,
     WorkOrder,
@@ -80,6 +81,19 @@ def _escalated_to(order: WorkOrder) -> dict[str, Any] | None:
         "name": order.escalated_to_name,
         "role": order.escalated_to_role,
         "at": _iso(order.escalated_at),
+    }
+
+
+def customer_view(customer: Customer) -> dict[str, Any]:
+    return {
+        "number": customer.number,
+        "name": customer.name,
+        "work_unit": customer.work_unit,
+        "contact": customer.contact,
+        "address": customer.address,
+        "created_at": _iso(customer.created_at),
+        "updated_at": _iso(customer.updated_at),
+        "updated_by": customer.updated_by,
     }
 
 
