@@ -48,6 +48,7 @@ REFUSALS = {
     "InvalidCustomer": 400,
     "CustomerNotFound": 404,
     "CustomerConflict": 409,
+    "StaffingUnavailable": 503,
 }
 
 

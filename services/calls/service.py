@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import cache
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -75,6 +74,13 @@ FAULT_REPORTS_LINKED = Counter(
     "Fault reports linked to a parent: an outage's, a storm's, or none found.",
     ["to"],
 )
+
+
+STAFFING_TIMEOUT_SECONDS = 3  # a question to staffing outside the call path (who is on duty)
+
+
+class StaffingUnavailable(Exception):
+    """Staffing did not say in time who is on duty (the gateway answers 503)."""
 
 
 class CallsService:
@@ -198,7 +204,7 @@ class CallsService:
             view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
 
-    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound))
+    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, StaffingUnavailable))
     def act_on_work_order(
         self, work_order_id: str, action: str, actor: dict, fields: dict
     ) -> dict:
@@ -342,7 +348,7 @@ class CallsService:
         if self.db.session.get(WorkOrder, work_order_id) is None:
             raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
         self.db.session.rollback()  # the read ends here; the escalation is one transaction
-        holder = self.staffing.escalation_target(level.value)
+        holder = self._leader_on_duty(level)
         if holder is None:
             raise IllegalTransition(
                 f"nobody is on duty as {level.value.replace('_', ' ')} or above now; the "
@@ -355,11 +361,29 @@ class CallsService:
         A failed question fails the order's sweep, which is tried again (never escalated to
         nobody because staffing was slow)."""
 
-        @cache
+        answers: dict = {}
+
         def on_duty(level) -> dict | None:
-            return self.staffing.escalation_target(str(level))
+            if level not in answers:  # a failure too, or a sweep would wait on it per order
+                try:
+                    answers[level] = self._leader_on_duty(level)
+                except StaffingUnavailable as exc:
+                    answers[level] = exc
+            if isinstance(answers[level], StaffingUnavailable):
+                raise answers[level]
+            return answers[level]
 
         return on_duty
+
+    def _leader_on_duty(self, level) -> dict | None:
+        """Staffing's escalation_target, within STAFFING_TIMEOUT_SECONDS."""
+        try:
+            with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                return self.staffing.escalation_target.call_async(str(level)).result()
+        except eventlet.Timeout:
+            raise StaffingUnavailable(
+                "staffing did not say in time who is on duty; nothing was escalated, try again"
+            ) from None
 
     def _handover_target(
         self, order: WorkOrder, handover: WorkOrdersHandoverRequested
