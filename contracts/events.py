@@ -194,7 +194,12 @@ class ClockStopped(Payload):
 
 
 class WorkOrderEscalated(Payload):
-    """calls → an overdue or idle work order went up the line (S3.2, S1.6)."""
+    """calls → a work order went up the line (S3.2, S1.6): escalated by a seat agent or a duty
+    leader, or by the deadline sweep when overdue or idle (``escalated_by`` the system).
+
+    ``recipient_staff_id`` is the leader on duty it reached, who now holds it beside its owner
+    (``assignee_id``) and is to be told; null when nobody of that level was on duty.
+    """
 
     work_order_id: str
     level: Role
@@ -202,6 +207,9 @@ class WorkOrderEscalated(Payload):
     clock: str | None = Field(default=None, max_length=30)
     assignee_id: int | None
     at: UtcDateTime
+    recipient_staff_id: int | None = None
+    recipient_name: str | None = Field(default=None, max_length=100)
+    escalated_by: Actor | None = None
 
 
 class OutageDeclared(Payload):
@@ -252,7 +260,7 @@ TRANSITION_TYPES: tuple[str, ...] = tuple(
     for name in (
         "assigned", "dispatched", "started", "result_recorded", "urged", "replied",
         "revisited", "closed", "reopened", "merged", "classified", "contacted",
-        "callback_promised",
+        "callback_promised", "described",
     )
 )
 

@@ -44,6 +44,11 @@ REFUSALS = {
     "OutageConflict": 409,
     "UnknownArea": 400,
     "InvalidOutage": 400,
+    # the calls service's customer registry (services/calls/customers.py)
+    "InvalidCustomer": 400,
+    "CustomerNotFound": 404,
+    "CustomerConflict": 409,
+    "StaffingUnavailable": 503,
 }
 
 
@@ -160,6 +165,40 @@ class GatewayService:
         if not CALLER_NUMBER.match(caller):
             raise ApiError(400, "query parameter 'caller' must be a phone number")
         return {"items": self._ask(self.calls.list_work_orders, caller)}
+
+    # --- the customer registry (S1.10; S3.2): hotline staff search, register and update ------
+
+    @http("GET", "/api/customers")
+    @api
+    def search_customers(self, request: Request) -> dict:
+        """?q= (a number prefix or part of a name) &page= &per_page= (at most 100)."""
+        self._principal(request)
+        args = request.args
+        return self._ask(
+            self.calls.search_customers, args.get("q", ""), args.get("page", "1"),
+            args.get("per_page", "20"),
+        )
+
+    @http("POST", "/api/customers")
+    @api
+    def register_customer(self, request: Request) -> dict:
+        """``{number, name, work_unit?, contact?, address?}``"""
+        actor = self._hotline_actor(request)
+        return self._ask(self.calls.register_customer, _json_body(request), actor)
+
+    @http("GET", "/api/customers/<string:number>")
+    @api
+    def get_customer(self, request: Request, number: str) -> dict:
+        """A customer with their work orders and calls as history."""
+        self._principal(request)
+        return self._ask(self.calls.get_customer, number)
+
+    @http("PUT,PATCH", "/api/customers/<string:number>")
+    @api
+    def update_customer(self, request: Request, number: str) -> dict:
+        """Set the fields given (name, work_unit, contact, address); the number stays."""
+        actor = self._hotline_actor(request)
+        return self._ask(self.calls.update_customer, number, _json_body(request), actor)
 
     @http("GET", "/api/calls/<string:uniqueid>")
     @api
@@ -448,6 +487,12 @@ class GatewayService:
         if principal.role not in HOTLINE_ROLES:
             raise ApiError(403, "this needs a hotline role")
         return principal
+
+    def _hotline_actor(self, request: Request) -> dict:
+        """A hotline staff member (S3.2 roles), as an actor."""
+        principal = self._principal(request)
+        return {"id": str(principal.staff_id), "role": principal.role,
+                "name": principal.username, "department": principal.department}
 
     def _leader(self, request: Request, what: str) -> dict:
         """A duty leader or deputy team lead (S3.2), as an actor."""

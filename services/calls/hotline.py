@@ -42,9 +42,9 @@ _calls, _orders, _customers = Call.__table__, WorkOrder.__table__, Customer.__ta
 ORDER_OF_CALL = select(_orders.c.id, _orders.c.caller_number, _orders.c.category).where(
     _orders.c.call_uniqueid == bindparam("uniqueid")
 )
-CUSTOMER_BY_NUMBER = select(_customers.c.name, _customers.c.work_unit, _customers.c.contact).where(
-    _customers.c.number == bindparam("number")
-)
+CUSTOMER_BY_NUMBER = select(
+    _customers.c.name, _customers.c.work_unit, _customers.c.contact, _customers.c.address
+).where(_customers.c.number == bindparam("number"))
 CUSTOMER_ADDRESS = select(_customers.c.address).where(_customers.c.number == bindparam("number"))
 WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
     _calls.c.uniqueid == bindparam("uniqueid")
@@ -261,6 +261,9 @@ def _new_work_order(session: Session, call: CallRecord, opened_at: datetime) -> 
             "caller_name": caller.name,
             "work_unit": caller.work_unit,
             "contact": caller.contact,
+            # a recognised caller's registered address is the place until the agent says
+            # otherwise (describe, S1.10)
+            "address": (customer.address or None) if customer else None,
             "created_at": created.created_at,
         },
     )

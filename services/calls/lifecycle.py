@@ -6,6 +6,7 @@
              └────────── reply (answered by the agent, S1.10) ──┘
     revisit (unsolved), reopen → assigned          merge → merged (closed with its parent)
     contact, promise_callback, urge, classify, record_result: the status stays
+    describe (the customer's words, the place, the promise), escalate: the status stays
 
 :data:`RULES` holds, for each action, the states it applies to, the state it leads to, who may
 take it (with the rules behind that choice) and the fields it needs. :func:`apply` checks one
@@ -38,6 +39,7 @@ from typing import Any
 
 from contracts.events import Role
 from contracts.events import WorkOrderStatus as Status
+from services.calls import escalation
 from services.calls.taxonomy import Classification
 
 
@@ -55,6 +57,8 @@ class Action(StrEnum):
     CLASSIFY = "classify"
     CONTACT = "contact"
     PROMISE_CALLBACK = "promise_callback"
+    DESCRIBE = "describe"
+    ESCALATE = "escalate"
 
 
 class Party(StrEnum):
@@ -131,10 +135,18 @@ class OrderState:
     parent_id: str | None = None
     reopened: int = 0
     urged: int = 0
+    matter: str | None = None
+    address: str | None = None
+    meter_number: str | None = None
+    transformer_area: str | None = None
+    promise: str | None = None
+    escalation_level: Role | None = None
     history: tuple[HistoryEntry, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
+        if self.escalation_level is not None:
+            object.__setattr__(self, "escalation_level", Role(self.escalation_level))
 
 
 # Field checks: take the field's name and value, return the value to store or raise.
@@ -145,6 +157,38 @@ def _text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidFields(f"{name} must be non-empty text, got {value!r}")
     return value.strip()
+
+
+def _bounded(limit: int) -> Check:
+    """Non-empty text of at most ``limit`` characters (a column's declared length)."""
+
+    def check(name: str, value: Any) -> str:
+        text = _text(name, value)
+        if len(text) > limit:
+            raise InvalidFields(f"{name} is at most {limit} characters, got {len(text)}")
+        return text
+
+    return check
+
+
+# What the agent records at intake (S1.10, S3.2a), with the declared length of each field.
+DESCRIBED: Mapping[str, int] = MappingProxyType(
+    {"matter": 2000, "address": 256, "meter_number": 32, "transformer_area": 100, "promise": 500}
+)
+
+
+def _reason(name: str, value: Any) -> str:
+    try:
+        return escalation.check_reason(value)
+    except ValueError as exc:
+        raise InvalidFields(str(exc)) from None
+
+
+def _level(name: str, value: Any) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidFields(f"{name} must be one of {', '.join(escalation.LEVELS)}") from None
 
 
 def _satisfaction(name: str, value: Any) -> int:
@@ -302,6 +346,24 @@ RULES: Mapping[Action, Rule] = MappingProxyType(
                 {"caller_name": _text, "work_unit": _text, "contact": _text, "reply_by": _instant}
             ),
         ),
+        Action.DESCRIBE: Rule(
+            frozenset({S.NEW, S.ASSIGNED, S.DISPATCHED, S.IN_PROGRESS}), None,
+            _may(Role.SEAT_AGENT), {},
+            "work_order.described", "describe",
+            "S1.10: record the matter (in the customer's words); S3.2a: the agent turns the "
+            "request into a work order: the place (address; meter number or transformer area "
+            "of a fault) and what she promised the customer (S1.22: everything in one go).",
+            optional=MappingProxyType({name: _bounded(n) for name, n in DESCRIBED.items()}),
+        ),
+        Action.ESCALATE: Rule(
+            frozenset({S.NEW, S.ASSIGNED, S.DISPATCHED, S.IN_PROGRESS, S.REPLIED, S.REVISITED}),
+            None,
+            frozenset({Role.SEAT_AGENT, Role.DUTY_LEADER, Party.SYSTEM}), {"reason": _reason},
+            "work_order.escalated", "escalate",
+            "S1.6, S1.10, S3.2: major matters go up the line at once; who to whom is "
+            "services/calls/escalation.py (ESC-1..5). The owner keeps the order.",
+            optional=MappingProxyType({"level": _level, "clock": _bounded(30)}),
+        ),
     }
 )
 del S
@@ -330,6 +392,7 @@ def apply(
     note = _note(state, rule, fields.pop("note", ""))
     values = _check_fields(act, rule, fields)
     _check_parent(state, act, values)
+    values = _check_escalation(state, act, actor, values)
     target = _target(state, act, rule, values)
     entry = HistoryEntry(
         state.id, act, rule.event, state.status, target, actor, at, note, _data(values)
@@ -347,6 +410,8 @@ def allowed_actions(state: OrderState, actor: Actor) -> list[str]:
         if state.status in rule.sources
         and _refusal(state, rule, actor) is None
         and _guard(state, act) is None
+        and (act is not Action.ESCALATE
+             or escalation.next_level(actor.role.value, state.escalation_level) is not None)
     ]
 
 
@@ -463,7 +528,27 @@ def _check_fields(act: Action, rule: Rule, fields: Mapping[str, Any]) -> dict[st
     if missing:
         raise InvalidFields(f"{act.value} needs {', '.join(missing)}")
     checks = {**rule.fields, **{k: v for k, v in rule.optional.items() if k in fields}}
+    if act is Action.DESCRIBE and not checks:
+        raise InvalidFields(f"describe takes at least one of {', '.join(DESCRIBED)}")
     return {name: check(name, fields[name]) for name, check in checks.items()}
+
+
+def _check_escalation(
+    state: OrderState, act: Action, actor: Actor, values: dict[str, Any]
+) -> dict[str, Any]:
+    """ESC-1..4 (services/calls/escalation.py): the level, given or the actor's next."""
+    if act is not Action.ESCALATE:
+        return values
+    if "clock" in values and actor.role is not Party.SYSTEM:
+        raise InvalidFields("escalate takes reason and level; clock is the deadline sweep's")
+    try:
+        level = escalation.level_for(actor.role.value, values.get("level"))
+    except ValueError as exc:
+        raise InvalidFields(str(exc)) from None
+    reason = escalation.refusal(level, state.escalation_level)
+    if reason:
+        raise IllegalTransition(f"cannot escalate work order {state.id}: {reason}")
+    return {**values, "level": level}
 
 
 def _check_parent(state: OrderState, act: Action, values: Mapping[str, Any]) -> None:
@@ -543,6 +628,8 @@ _EFFECTS: Mapping[Action, Effect] = MappingProxyType(
         Action.CLASSIFY: lambda s, v: {},
         Action.CONTACT: lambda s, v: {},
         Action.PROMISE_CALLBACK: lambda s, v: {},
+        Action.DESCRIBE: lambda s, v: dict(v),
+        Action.ESCALATE: lambda s, v: {"escalation_level": v["level"]},
     }
 )
 

@@ -29,16 +29,20 @@ class Base(DeclarativeBase):
 
 
 class Customer(Base):
-    """A registered customer, recognised by phone number (S1.10)."""
+    """A registered customer, recognised by phone number (S1.10), kept by hotline staff (S3.2:
+    keeping customer-relationship information); lengths in services/calls/customers.py."""
 
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(CALLER_NAME_MAX))
+    name: Mapped[str] = mapped_column(String(CALLER_NAME_MAX), index=True)
     work_unit: Mapped[str] = mapped_column(String(256), default="")
     contact: Mapped[str] = mapped_column(String(128), default="")
     address: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Call(Base):
@@ -48,7 +52,7 @@ class Call(Base):
 
     uniqueid: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(128))
-    caller_number: Mapped[str] = mapped_column(String(64))
+    caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_name: Mapped[str] = mapped_column(Text)
     dnid: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -97,6 +101,18 @@ class WorkOrder(Base):
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     urged: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # the customer's words and the place (S1.10, S3.2a; lengths: lifecycle.DESCRIBED)
+    matter: Mapped[str | None] = mapped_column(String(2000))
+    address: Mapped[str | None] = mapped_column(String(256))
+    meter_number: Mapped[str | None] = mapped_column(String(32))
+    transformer_area: Mapped[str | None] = mapped_column(String(100))
+    promise: Mapped[str | None] = mapped_column(String(500))
+    # the leader an escalation reached (escalation.py); the assignee keeps the order
+    escalation_level: Mapped[str | None] = mapped_column(String(30))
+    escalated_to_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    escalated_to_name: Mapped[str | None] = mapped_column(String(100))
+    escalated_to_role: Mapped[str | None] = mapped_column(String(30))
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class WorkOrderHistory(Base):
@@ -237,6 +253,8 @@ class WorkOrderEscalation(Base):
     reason: Mapped[str] = mapped_column(String(200))
     clock: Mapped[str | None] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    escalated_by: Mapped[str | None] = mapped_column(String(64))  # an actor id, or "system"
+    escalated_to_id: Mapped[int | None] = mapped_column(Integer)  # None: nobody on duty
 
 
 class Callback(Base):

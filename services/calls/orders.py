@@ -13,11 +13,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from contracts.events import Actor as ActorPayload
-from contracts.events import WorkOrderRouted, WorkOrderTransitioned, make_event
+from contracts.events import (
+    WorkOrderEscalated,
+    WorkOrderRouted,
+    WorkOrderTransitioned,
+    make_event,
+)
 from services.calls import clock_store, taxonomy
 from services.calls.lifecycle import (
     Action,
@@ -32,7 +37,7 @@ from services.calls.lifecycle import (
     apply,
     close_children,
 )
-from services.calls.models import WorkOrder, WorkOrderHistory
+from services.calls.models import WorkOrder, WorkOrderEscalation, WorkOrderHistory
 from svckit.outbox import emit
 
 PRODUCER = "calls"
@@ -41,6 +46,7 @@ SYSTEM = Actor("system", Party.SYSTEM, "system")
 # OrderState fields written back to the row after an action.
 _STATE_COLUMNS = (
     "department", "result", "reply", "satisfaction", "solved", "parent_id", "reopened", "urged",
+    "matter", "address", "meter_number", "transformer_area", "promise",
 )
 
 
@@ -68,6 +74,7 @@ def state_of(row: WorkOrder) -> OrderState:
         id=row.id,
         status=Status(row.status),
         assignee=str(row.assignee_id) if row.assignee_id is not None else None,
+        escalation_level=row.escalation_level,
         **{column: getattr(row, column) for column in _STATE_COLUMNS},
     )
 
@@ -83,7 +90,8 @@ def act(
 ) -> WorkOrder:
     """Take ``action`` on the order; raises the lifecycle's errors or :class:`WorkOrderNotFound`.
 
-    ``assignee`` is the staff member (from staffing) an ``assign`` names.
+    ``assignee`` is the staff member (from staffing) an ``assign`` names, or the leader on duty
+    an ``escalate`` reaches (None: nobody of that level is on duty).
     """
     row = load(session, order_id)
     values = _resolve(session, row, action, dict(fields))
@@ -93,21 +101,28 @@ def act(
         _assign(row, assignee)
     elif entry.action is Action.CLASSIFY:
         _classify(row, values["classification"])
-    record(session, row, entry)
+    if entry.action is Action.ESCALATE:
+        entry = _escalate(session, row, entry, assignee)
+    else:
+        record(session, row, entry)
     clock_store.after_action(session, row, entry)
     if new.status is Status.CLOSED:
         _close_merged(session, row, new, actor, at)
     return row
 
 
-def record(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
-    """Keep ``entry`` in the order's history and publish it."""
-    actor = ActorPayload(
+def _actor_payload(entry: HistoryEntry) -> ActorPayload:
+    return ActorPayload(
         id=entry.actor.id,
         role=entry.actor.role.value,
         name=entry.actor.name,
         department=entry.actor.department,
     )
+
+
+def record(session: Session, row: WorkOrder, entry: HistoryEntry, publish: bool = True) -> None:
+    """Keep ``entry`` in the order's history and publish it (as a transition)."""
+    actor = _actor_payload(entry)
     session.add(
         WorkOrderHistory(
             work_order_id=row.id,
@@ -123,6 +138,8 @@ def record(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
             data=dict(entry.data),
         )
     )
+    if not publish:
+        return
     payload = WorkOrderTransitioned(
         work_order_id=row.id,
         action=entry.action.value,
@@ -137,6 +154,57 @@ def record(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
         at=entry.at,
     )
     emit(session, make_event(PRODUCER, payload, occurred_at=entry.at, event_type=entry.event))
+
+
+def _escalate(
+    session: Session, row: WorkOrder, entry: HistoryEntry, holder: Mapping[str, Any] | None
+) -> HistoryEntry:
+    """An escalation (escalation.py): the order's new holder beside its owner, the level kept
+    once (the sweep's rows too), the history entry, and ``work_order.escalated`` naming whom it
+    reached, so the leader is told. The owner keeps the order (S1.6)."""
+    level, clock = entry.data["level"], entry.data.get("clock")
+    recipient = int(holder["id"]) if holder else None
+    row.escalated_to_id = recipient
+    row.escalated_to_name = holder.get("name") if holder else None
+    row.escalated_to_role = holder.get("role") if holder else None
+    row.escalated_at = entry.at
+    entry = replace(entry, data={
+        "level": str(level), **({"clock": clock} if clock else {}),
+        "reason": entry.data["reason"], "to": recipient, "to_name": row.escalated_to_name,
+    })
+    session.add(
+        WorkOrderEscalation(
+            work_order_id=row.id, level=str(level), reason=entry.data["reason"], clock=clock,
+            at=entry.at, escalated_by=entry.actor.id, escalated_to_id=recipient,
+        )
+    )
+    record(session, row, entry, publish=False)
+    escalated = WorkOrderEscalated(
+        work_order_id=row.id, level=level, reason=entry.data["reason"], clock=clock,
+        assignee_id=row.assignee_id, at=entry.at, recipient_staff_id=recipient,
+        recipient_name=row.escalated_to_name, escalated_by=_actor_payload(entry),
+    )
+    emit(session, make_event(PRODUCER, escalated, occurred_at=entry.at))
+    return entry
+
+
+def escalate(
+    session: Session,
+    order_id: str,
+    actor: Actor,
+    at: datetime,
+    reason: str,
+    holder: Mapping[str, Any] | None,
+    level: str | None = None,
+    clock: str | None = None,
+) -> WorkOrder:
+    """Escalate the order (a person's ``escalate``, or the deadline sweep's, ESC-3)."""
+    fields: dict[str, Any] = {"reason": reason}
+    if level is not None:
+        fields["level"] = level
+    if clock is not None:
+        fields["clock"] = clock
+    return act(session, order_id, Action.ESCALATE, actor, at, fields, holder)
 
 
 def assignee_of(routed: WorkOrderRouted) -> dict[str, Any] | None:
@@ -177,12 +245,16 @@ QUEUE_LIMIT = 500
 def queue(
     session: Session, assignee_id: int | None = None, department: str | None = None
 ) -> list[WorkOrder]:
-    """Open orders of one owner, or those a department must act on; oldest first."""
+    """Open orders of one owner (hers, and those escalated to her), or those a department must
+    act on; oldest first."""
     if (assignee_id is None) == (department is None):
         raise InvalidFields("a queue is either one owner's or one department's")
     query = select(WorkOrder).order_by(WorkOrder.created_at).limit(QUEUE_LIMIT)
     if assignee_id is not None:
-        query = query.where(WorkOrder.assignee_id == assignee_id, WorkOrder.status.in_(OPEN))
+        query = query.where(
+            or_(WorkOrder.assignee_id == assignee_id, WorkOrder.escalated_to_id == assignee_id),
+            WorkOrder.status.in_(OPEN),
+        )
     else:
         query = query.where(
             WorkOrder.department == department, WorkOrder.status.in_(AT_DEPARTMENT)
@@ -277,6 +349,7 @@ def _refuse_merging_a_parent(session: Session, row: WorkOrder) -> None:
 
 def _write(row: WorkOrder, new: OrderState, at: datetime) -> None:
     row.status = new.status.value
+    row.escalation_level = new.escalation_level.value if new.escalation_level else None
     for column in _STATE_COLUMNS:
         setattr(row, column, getattr(new, column))
     row.updated_at = at

@@ -11,6 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from contracts.events import (
     CallEnded,
@@ -22,11 +23,19 @@ from contracts.events import (
     WorkOrdersHandoverRequested,
     WorkOrderTransitioned,
 )
-from services.calls import clock_store, orders, outage_store, sweeps
+from services.calls import (
+    clock_store,
+    customer_store,
+    customers,
+    escalation,
+    orders,
+    outage_store,
+    sweeps,
+)
 from services.calls.clocks import SweepSettings
 from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
 from services.calls.ivr import Prompts
-from services.calls.lifecycle import Action, InvalidFields, LifecycleError
+from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
@@ -34,6 +43,7 @@ from services.calls.views import (
     call_view,
     callback_view,
     clock_view,
+    customer_view,
     escalation_view,
     history_view,
     outage_view,
@@ -65,6 +75,13 @@ FAULT_REPORTS_LINKED = Counter(
     "Fault reports linked to a parent: an outage's, a storm's, or none found.",
     ["to"],
 )
+
+
+STAFFING_TIMEOUT_SECONDS = 3  # a question to staffing outside the call path (who is on duty)
+
+
+class StaffingUnavailable(Exception):
+    """Staffing did not say in time who is on duty (the gateway answers 503)."""
 
 
 class CallsService:
@@ -185,13 +202,15 @@ class CallsService:
             view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
 
-    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound))
+    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, StaffingUnavailable))
     def act_on_work_order(
         self, work_order_id: str, action: str, actor: dict, fields: dict
     ) -> dict:
         """Take a lifecycle action; refusals are raised with a message for the person."""
         who = orders.actor_from(actor)
         assignee = self._staff(fields.get("assignee")) if action == Action.ASSIGN else None
+        if action == Action.ESCALATE:
+            assignee = self._escalation_holder(work_order_id, who.role.value, fields)
         with self.db.transaction() as session:
             order = orders.act(
                 session, work_order_id, action, who, self.clock.now(), fields, assignee
@@ -206,7 +225,9 @@ class CallsService:
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
         """Warnings, urging and escalation of due clocks (issue 3), every interval."""
-        report = sweeps.sweep(self.db, self.clock.now(), self._sweep_settings())
+        report = sweeps.sweep(
+            self.db, self.clock.now(), self._sweep_settings(), self._leaders_on_duty()
+        )
         if report.orders:
             log.info("deadline sweep: %s", report)
 
@@ -218,7 +239,7 @@ class CallsService:
             if not self.clock.settable:
                 raise ClockNotSettable("a sweep at a given time is for tests (TEST_CLOCK: true)")
             now = require_aware(datetime.fromisoformat(now_iso))
-        return vars(sweeps.sweep(self.db, now, self._sweep_settings()))
+        return vars(sweeps.sweep(self.db, now, self._sweep_settings(), self._leaders_on_duty()))
 
     @rpc(expected_exceptions=(ClockNotSettable,))
     def set_test_clock(self, now_iso: str | None) -> str:
@@ -255,6 +276,40 @@ class CallsService:
         )
         return [work_order_view(order) for order in orders]
 
+    # --- the customer registry (S1.10; S3.2: keeping customer information) ------------------
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def search_customers(self, query: str = "", page: int = 1, per_page: int = 20) -> dict:
+        """A page of customers by number prefix or part of a name."""
+        wanted = customers.search(query, page, per_page)
+        return customer_store.find(self.db.session, wanted)
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def get_customer(self, number: str) -> dict:
+        """A customer with their work orders and calls as history, newest first."""
+        return customer_store.page(self.db.session, number)
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def register_customer(self, data: dict, actor: dict) -> dict:
+        try:
+            with self.db.transaction() as session:
+                customer = customer_store.register(
+                    session, data, actor["name"], self.clock.now()
+                )
+                return customer_view(customer)
+        except IntegrityError:  # registered concurrently by someone else
+            raise customers.CustomerConflict(
+                f"customer {data.get('number')} is registered already"
+            ) from None
+
+    @rpc(expected_exceptions=(customers.CustomerError,))
+    def update_customer(self, number: str, data: dict, actor: dict) -> dict:
+        with self.db.transaction() as session:
+            customer = customer_store.update(
+                session, number, data, actor["name"], self.clock.now()
+            )
+            return customer_view(customer)
+
     @rpc
     def get_call(self, uniqueid: str) -> dict | None:
         call = self.db.session.get(Call, uniqueid)
@@ -279,6 +334,54 @@ class CallsService:
             log.warning("routing %s failed; fallback queue", order.id, exc_info=True)
         ROUTING_FALLBACKS.inc()
         return None
+
+    def _escalation_holder(self, work_order_id: str, by: str, fields: dict) -> dict | None:
+        """The leader on duty a person's escalation reaches (staffing's roster), asked before
+        the transaction; refused when nobody of that level or above is on duty (S1.6: the
+        agent must know it reached nobody). Bad fields are left to the lifecycle to refuse."""
+        try:
+            level = escalation.level_for(by, fields.get("level"))
+        except ValueError:
+            return None
+        if self.db.session.get(WorkOrder, work_order_id) is None:
+            raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
+        self.db.session.rollback()  # the read ends here; the escalation is one transaction
+        holder = self._leader_on_duty(level)
+        if holder is None:
+            raise IllegalTransition(
+                f"nobody is on duty as {level.value.replace('_', ' ')} or above now; the "
+                "escalation reached nobody: telephone the deputy team lead"
+            )
+        return holder
+
+    def _leaders_on_duty(self):
+        """For one sweep: the leader on duty at each level, asked of staffing once per level.
+        A failed question fails the order's sweep, which is tried again (never escalated to
+        nobody because staffing was slow)."""
+
+        answers: dict = {}
+
+        def on_duty(level) -> dict | None:
+            if level not in answers:  # a failure too, or a sweep would wait on it per order
+                try:
+                    answers[level] = self._leader_on_duty(level)
+                except StaffingUnavailable as exc:
+                    answers[level] = exc
+            if isinstance(answers[level], StaffingUnavailable):
+                raise answers[level]
+            return answers[level]
+
+        return on_duty
+
+    def _leader_on_duty(self, level) -> dict | None:
+        """Staffing's escalation_target, within STAFFING_TIMEOUT_SECONDS."""
+        try:
+            with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                return self.staffing.escalation_target.call_async(str(level)).result()
+        except eventlet.Timeout:
+            raise StaffingUnavailable(
+                "staffing did not say in time who is on duty; nothing was escalated, try again"
+            ) from None
 
     def _handover_target(
         self, order: WorkOrder, handover: WorkOrdersHandoverRequested

@@ -14,6 +14,7 @@ recomputes the provisional clocks once (:func:`clock_store.replan_provisional`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import DeadlineWarning, Role, WorkOrderEscalated, make_event
+from contracts.events import DeadlineWarning, Role, make_event
 from contracts.events import WorkOrderStatus as Status
 from services.calls import clock_store, clocks, orders
 from services.calls.lifecycle import Action, Party
@@ -36,6 +37,9 @@ from services.calls.models import (
 from svckit import workdays
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
+
+# The leader on duty at a level (staffing's escalation_target), or None: nobody is.
+Recipients = Callable[[Role], dict | None]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,10 @@ class SweepReport:
         self.escalations += len(decision.escalations)
 
 
-def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> SweepReport:
+def sweep(
+    db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings,
+    recipients: Recipients = lambda level: None,
+) -> SweepReport:
     """Sweep every order with a clock due for a look at ``now``, one transaction each."""
     global _replanned_on
     report = SweepReport()
@@ -89,7 +96,7 @@ def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> 
     for order_id in due:
         try:
             with db.transaction() as session:
-                report.add(sweep_order(session, order_id, now, settings))
+                report.add(sweep_order(session, order_id, now, settings, recipients))
         except IntegrityError:
             # another sweep got there first and sent what this one would have: nothing kept
             report.failed += 1
@@ -102,7 +109,8 @@ def sweep(db: WorkerDatabase, now: datetime, settings: clocks.SweepSettings) -> 
 
 
 def sweep_order(
-    session: Session, order_id: str, now: datetime, settings: clocks.SweepSettings
+    session: Session, order_id: str, now: datetime, settings: clocks.SweepSettings,
+    recipients: Recipients = lambda level: None,
 ) -> clocks.Decision:
     """Decide and apply warnings, urging and escalation for one order, in ``session``."""
     row = orders.load(session, order_id)
@@ -119,7 +127,7 @@ def sweep_order(
         orders.act(session, order_id, Action.URGE, orders.SYSTEM, now, {"note": decision.urge})
         URGED.inc()
     for escalation in decision.escalations:
-        _escalate(session, row, escalation, now)
+        _escalate(session, row, escalation, now, recipients)
     for name, next_check in decision.next_check.items():
         stored[name].next_check_at = next_check
     return decision
@@ -154,16 +162,13 @@ def _warn(session: Session, row: WorkOrder, clock: clocks.Clock, percent: int, n
     WARNINGS_SENT.labels(str(percent)).inc()
 
 
-def _escalate(session: Session, row: WorkOrder, escalation: clocks.Escalation, now: datetime):
-    session.add(
-        WorkOrderEscalation(
-            work_order_id=row.id, level=escalation.level.value, reason=escalation.reason,
-            clock=escalation.clock, at=now,
-        )
+def _escalate(
+    session: Session, row: WorkOrder, escalation: clocks.Escalation, now: datetime,
+    recipients: Recipients,
+) -> None:
+    """The same path as a person's escalation (ESC-3): the leader on duty holds the order."""
+    orders.escalate(
+        session, row.id, orders.SYSTEM, now, escalation.reason, recipients(escalation.level),
+        escalation.level.value, escalation.clock,
     )
-    escalated = WorkOrderEscalated(
-        work_order_id=row.id, level=escalation.level, reason=escalation.reason,
-        clock=escalation.clock, assignee_id=row.assignee_id, at=now,
-    )
-    emit(session, make_event(orders.PRODUCER, escalated, occurred_at=now))
     ESCALATIONS.labels(escalation.level.value).inc()

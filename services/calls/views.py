@@ -8,6 +8,7 @@ from typing import Any
 from services.calls.models import (
     Call,
     Callback,
+    Customer,
     Outage,
     Storm,
     WorkOrder,
@@ -58,6 +59,41 @@ def work_order_view(order: WorkOrder) -> dict[str, Any]:
         "reopened": order.reopened,
         "urged": order.urged,
         "updated_at": _iso(order.updated_at),
+        # the customer's words, the place and the agent's promise (S1.10, S3.2a)
+        "matter": order.matter,
+        "place": {
+            "address": order.address,
+            "meter_number": order.meter_number,
+            "transformer_area": order.transformer_area,
+        },
+        "promise": order.promise,
+        "escalated_to": _escalated_to(order),
+    }
+
+
+def _escalated_to(order: WorkOrder) -> dict[str, Any] | None:
+    """The leader an escalation reached, who holds the order beside its owner (escalation.py)."""
+    if order.escalation_level is None:
+        return None
+    return {
+        "level": order.escalation_level,
+        "id": order.escalated_to_id,
+        "name": order.escalated_to_name,
+        "role": order.escalated_to_role,
+        "at": _iso(order.escalated_at),
+    }
+
+
+def customer_view(customer: Customer) -> dict[str, Any]:
+    return {
+        "number": customer.number,
+        "name": customer.name,
+        "work_unit": customer.work_unit,
+        "contact": customer.contact,
+        "address": customer.address,
+        "created_at": _iso(customer.created_at),
+        "updated_at": _iso(customer.updated_at),
+        "updated_by": customer.updated_by,
     }
 
 
@@ -150,6 +186,8 @@ def escalation_view(escalation: WorkOrderEscalation) -> dict[str, Any]:
         "reason": escalation.reason,
         "clock": escalation.clock,
         "at": _iso(escalation.at),
+        "escalated_by": escalation.escalated_by,
+        "escalated_to_id": escalation.escalated_to_id,
     }
 
 

@@ -13,7 +13,7 @@ from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from contracts.events import CallEnded, Category, Envelope, Payload, WorkOrderCreated
+from contracts.events import CallEnded, Category, Envelope, Payload, Role, WorkOrderCreated
 from services.staffing import (
     absence_store,
     attendance_store,
@@ -25,7 +25,8 @@ from services.staffing import (
 )
 from services.staffing import organisation as org
 from services.staffing.accounts import verify_password
-from services.staffing.assignment import assign, follow, propose
+from services.staffing.assignment import assign, candidates_on_shift, follow, propose
+from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
 from services.staffing.models import Base, StaffMember
 from services.staffing.plan import PlanSettings
@@ -67,6 +68,21 @@ class StaffingService:
         now, zone = self.clock.now(), ZONE
         routed = propose(self.db.session, work_order_id, Category(category), now, zone)
         return routed.model_dump(mode="json")
+
+    @rpc(expected_exceptions=REFUSALS)
+    def escalation_target(self, role: str) -> dict | None:
+        """The leader on duty an escalation to ``role`` reaches (S1.6, S3.2): on shift (the
+        roster routing reads), not on leave; None when nobody of that level or above is."""
+        try:
+            level = Role(role)
+            on_duty = candidates_on_shift(self.db.session, self.clock.now(), ZONE)
+            chosen = leader_on_duty(level, on_duty)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+        if chosen is None:
+            return None
+        return {"id": chosen.staff_id, "name": chosen.name, "role": chosen.role.value,
+                "extension": chosen.extension}
 
     @reliable_event_handler("calls", "work_order.created")
     def on_work_order_created(self, event: Envelope, order: WorkOrderCreated) -> None:

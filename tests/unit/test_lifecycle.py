@@ -43,6 +43,7 @@ STATES = [
 ACTIONS = [
     "assign", "dispatch", "start", "record_result", "urge",
     "reply", "revisit", "close", "reopen", "merge", "classify", "contact", "promise_callback",
+    "describe", "escalate",
 ]
 LEGAL = {
     ("new", "assign"): "assigned",
@@ -76,6 +77,8 @@ LEGAL = {
     ("dispatched", "contact"): "dispatched",
     ("in_progress", "contact"): "in_progress",
     ("assigned", "promise_callback"): "assigned",
+    **{(state, "describe"): state for state in ("new", "assigned", "dispatched", "in_progress")},
+    **{(state, "escalate"): state for state in STATES[:6]},
 }
 WHO = {
     "assign": {"leader", "deputy", "system"},
@@ -91,6 +94,8 @@ WHO = {
     "classify": {"agent", "leader", "deputy"},
     "contact": {"agent", "leader", "deputy"},
     "promise_callback": {"agent", "leader", "deputy"},
+    "describe": {"agent", "leader", "deputy"},
+    "escalate": {"agent", "leader", "system"},  # the deputy team lead is the top (ESC-1..3)
 }
 PARENT = OrderState("WO-P", Status.ASSIGNED, assignee="agent02")
 FIELDS = {
@@ -107,6 +112,8 @@ FIELDS = {
     "classify": {"classification": refine(Category.FAULT_REPORT, "fault_report", None, "rural")},
     "contact": {},
     "promise_callback": {"matter": "峰谷电价何时执行"},
+    "describe": {"matter": "家里突然停电,邻居家有电"},
+    "escalate": {"reason": "客户称要向媒体反映"},
 }
 EVENTS = {
     "assign": "work_order.assigned",
@@ -122,6 +129,8 @@ EVENTS = {
     "classify": "work_order.classified",
     "contact": "work_order.contacted",
     "promise_callback": "work_order.callback_promised",
+    "describe": "work_order.described",
+    "escalate": "work_order.escalated",
 }
 
 
