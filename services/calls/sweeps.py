@@ -101,7 +101,7 @@ def sweep(
             # another sweep got there first and sent what this one would have: nothing kept
             report.failed += 1
             log.info("deadline sweep of %s lost a race; the other sweep sent it", order_id)
-        except Exception:  # one bad order (e.g. a year the calendar lacks) must not stop all
+        except Exception:  # one bad order (e.g. a corrupt row) must not stop all the others
             report.failed += 1
             SWEEP_FAILURES.inc()
             log.exception("deadline sweep of %s failed; retried next sweep", order_id)
