@@ -332,6 +332,8 @@ def _view(session: Session, leave: LeaveRequest, now: datetime, zone: tzinfo,
         "starts_on": leave.starts_on.isoformat(), "start_pm": leave.start_pm,
         "half_days": leave.half_days, "ends_on": leave.ends_on.isoformat(),
         "end_pm": leave.end_pm, "emergency": leave.emergency,
+        # the span was counted in working days of a year not published yet (issue 8)
+        "provisional": workdays.provisional_between(leave.starts_on, leave.ends_on),
         "hospital_record": leave.hospital_record, "reason": leave.reason,
         "status": leave.status, "chain": leave.chain.split(",") if leave.chain else [],
         "waiting_for": _waiting_for(session, leave, org.away_at(session, now, zone), now, zone),

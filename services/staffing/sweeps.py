@@ -141,11 +141,14 @@ def duty_today(session: Session, day: date) -> dict:
     ``status``: before_install, open (not recorded yet), missing (alerted), recorded (awaiting
     the next window's confirmation) or confirmed."""
     windows = org.all_posts(session, PostKind.WINDOW, (day, True))
-    on_duty = rota.duty_window(day, windows)  # a year the calendar lacks: refused by _unit
+    on_duty = rota.duty_window(day, windows)
     since = installed_on(session)
+    # working days of a year not published yet are the statutory rule's (issue 8)
+    provisional = workdays.provisional_between(day, workdays.next_working_day(day))
     if on_duty is None:
         return {"day": day.isoformat(), "working_day": False, "window": None,
-                "installed_on": since.isoformat() if since else None}
+                "installed_on": since.isoformat() if since else None,
+                "provisional": provisional}
     away = org.away_in(session, (day, True))
     next_day, following = rota.next_duty(day, windows)
     handover = session.get(RotaHandover, day)
@@ -162,6 +165,7 @@ def duty_today(session: Session, day: date) -> dict:
         "status": _status(session, day, handover, since),
         "handover": None if handover is None else _handover_view(session, handover),
         "received": None if received is None else _handover_view(session, received),
+        "provisional": provisional,
     }
 
 

@@ -32,9 +32,12 @@ def run_service(amqp_uri, db_urls):
     """Start a service by name in this process; stopped at the end of the test."""
     started = []
 
-    def run(name: str, **extra):
+    def run(name: str, at=None, **extra):
+        """``at``: the service's clock pinned at that instant from the start (TEST_CLOCK)."""
+        if at is not None:
+            extra["TEST_CLOCK"] = True
         cfg = harness.config(amqp_uri, db_urls.get(name), **extra)
-        container = harness.start(harness.SERVICES[name], cfg)
+        container = harness.start(harness.SERVICES[name], cfg, at)
         started.append(container)
         return container
 

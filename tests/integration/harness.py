@@ -7,6 +7,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
+from datetime import datetime
 from datetime import time as clock
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from services.staffing.models import Base as StaffingBase
 from services.staffing.models import Shift, StaffMember
 from services.staffing.service import StaffingService
 from svckit.agi.server import FastAgiServer
+from svckit.clock import Clock
 from svckit.db import ServiceStore
 from svckit.migrations import upgrade
 
@@ -91,8 +93,12 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
     return base
 
 
-def start(cls, cfg: dict) -> ServiceContainer:
+def start(cls, cfg: dict, at: datetime | None = None) -> ServiceContainer:
+    """Start a service; with ``at`` its clock is pinned there before anything runs (its timers'
+    first pass included), which needs ``TEST_CLOCK`` in ``cfg``."""
     container = ServiceContainer(cls, cfg)
+    if at is not None:
+        next(d for d in container.dependencies if isinstance(d, Clock)).set(at)
     container.start()
     return container
 

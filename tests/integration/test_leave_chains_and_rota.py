@@ -24,6 +24,7 @@ from gateway.auth import issue_token
 from services.staffing.models import StaffMember
 from services.staffing.seed import ORG_POSTS, seed_demo, seed_org
 from services.staffing.service import StaffingService
+from svckit import workdays
 from svckit.clock import Clock
 from tests.integration import harness
 
@@ -296,3 +297,28 @@ def test_the_rota_starts_on_the_install_day_and_the_next_window_confirms(hall):
     refused(confirm(headers=who[WINDOWS[receiving][0]]), 409, "confirmed already")
     assert ok(get(f"{api}/rota", headers=who["agent01"]))["received"]["confirmed"] is True
     assert rota_alerts(hall["store"]) == ["2026-03-04"]  # Thursday's was recorded in time
+
+
+# --- issue 8: dates in a year whose holiday arrangement is not published are not refused ---
+
+
+@pytest.mark.skipif(max(workdays.SOURCE.years) != 2026, reason="assumes 2027 is unpublished")
+@pytest.mark.parametrize("hall", [(datetime(2026, 12, 28, 10, 0, tzinfo=SH), 3600)],
+                         indirect=True)
+def test_leave_and_the_rota_into_an_unpublished_year_are_answered_and_flagged(hall):
+    api, who = hall["api"], hall["as"]
+    leave = ok(post(f"{api}/leave", headers=who["agent02"],
+                    json={"starts_on": "2027-01-04", "half_days": 4, "leave_type": "annual"}))
+    assert (leave["ends_on"], leave["provisional"]) == ("2027-01-05", True)
+    before_new_year = ok(post(f"{api}/leave", headers=who["agent03"],
+                              json={"starts_on": "2026-12-29", "half_days": 2,
+                                    "leave_type": "annual"}))
+    assert before_new_year["provisional"] is False
+    rota = {day: ok(get(f"{api}/rota?day={day}", headers=who["win01"]))
+            for day in ("2026-12-29", "2026-12-31", "2027-01-01", "2027-01-04")}
+    assert {day: (r["working_day"], r["provisional"]) for day, r in rota.items()} == {
+        "2026-12-29": (True, False),
+        "2026-12-31": (True, True),  # its next duty day is in 2027
+        "2027-01-01": (False, True),  # New Year's Day by statute
+        "2027-01-04": (True, True),
+    }

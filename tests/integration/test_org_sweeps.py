@@ -122,7 +122,7 @@ def test_missing_rota_handovers_are_alerted_once_a_day(org):
 
 def test_routing_passes_over_staff_on_approved_leave(org):
     store, ids = org
-    now = datetime.now(SH)
+    now = datetime(2026, 3, 3, 10, 0, tzinfo=SH)  # a Tuesday
     with store.transaction() as session:
         before = {c.staff_id for c in candidates_on_shift(session, now, SH)}
     assert ids["agent01"] in before
