@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint call bench ceiling clean
+.PHONY: run test test-dates lint call bench ceiling clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(VENV)/.installed
 	scripts/ensure_rabbitmq.sh --management
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## test-dates: the whole suite again as if today were 2027-01-15 (a Friday) and 2027-01-17 (a
+## Sunday), the wall clock moved with libfaketime; DATE="2028-02-29 09:00:00" for another
+test-dates: $(VENV)/.installed
+	scripts/ensure_rabbitmq.sh --management
+	scripts/test_at_dates.sh $(if $(DATE),"$(DATE)")
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
