@@ -22,7 +22,7 @@ from services.calls.models import Customer
 from services.calls.service import CallsService
 from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
-from services.staffing.models import Shift, StaffMember
+from services.staffing.models import Department, Shift, StaffMember
 from services.staffing.service import StaffingService
 from svckit.agi.server import FastAgiServer
 from svckit.clock import Clock
@@ -48,6 +48,10 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
     every day (the roster's fallback), or on none with ``shift=None`` (rostered only)."""
     hashed = hash_password(PASSWORD)
     with store.transaction() as session:
+        for code in {person[3] for person in people if len(person) > 3 and person[3]}:
+            if session.get(Department, code) is None:  # a dispatch goes to a known department
+                session.add(Department(code=code, name=code, kind="section"))
+        session.flush()
         for username, role, extension, *department in people:
             session.add(
                 StaffMember(
