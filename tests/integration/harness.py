@@ -48,10 +48,6 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
     every day (the roster's fallback), or on none with ``shift=None`` (rostered only)."""
     hashed = hash_password(PASSWORD)
     with store.transaction() as session:
-        for code in {person[3] for person in people if len(person) > 3 and person[3]}:
-            if session.get(Department, code) is None:  # a dispatch goes to a known department
-                session.add(Department(code=code, name=code, kind="section"))
-        session.flush()
         for username, role, extension, *department in people:
             session.add(
                 StaffMember(
@@ -64,6 +60,14 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
                     shifts=[Shift(starts=shift[0], ends=shift[1])] if shift else [],
                 )
             )
+
+
+def add_departments(store: ServiceStore, *codes: str, kind: str = "section") -> None:
+    """Departments staffing knows (a dispatch goes only to one of them, issue 10)."""
+    with store.transaction() as session:
+        for code in codes:
+            if session.get(Department, code) is None:
+                session.add(Department(code=code, name=code, kind=kind))
 
 
 def add_customer(

@@ -21,6 +21,7 @@ def crew(stores):
     with stores["staffing"].transaction() as session:
         session.add(Department(code=HR, name=HR, kind="hr"))
         session.add(Department(code="hall", name="大厅", kind="hall"))
+    harness.add_departments(stores["staffing"], REPAIR, SALES)
     harness.add_staff(stores["staffing"], [
         ("repair01", "staff", "9001", REPAIR), ("clerk01", "staff", "9002", SALES),
         ("hr01", "staff", "9003", HR), ("hall01", "staff", "9004", "hall"),
