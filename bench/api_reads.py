@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import socket
 import subprocess
 import sys
 import threading
@@ -29,25 +30,38 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
-from bench.e2e import AGI_PORT, System, cpu_seconds, summary  # noqa: E402
+from bench.e2e import System, cpu_seconds, summary  # noqa: E402
 
-GATEWAY_PORT = 18000
 DEMO_PASSWORD = "demo"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class ApiSystem(System):
-    """bench/e2e.py's system plus the gateway."""
+    """bench/e2e.py's system plus the gateway, on free ports (other runs may use e2e's)."""
 
     def __init__(self, use_pg: bool, gateway_workers: int) -> None:
         super().__init__(use_pg, max_workers=200)
+        self.agi, self.gateway = free_port(), free_port()
+        self.http = {"calls": free_port(), "staffing": free_port()}
         self.env.update({
-            "GATEWAY_ADDRESS": f"127.0.0.1:{GATEWAY_PORT}",
+            "FASTAGI_ADDRESS": f"127.0.0.1:{self.agi}",
+            "CALLS_HTTP_ADDRESS": f"127.0.0.1:{self.http['calls']}",
+            "STAFFING_HTTP_ADDRESS": f"127.0.0.1:{self.http['staffing']}",
+            "GATEWAY_ADDRESS": f"127.0.0.1:{self.gateway}",
             "GATEWAY_MAX_WORKERS": str(gateway_workers),
             "GATEWAY_TOKEN_SECRET": "bench-secret-of-at-least-thirty-two-bytes",
             "DEMO_PASSWORD": DEMO_PASSWORD,
         })
 
     def start(self) -> None:
+        import bench.e2e as e2e  # its readiness check polls these ports
+
+        e2e.CALLS_HTTP, e2e.STAFFING_HTTP = self.http["calls"], self.http["staffing"]
         super().start()
         nameko = str(Path(sys.executable).with_name("nameko"))
         log = open(Path(self.tmp) / "gateway.log", "w")  # noqa: SIM115
@@ -58,7 +72,7 @@ class ApiSystem(System):
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"http://127.0.0.1:{GATEWAY_PORT}/metrics", timeout=1)
+                requests.get(f"http://127.0.0.1:{self.gateway}/metrics", timeout=1)
                 return
             except requests.ConnectionError:
                 if time.monotonic() > deadline:
@@ -74,9 +88,9 @@ def token(api: str, username: str, password: str) -> str:
     return body.get("access_token") or body["token"]
 
 
-def open_order(api: str, headers: dict) -> str:
+def open_order(api: str, headers: dict, agi_port: int) -> str:
     """A work order opened by a simulated call (an inquiry), once the calls service has it."""
-    transcript = place_call("127.0.0.1", AGI_PORT, digits=["1"], caller_num="13900001111")
+    transcript = place_call("127.0.0.1", agi_port, digits=["1"], caller_num="13900001111")
     order = transcript.variables["WORK_ORDER_ID"]
     deadline = time.monotonic() + 10
     while requests.get(f"{api}/work-orders/{order}", headers=headers, timeout=5).status_code != 200:
@@ -150,10 +164,10 @@ def main() -> int:
     else:
         system = ApiSystem(opts.pg, opts.gateway_workers)
         system.start()
-        api = f"http://127.0.0.1:{GATEWAY_PORT}/api"
+        api = f"http://127.0.0.1:{system.gateway}/api"
     try:
         headers = {"Authorization": f"Bearer {token(api, opts.username, opts.password)}"}
-        order = opts.order or open_order(api, headers)
+        order = opts.order or open_order(api, headers, system.agi if system else 0)
         url = f"{api}/work-orders/{order}"
         drive(url, headers, min(opts.threads, 10), 1, 2.0)  # warm up connections and caches
         pids = {}
