@@ -38,11 +38,49 @@ class Category(StrEnum):
 
 
 class Role(StrEnum):
-    """Hotline roles (S3.2), lowest first: each can do the work of those before it."""
+    """Hotline roles (S3.2), lowest first: each can do the work of those before it.
+
+    The one definition of the ladder: code asks :func:`at_least`, :func:`roles_from`,
+    :func:`hotline_role` or uses :data:`ROLE_LADDER`, :data:`LEADER_ROLES`; it never spells the
+    sets out again. Staff outside the hotline hold no Role (``staff.role`` is ``staff``).
+    """
 
     SEAT_AGENT = "seat_agent"
     DUTY_LEADER = "duty_leader"
     DEPUTY_TEAM_LEAD = "deputy_team_lead"
+
+
+ROLE_LADDER: tuple[Role, ...] = tuple(Role)  # lowest first (S3.2)
+
+
+def hotline_role(value: object) -> Role | None:
+    """The hotline role ``value`` names (a Role or its text), or None (not a hotline role)."""
+    try:
+        return Role(value)
+    except ValueError:
+        return None
+
+
+def roles_from(lowest: Role) -> tuple[Role, ...]:
+    """``lowest`` and every role above it on the ladder (S3.2: each includes the one below)."""
+    return ROLE_LADDER[ROLE_LADDER.index(lowest):]
+
+
+def at_least(role: object, lowest: Role) -> bool:
+    """True when ``role`` (a Role, its text, or anything else) is ``lowest`` or above."""
+    held = hotline_role(role)
+    return held is not None and ROLE_LADDER.index(held) >= ROLE_LADDER.index(lowest)
+
+
+def above(role: object, other: object) -> bool:
+    """True when hotline role ``role`` stands strictly above hotline role ``other``."""
+    mine, theirs = hotline_role(role), hotline_role(other)
+    return (mine is not None and theirs is not None
+            and ROLE_LADDER.index(mine) > ROLE_LADDER.index(theirs))
+
+
+# Duty leaders and up (S3.2): leaders of the hotline, who see and arrange all of its work.
+LEADER_ROLES: tuple[Role, ...] = roles_from(Role.DUTY_LEADER)
 
 
 class WorkOrderStatus(StrEnum):

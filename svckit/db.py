@@ -30,8 +30,11 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # A short busy timeout: under eventlet the wait blocks the whole process.
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+    # A short busy timeout: under eventlet the wait blocks the whole process. A pool as large as
+    # PostgreSQL's: with SQLAlchemy's default (5 + 10 overflow) a burst of readers opens and
+    # closes a connection (and runs the pragmas) per request (issue 10, bench/api_reads.py).
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
+                           pool_size=pool_size, max_overflow=pool_size)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

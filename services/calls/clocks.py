@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from contracts.events import Role
+from contracts.events import LEADER_ROLES, Role
 from contracts.events import WorkOrderStatus as Status
 from services.calls.deadlines import (
     OPEN,
@@ -46,7 +46,7 @@ from svckit import workdays
 
 CANCELLED_BY = frozenset({"merge", "close"})
 AT_DEPARTMENT = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
-LEVELS: tuple[Role, ...] = (Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD)
+LEVELS: tuple[Role, ...] = LEADER_ROLES
 
 
 @dataclass(frozen=True)

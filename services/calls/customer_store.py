@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.calls import customers
@@ -37,17 +37,21 @@ def find(session: Session, wanted: Search) -> dict[str, Any]:
     }
 
 
-def page(session: Session, number: str) -> dict[str, Any]:
-    """A customer with their history: work orders and calls from their number, newest first."""
+def page(session: Session, number: str, readable: ColumnElement[bool] | None = None) -> dict:
+    """A customer with their history: work orders and calls from their number, newest first.
+    ``readable``: the condition on work orders the reader may read (calls.access); the calls
+    listed are then those that opened such an order. None: everything."""
     customer = _get(session, number)
+    order_query = select(WorkOrder).where(WorkOrder.caller_number == customer.number)
+    call_query = select(Call).where(Call.caller_number == customer.number)
+    if readable is not None:
+        order_query = order_query.where(readable)
+        call_query = call_query.where(
+            Call.work_order_id.in_(select(WorkOrder.id).where(readable)))
     orders = session.scalars(
-        select(WorkOrder).where(WorkOrder.caller_number == customer.number)
-        .order_by(WorkOrder.created_at.desc()).limit(customers.HISTORY_LIMIT)
-    )
+        order_query.order_by(WorkOrder.created_at.desc()).limit(customers.HISTORY_LIMIT))
     calls = session.scalars(
-        select(Call).where(Call.caller_number == customer.number)
-        .order_by(Call.started_at.desc()).limit(customers.HISTORY_LIMIT)
-    )
+        call_query.order_by(Call.started_at.desc()).limit(customers.HISTORY_LIMIT))
     return {
         **customer_view(customer),
         "work_orders": [work_order_view(order) for order in orders],

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from contracts.events import Role
+from contracts.events import LEADER_ROLES, Role
 
-LEVELS: tuple[Role, ...] = (Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD)
+LEVELS: tuple[Role, ...] = LEADER_ROLES  # escalations reach a duty leader or above (S1.6)
 REASON_MAX = 200
 SYSTEM = "system"  # lifecycle.Party.SYSTEM's value (kept here so this module stands alone)
 

@@ -37,7 +37,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from contracts.events import Role
+from contracts.events import ROLE_LADDER, Role, roles_from
 from contracts.events import WorkOrderStatus as Status
 from services.calls import escalation
 from services.calls.taxonomy import Classification
@@ -68,7 +68,7 @@ class Party(StrEnum):
     SYSTEM = "system"
 
 
-LADDER: tuple[Role, ...] = (Role.SEAT_AGENT, Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD)
+LADDER: tuple[Role, ...] = ROLE_LADDER
 REOPENS_TO = Status.ASSIGNED
 
 Who = Role | Party
@@ -229,7 +229,7 @@ def _classification(name: str, value: Any) -> Classification:
 
 def _may(lowest: Role | None, *parties: Party) -> frozenset[Who]:
     """The roles from ``lowest`` up the ladder, plus the parties named."""
-    ladder = LADDER[LADDER.index(lowest) :] if lowest else ()
+    ladder = roles_from(lowest) if lowest else ()
     return frozenset((*ladder, *parties))
 
 

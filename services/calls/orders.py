@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from contracts.events import Actor as ActorPayload
 from contracts.events import (
@@ -24,6 +24,7 @@ from contracts.events import (
     make_event,
 )
 from services.calls import clock_store, taxonomy
+from services.calls.access import Caller, Reach
 from services.calls.lifecycle import (
     Action,
     Actor,
@@ -242,14 +243,37 @@ AT_DEPARTMENT = (Status.DISPATCHED, Status.IN_PROGRESS)
 QUEUE_LIMIT = 500
 
 
+def readable(caller: Caller) -> ColumnElement[bool]:
+    """The orders ``caller`` may read, as a condition on work orders (access.may_read)."""
+    if caller.reach is Reach.ALL:
+        return true()
+    if caller.reach is Reach.DEPARTMENT:
+        return WorkOrder.department == caller.department
+    mine = aliased(WorkOrder)
+    served = select(mine.caller_number).where(
+        mine.assignee_id == caller.id, mine.status.in_(OPEN))
+    return or_(WorkOrder.assignee_id == caller.id, WorkOrder.escalated_to_id == caller.id,
+               WorkOrder.caller_number.in_(served))
+
+
+def serves(session: Session, staff_id: int, caller_number: str) -> bool:
+    """Whether ``staff_id`` is serving the caller: owns an open order of that number (S1.6)."""
+    return bool(session.scalar(select(exists().where(
+        WorkOrder.caller_number == caller_number, WorkOrder.assignee_id == staff_id,
+        WorkOrder.status.in_(OPEN)))))
+
+
 def queue(
-    session: Session, assignee_id: int | None = None, department: str | None = None
+    session: Session, assignee_id: int | None = None, department: str | None = None,
+    readable_by: Caller | None = None,
 ) -> list[WorkOrder]:
     """Open orders of one owner (hers, and those escalated to her), or those a department must
-    act on; oldest first."""
+    act on (of those ``readable_by`` may read); oldest first."""
     if (assignee_id is None) == (department is None):
         raise InvalidFields("a queue is either one owner's or one department's")
     query = select(WorkOrder).order_by(WorkOrder.created_at).limit(QUEUE_LIMIT)
+    if readable_by is not None:
+        query = query.where(readable(readable_by))
     if assignee_id is not None:
         query = query.where(
             or_(WorkOrder.assignee_id == assignee_id, WorkOrder.escalated_to_id == assignee_id),

@@ -19,11 +19,13 @@ from contracts.events import (
     Envelope,
     OutageDeclared,
     OutageLifted,
+    Payload,
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
     WorkOrderTransitioned,
 )
 from services.calls import (
+    access,
     clock_store,
     customer_store,
     customers,
@@ -39,6 +41,7 @@ from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, L
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
+from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
     callback_view,
@@ -84,6 +87,10 @@ class StaffingUnavailable(Exception):
     """Staffing did not say in time who is on duty (the gateway answers 503)."""
 
 
+# What an RPC taking a caller's staff id may refuse with, besides its own errors.
+CALLER = (access.NotAllowed, StaffingUnavailable)
+
+
 class CallsService:
     name = "calls"
 
@@ -93,6 +100,7 @@ class CallsService:
     metrics = EntrypointMetrics()
     active_outages = ActiveOutages()
     clock = Clock()
+    staff_directory = StaffDirectory()
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
@@ -120,6 +128,20 @@ class CallsService:
         with self.db.transaction() as session:
             if first_delivery(session, "calls.on_handover_requested", str(event.id)):
                 orders.hand_over(session, handover.from_staff_id, targets, note, event.occurred_at)
+
+    @reliable_event_handler("staffing", "staff.joined")
+    def on_staff_joined(self, event: Envelope, payload: Payload) -> None:
+        self.staff_directory.forget(payload.staff_id)
+
+    @reliable_event_handler("staffing", "staff.transferred")
+    def on_staff_transferred(self, event: Envelope, payload: Payload) -> None:
+        """A transferred member reads what her new department may, at once."""
+        self.staff_directory.forget(payload.staff_id)
+
+    @reliable_event_handler("staffing", "staff.left")
+    def on_staff_left(self, event: Envelope, payload: Payload) -> None:
+        """A leaver reads nothing any more, at once."""
+        self.staff_directory.forget(payload.staff_id)
 
     @reliable_event_handler("calls", "call.ended")
     def link_fault_report(self, event: Envelope, ended: CallEnded) -> None:
@@ -152,63 +174,78 @@ class CallsService:
                 outage_store.lift_from_grid(session, lifted)
         self.active_outages.invalidate()
 
-    @rpc(expected_exceptions=(OutageError,))
+    @rpc(expected_exceptions=(OutageError, *CALLER))
     def declare_outage(
         self,
         area: str,
         description: str,
-        actor: dict,
+        caller: int,
         expected_restore_at: str | None = None,
         address_keywords: list[str] | None = None,
     ) -> dict:
-        """Declare an outage of a configured area (or one given by its address keywords)."""
+        """Declare an outage of a configured area (or one given by its address keywords):
+        a duty leader or the deputy team lead (S3.2)."""
+        actor = self._caller(caller)
+        access.require_leader(actor, "declaring an outage")
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         where = settings.area(area, address_keywords)
         restore = parse_time(expected_restore_at, "expected_restore_at")
         with self.db.transaction() as session:
             outage = outage_store.declare(
-                session, where, description, actor["name"], self.clock.now(), restore
+                session, where, description, actor.username, self.clock.now(), restore
             )
             view = outage_view(outage)
         self.active_outages.invalidate()
         return view
 
-    @rpc(expected_exceptions=(OutageError,))
-    def lift_outage(self, outage_id: str, actor: dict) -> dict:
+    @rpc(expected_exceptions=(OutageError, *CALLER))
+    def lift_outage(self, outage_id: str, caller: int) -> dict:
+        actor = self._caller(caller)
+        access.require_leader(actor, "lifting an outage")
         with self.db.transaction() as session:
             view = outage_view(
-                outage_store.lift(session, outage_id, actor["name"], self.clock.now())
+                outage_store.lift(session, outage_id, actor.username, self.clock.now())
             )
         self.active_outages.invalidate()
         return view
 
-    @rpc
-    def list_outages(self) -> dict:
-        """Active outages, and open storms a duty leader may want to declare."""
+    @rpc(expected_exceptions=CALLER)
+    def list_outages(self, caller: int) -> dict:
+        """Active outages, and open storms a duty leader may want to declare: the hotline's."""
+        access.require_hotline(self._caller(caller), "the outage list")
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
             return outage_store.listing(session, self.clock.now(), settings.storm)
 
-    @rpc
-    def get_work_order(self, work_order_id: str, actor: dict | None = None) -> dict | None:
-        """The order with its history, and the actions ``actor`` may take on it now."""
+    @rpc(expected_exceptions=CALLER)
+    def get_work_order(self, work_order_id: str, caller: int) -> dict | None:
+        """The order with its history, and the actions the caller may take on it now; refused
+        when the caller may not read it (services/calls/access.py)."""
+        who = self._caller(caller)
         order = self.db.session.get(WorkOrder, work_order_id)
         if order is None:
             return None
+        self._require_readable(who, order)
+        actor = who.as_actor()
         view = work_order_view(order)
         view["history"] = [history_view(h) for h in orders.history(self.db.session, order.id)]
         view.update(self._deadlines(order))
-        if actor is not None:
-            view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
+        view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
 
-    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, StaffingUnavailable))
+    @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, *CALLER))
     def act_on_work_order(
-        self, work_order_id: str, action: str, actor: dict, fields: dict
+        self, work_order_id: str, action: str, caller: int, fields: dict
     ) -> dict:
-        """Take a lifecycle action; refusals are raised with a message for the person."""
-        who = orders.actor_from(actor)
-        assignee = self._staff(fields.get("assignee")) if action == Action.ASSIGN else None
+        """Take a lifecycle action as the caller (their current role and department);
+        refusals are raised with a message for the person. An assignment's target must be a
+        hotline member on staff, a dispatch's an existing department (issue 10)."""
+        who = orders.actor_from(self._caller(caller).as_actor())
+        assignee = None
+        if action == Action.ASSIGN:
+            assignee = self._assignee(fields.get("assignee"))
+        elif action == Action.DISPATCH:
+            self._require_department(fields.get("department"))
         if action == Action.ESCALATE:
             assignee = self._escalation_holder(work_order_id, who.role.value, fields)
         with self.db.transaction() as session:
@@ -217,10 +254,17 @@ class CallsService:
             )
             return work_order_view(order)
 
-    @rpc
-    def list_queue(self, assignee_id: int | None = None, department: str | None = None) -> list:
-        """Open orders of one owner (my queue) or dispatched to one department."""
-        return [work_order_view(o) for o in orders.queue(self.db.session, assignee_id, department)]
+    @rpc(expected_exceptions=(InvalidFields, *CALLER))
+    def list_queue(self, caller: int, department: str | None = None) -> list:
+        """The caller's own queue, or the orders dispatched to ``department``: its own staff
+        and the hotline's leaders may see that (a seat agent only her own orders in it)."""
+        who = self._caller(caller)
+        if department is None:
+            return [work_order_view(o) for o in orders.queue(self.db.session, who.id)]
+        if who.role is None and who.department != department:
+            raise access.NotAllowed(f"only {department}'s staff or the hotline can see its queue")
+        rows = orders.queue(self.db.session, None, department, readable_by=who)
+        return [work_order_view(o) for o in rows]
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
@@ -247,18 +291,26 @@ class CallsService:
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
 
-    @rpc
-    def list_overdue(self, assignee_id: int | None = None) -> list[dict]:
-        """Orders with a running clock past due (one owner's, or all), most overdue first."""
+    @rpc(expected_exceptions=CALLER)
+    def list_overdue(self, caller: int) -> list[dict]:
+        """Orders with a running clock past due, most overdue first: a seat agent's own, all
+        for a leader (the hotline's list)."""
+        who = self._caller(caller)
+        access.require_hotline(who, "the overdue list")
+        assignee_id = None if who.reach is access.Reach.ALL else who.id
         now, items = self.clock.now(), {}
         for order, clock in clock_store.overdue(self.db.session, now, assignee_id):
             view = items.setdefault(order.id, {**work_order_view(order), "overdue_clocks": []})
             view["overdue_clocks"].append(clock_view(clock, frozenset(), now))
         return list(items.values())
 
-    @rpc(expected_exceptions=(InvalidFields,))
-    def list_callbacks(self, state: str, assignee_id: int | None = None) -> list[dict]:
-        """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``."""
+    @rpc(expected_exceptions=(InvalidFields, *CALLER))
+    def list_callbacks(self, state: str, caller: int) -> list[dict]:
+        """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``; a seat agent's
+        own, all for a leader."""
+        who = self._caller(caller)
+        access.require_hotline(who, "the callback list")
+        assignee_id = None if who.reach is access.Reach.ALL else who.id
         pairs = clock_store.callbacks(self.db.session, self.clock.now(), state, assignee_id)
         return [
             {**callback_view(callback), "state": state, "assignee_id": order.assignee_id,
@@ -266,35 +318,45 @@ class CallsService:
             for callback, order in pairs
         ]
 
-    @rpc
-    def list_work_orders(self, caller_number: str, limit: int = 50) -> list[dict]:
-        orders = self.db.session.scalars(
+    @rpc(expected_exceptions=CALLER)
+    def list_work_orders(self, caller_number: str, caller: int, limit: int = 50) -> list[dict]:
+        """A caller number's orders, newest first: those the reader may read."""
+        who = self._caller(caller)
+        found = self.db.session.scalars(
             select(WorkOrder)
-            .where(WorkOrder.caller_number == caller_number)
+            .where(WorkOrder.caller_number == caller_number, orders.readable(who))
             .order_by(WorkOrder.created_at.desc())
             .limit(min(limit, 200))
         )
-        return [work_order_view(order) for order in orders]
+        return [work_order_view(order) for order in found]
 
     # --- the customer registry (S1.10; S3.2: keeping customer information) ------------------
 
-    @rpc(expected_exceptions=(customers.CustomerError,))
-    def search_customers(self, query: str = "", page: int = 1, per_page: int = 20) -> dict:
-        """A page of customers by number prefix or part of a name."""
+    @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
+    def search_customers(
+        self, caller: int, query: str = "", page: int = 1, per_page: int = 20
+    ) -> dict:
+        """A page of customers by number prefix or part of a name: the hotline's registry."""
+        access.require_hotline(self._caller(caller), "the customer registry")
         wanted = customers.search(query, page, per_page)
         return customer_store.find(self.db.session, wanted)
 
-    @rpc(expected_exceptions=(customers.CustomerError,))
-    def get_customer(self, number: str) -> dict:
-        """A customer with their work orders and calls as history, newest first."""
-        return customer_store.page(self.db.session, number)
+    @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
+    def get_customer(self, caller: int, number: str) -> dict:
+        """A customer with their work orders and calls as history, newest first: the hotline's;
+        the orders and calls listed are those the reader may read (access.py)."""
+        who = self._caller(caller)
+        access.require_hotline(who, "a customer's page")
+        return customer_store.page(self.db.session, number, orders.readable(who))
 
-    @rpc(expected_exceptions=(customers.CustomerError,))
-    def register_customer(self, data: dict, actor: dict) -> dict:
+    @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
+    def register_customer(self, data: dict, caller: int) -> dict:
+        actor = self._caller(caller)
+        access.require_hotline(actor, "registering a customer")
         try:
             with self.db.transaction() as session:
                 customer = customer_store.register(
-                    session, data, actor["name"], self.clock.now()
+                    session, data, actor.username, self.clock.now()
                 )
                 return customer_view(customer)
         except IntegrityError:  # registered concurrently by someone else
@@ -302,18 +364,30 @@ class CallsService:
                 f"customer {data.get('number')} is registered already"
             ) from None
 
-    @rpc(expected_exceptions=(customers.CustomerError,))
-    def update_customer(self, number: str, data: dict, actor: dict) -> dict:
+    @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
+    def update_customer(self, number: str, data: dict, caller: int) -> dict:
+        actor = self._caller(caller)
+        access.require_hotline(actor, "updating a customer")
         with self.db.transaction() as session:
             customer = customer_store.update(
-                session, number, data, actor["name"], self.clock.now()
+                session, number, data, actor.username, self.clock.now()
             )
             return customer_view(customer)
 
-    @rpc
-    def get_call(self, uniqueid: str) -> dict | None:
+    @rpc(expected_exceptions=CALLER)
+    def get_call(self, uniqueid: str, caller: int) -> dict | None:
+        """A call record (the caller's number): the hotline's; a seat agent's when its work
+        order is one she may read, or when it opened none (the line's own record)."""
+        who = self._caller(caller)
+        access.require_hotline(who, "a call record")
         call = self.db.session.get(Call, uniqueid)
-        return call_view(call) if call else None
+        if call is None:
+            return None
+        if call.work_order_id and who.reach is not access.Reach.ALL:
+            order = self.db.session.get(WorkOrder, call.work_order_id)
+            if order is not None:
+                self._require_readable(who, order)
+        return call_view(call)
 
     @http("GET", "/metrics")
     def metrics_page(self, request):
@@ -409,6 +483,53 @@ class CallsService:
         if heard:
             OUTAGE_NOTICES.inc()
         return heard
+
+    def _caller(self, staff_id: object) -> access.Caller:
+        """Who is asking, from staffing's current record (staff_directory.py says why a
+        short cache); refused when unknown, gone, or neither hotline nor a department's."""
+        try:
+            wanted = int(staff_id)
+        except (TypeError, ValueError):
+            raise access.NotAllowed(f"not a staff id: {staff_id!r}") from None
+        try:
+            with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                record = self.staff_directory.get(wanted, self.staffing.get_staff)
+        except eventlet.Timeout:
+            raise StaffingUnavailable("staffing did not say in time who is asking") from None
+        try:
+            return access.caller_from(record, wanted)
+        except access.NotAllowed:
+            raise
+
+    def _require_readable(self, who: access.Caller, order: WorkOrder) -> None:
+        serving = (who.reach is access.Reach.AGENT
+                   and orders.serves(self.db.session, who.id, order.caller_number))
+        if not access.may_read(who, order.assignee_id, order.escalated_to_id, order.department,
+                               serving):
+            raise access.NotAllowed(
+                f"work order {order.id} is not yours to read: a seat agent reads her own orders, "
+                "those escalated to her and her callers'; a department the orders dispatched "
+                "to it; the hotline's leaders all (S1.6, S3.2, S3.2a)"
+            )
+
+    def _assignee(self, staff_id: object) -> dict:
+        """The staff member an assignment names: a hotline member on staff (access.py)."""
+        staff = self._staff(staff_id)
+        refusal = access.assignment_refusal(staff, staff_id)
+        if refusal:
+            raise InvalidFields(refusal)
+        return staff
+
+    def _require_department(self, code: object) -> None:
+        """A dispatch goes to a department staffing knows (S3.2a)."""
+        if not isinstance(code, str) or not code.strip():
+            return  # the lifecycle refuses a missing or empty department with its own message
+        with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS, StaffingUnavailable(
+                "staffing did not say in time whether the department exists")):
+            known = self.staffing.get_department(code.strip())
+        if known is None:
+            raise InvalidFields(f"there is no department {code.strip()!r}; dispatch to one of "
+                                "the departments in /api/org")
 
     def _staff(self, staff_id: object) -> dict | None:
         """The staff member an assignment names, as staffing knows them."""

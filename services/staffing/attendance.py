@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from contracts.events import Role
+from contracts.events import hotline_role
 from svckit.workdays import OFFICE_HOURS, is_working_day
 
-HOTLINE_ROLES = frozenset(role.value for role in Role)
 CLOCK_WINDOW = timedelta(hours=12)  # a clock this far from every schedule is on its own day
 _ONE_DAY = timedelta(days=1)
 
@@ -62,7 +61,7 @@ def expected_schedule(
     day: date, role: str, shifts: Sequence[tuple[time, time]], zone: tzinfo
 ) -> Schedule | None:
     """The schedule of a person of ``role`` with daily ``shifts`` on ``day``; None: a day off."""
-    if role in HOTLINE_ROLES:
+    if hotline_role(role) is not None:
         sessions = [_shift_session(day, starts, ends, zone) for starts, ends in shifts]
     elif is_working_day(day):
         sessions = [_at(day, opens, closes, zone) for opens, closes in OFFICE_HOURS]

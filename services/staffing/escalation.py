@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contracts.events import Role
-from services.staffing.routing import ROLE_LADDER, Candidate
+from contracts.events import LEADER_ROLES, Role, roles_from
+from services.staffing.routing import Candidate
 
-LEVELS = (Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD)
+LEVELS = LEADER_ROLES  # an escalation reaches a duty leader or above (S1.6, S3.2)
 
 
 def leader_on_duty(level: Role, on_duty: Iterable[Candidate]) -> Candidate | None:
@@ -21,7 +21,7 @@ def leader_on_duty(level: Role, on_duty: Iterable[Candidate]) -> Candidate | Non
     if level not in LEVELS:
         raise ValueError(f"an escalation goes to a {' or a '.join(LEVELS)}, not to {level}")
     people = list(on_duty)
-    for role in ROLE_LADDER[ROLE_LADDER.index(level):]:
+    for role in roles_from(level):
         pool = [c for c in people if c.role == role]
         if pool:
             return min(pool, key=lambda c: (c.open_orders, c.staff_id))

@@ -29,6 +29,8 @@ from enum import StrEnum
 from statistics import fmean
 from typing import Any
 
+from contracts.events import Role, above, at_least, hotline_role
+
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 CALLBACK_CLOCK = "callback"
 
@@ -198,4 +200,24 @@ def fact_from(event_type: str, payload: Any) -> Fact | None:
             return Fact(Kind.OVERDUE, at=payload.at, clock=payload.clock, **common)
         case "work_order.escalated":
             return Fact(Kind.ESCALATED, at=payload.at, clock=payload.clock, **common)
+    return None
+
+
+def scoring_refusal(scorer_id: int, scorer_role: str, target_id: int, target_role: str,
+                    target_on_hotline: bool = True) -> str | None:
+    """Why ``scorer`` may not score ``target``'s month, or None (issue 10). The evaluation is the
+    duty leader's work over the agents below her (S3.2: each role includes the one below, so the
+    deputy team lead scores duty leaders and agents): only a strictly lower hotline role is
+    scored; never oneself, an equal, a superior, or anyone outside the hotline (the hall
+    director, a window clerk: HR supervises them, S1.21)."""
+    if not at_least(scorer_role, Role.DUTY_LEADER):
+        return "only a duty leader or the deputy team lead scores the evaluation (S3.2)"
+    if scorer_id == target_id:
+        return "nobody scores their own evaluation"
+    if not target_on_hotline or hotline_role(target_role) is None:
+        return (f"staff member {target_id} is not in the hotline's evaluation (a "
+                f"{target_role}); only hotline roles below the scorer are scored")
+    if not above(scorer_role, target_role):
+        return (f"a {scorer_role.replace('_', ' ')} scores only roles below her; staff member "
+                f"{target_id} is a {target_role.replace('_', ' ')}")
     return None

@@ -7,15 +7,15 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.events import Role
+from contracts.events import LEADER_ROLES, ROLE_LADDER
 from services.staffing import evaluation
 from services.staffing import organisation as org
 from services.staffing.evaluation import Fact, Kind, Score
 from services.staffing.models import EvaluationFact, EvaluationScore, StaffMember
 from services.staffing.refusals import Forbidden, Invalid, NotFound
 
-LEADERS = (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
-HOTLINE = tuple(role.value for role in Role)
+LEADERS = LEADER_ROLES
+HOTLINE = ROLE_LADDER
 
 
 def month_bounds(month: str, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -77,13 +77,19 @@ def set_score(
 ) -> dict:
     """Record (or change) the duty leader's score and comment for one person's month."""
     month_bounds(month, zone)
-    if _person(session, by).role not in LEADERS:
+    scorer = _person(session, by)
+    if scorer.left_on is not None or scorer.role not in LEADERS:
         raise Forbidden("only a duty leader or the deputy team lead scores the evaluation (S3.2)")
+    if not isinstance(staff_id, int) or isinstance(staff_id, bool):
+        raise Invalid(f"staff_id must be a staff id, got {staff_id!r}")
+    target = _person(session, staff_id)
+    refusal = evaluation.scoring_refusal(scorer.id, scorer.role, target.id, target.role)
+    if refusal:
+        raise Forbidden(refusal)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise Invalid(f"score must be a whole number from 0 to 100, got {score!r}")
     if not isinstance(comment, str):
         raise Invalid(f"comment must be text, got {comment!r}")
-    _person(session, staff_id)
     row = session.scalar(
         select(EvaluationScore).where(
             EvaluationScore.staff_id == staff_id, EvaluationScore.month == month

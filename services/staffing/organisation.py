@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.events import (
+    LEADER_ROLES,
     ApprovalStep,
     DepartureReason,
     EmploymentType,
@@ -22,7 +23,9 @@ from contracts.events import (
     StaffLeft,
     StaffTransferred,
     WorkOrdersHandoverRequested,
+    at_least,
     make_event,
+    roles_from,
 )
 from services.staffing import leave as leave_rules
 from services.staffing import posts as ab
@@ -67,9 +70,7 @@ HEAD_POST_KIND = {
 }
 HOTLINE_KIND = "hotline"
 # The hotline's head post: A the deputy team lead, B a duty leader or deputy team lead (S3.2).
-HOTLINE_HEAD_ROLES = (
-    (Role.DEPUTY_TEAM_LEAD.value,), (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
-)
+HOTLINE_HEAD_ROLES = (roles_from(Role.DEPUTY_TEAM_LEAD), LEADER_ROLES)
 
 
 def view(post: Post, covers: dict[int, int] | None = None) -> ab.PostView:
@@ -217,7 +218,7 @@ def attendance_scope(
     own department. Anyone else is refused.
     """
     member = session.get(StaffMember, caller)
-    if member is not None and member.role in (Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD):
+    if member is not None and member.left_on is None and at_least(member.role, Role.DUTY_LEADER):
         return department
     away = away_at(session, now, zone)
     if is_hr_or_hall_director(session, caller, away):

@@ -12,14 +12,14 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from contracts.events import Role
+from contracts.events import LEADER_ROLES, ROLE_LADDER
 from services.staffing import roster
 from services.staffing.models import RosterEntry, Shift, ShiftSwap, ShiftTemplate, StaffMember
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
 from svckit import workdays
 
-PLANNERS = (Role.DUTY_LEADER.value, Role.DEPUTY_TEAM_LEAD.value)
-HOTLINE = tuple(role.value for role in Role)
+PLANNERS = LEADER_ROLES  # duty leaders and up arrange the agents' work (S3.2)
+HOTLINE = ROLE_LADDER
 VIEW_DAYS = 28
 MAX_VIEW_DAYS = 62
 

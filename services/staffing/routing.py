@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from contracts.events import Category, Role
+from contracts.events import ROLE_LADDER, Category, Role, roles_from
 
-ROLE_LADDER = [Role.SEAT_AGENT, Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD]
+__all__ = ["ROLE_LADDER"]  # the one ladder (contracts.events), re-exported for old imports
 NEEDS_DUTY_LEADER = {Category.COMPLAINT, Category.UNCLASSIFIED}
 
 
@@ -68,7 +68,7 @@ def route(
 ) -> Decision:
     """Choose the assignee for a new work order from ``candidates`` (all on shift)."""
     needed = required_role(category)
-    ladder = ROLE_LADDER[ROLE_LADDER.index(needed):]
+    ladder = roles_from(needed)
     for candidate in candidates:
         if candidate.staff_id == caller_order_owner and candidate.role in ladder:
             return Decision(candidate, Reason.CALLER_OPEN_ORDER_OWNER)

@@ -28,9 +28,9 @@ from services.staffing.accounts import verify_password
 from services.staffing.assignment import assign, candidates_on_shift, follow, propose
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
-from services.staffing.models import Base, StaffMember
+from services.staffing.models import Base, Department, StaffMember
 from services.staffing.plan import PlanSettings
-from services.staffing.refusals import REFUSALS, Invalid
+from services.staffing.refusals import REFUSALS, Forbidden, Invalid
 from svckit import workdays
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
@@ -195,8 +195,18 @@ class StaffingService:
 
     @rpc
     def get_staff(self, staff_id: int) -> dict | None:
+        """A staff member's current record (``left_on`` set for a leaver): what other services
+        decide authority from (issue 10), never a token's claims."""
         person = self.db.session.get(StaffMember, staff_id)
         return _public(person) if person else None
+
+    @rpc
+    def get_department(self, code: str) -> dict | None:
+        """The department with ``code`` (a dispatch's target), or None."""
+        department = self.db.session.get(Department, code) if isinstance(code, str) else None
+        if department is None:
+            return None
+        return {"code": department.code, "name": department.name, "kind": department.kind}
 
     @http("GET", "/metrics")
     def metrics_page(self, request):
@@ -225,8 +235,14 @@ class StaffingService:
             )
 
     @rpc(expected_exceptions=REFUSALS)
-    def staffing_plan(self, day: str, overrides: dict | None = None) -> dict:
-        """The plan for ``day`` (YYYY-MM-DD), S3.3; bad settings are refused."""
+    def staffing_plan(self, day: str, overrides: dict | None = None, caller: int | None = None
+                      ) -> dict:
+        """The plan for ``day`` (YYYY-MM-DD), S3.3, for the hotline's leaders (S3.2: they arrange
+        the agents' work); bad settings are refused."""
+        with self._unit() as (session, _, _zone):
+            if not isinstance(caller, int):
+                raise Forbidden("the staffing plan is for the hotline's leaders (S3.2)")
+            roster_store.require_planner(session, caller)
         try:
             settings = PlanSettings.from_mapping({**self._plan_config(), **(overrides or {})})
         except ValueError as exc:
@@ -496,4 +512,5 @@ def _public(person: StaffMember) -> dict:
         "role": person.role,
         "department": person.department,
         "extension": person.extension,
+        "left_on": person.left_on.isoformat() if person.left_on else None,
     }

@@ -22,7 +22,7 @@ from services.calls.models import Customer
 from services.calls.service import CallsService
 from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
-from services.staffing.models import Shift, StaffMember
+from services.staffing.models import Department, Shift, StaffMember
 from services.staffing.service import StaffingService
 from svckit.agi.server import FastAgiServer
 from svckit.clock import Clock
@@ -60,6 +60,14 @@ def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY)
                     shifts=[Shift(starts=shift[0], ends=shift[1])] if shift else [],
                 )
             )
+
+
+def add_departments(store: ServiceStore, *codes: str, kind: str = "section") -> None:
+    """Departments staffing knows (a dispatch goes only to one of them, issue 10)."""
+    with store.transaction() as session:
+        for code in codes:
+            if session.get(Department, code) is None:
+                session.add(Department(code=code, name=code, kind=kind))
 
 
 def add_customer(

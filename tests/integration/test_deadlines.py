@@ -36,6 +36,7 @@ def utc_iso(month: int, day: int, hour: int = 0, minute: int = 0) -> str:
 @pytest.fixture
 def deadlines(stores, hotline_staff, run_service, amqp_uri):
     """The system with a settable clock and no timer sweeps in the way (an hour apart)."""
+    harness.add_departments(stores["staffing"], REPAIR)
     harness.add_staff(stores["staffing"], [("repair01", "department_staff", "9001", REPAIR)])
     system = start_system(stores, run_service, amqp_uri, TEST_CLOCK=True, DEADLINES=DEADLINES)
     system["run_service"] = run_service

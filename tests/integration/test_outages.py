@@ -210,7 +210,8 @@ def test_the_grid_declares_and_lifts_an_outage_once_per_event(system):
     assert heard == ["custom/95598-welcome", NOTICE, "MENU"]
     harness.wait_for(lambda: active()[0]["parent_work_order_id"] == first)
     second, _ = fault_call(system, "13911110002")
-    assert merged_into(system, agent, second)["parent_id"] == first
+    leader = login(system, "leader01")  # another agent's order: a leader reads it (issue 10)
+    assert merged_into(system, leader, second)["parent_id"] == first
     assert len(active()) == 1
 
     lifted = grid_event(OutageLifted(outage_id=grid_id, lifted_at=datetime.now(UTC)))

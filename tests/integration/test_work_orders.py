@@ -25,6 +25,7 @@ REPAIR = "运检部"
 
 @pytest.fixture
 def crew(stores):
+    harness.add_departments(stores["staffing"], REPAIR, "营销部")
     harness.add_staff(
         stores["staffing"],
         [("repair01", "department_staff", "9001", REPAIR), ("sales01", "department_staff",
