@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -131,15 +130,13 @@ class GatewayService:
     def _password_grant(self, username: str, password: str, address: str) -> dict:
         refusals = self.tokens.refusals
         keys = (("user", username), ("address", address))
-        wait = refusals.wait(*keys)
-        if wait > 0:  # staffing said so a moment ago: no RPC, no hashing
-            raise tokens.OAuthError(429, "slow_down", f"too many failed logins: wait "
-                                    f"{math.ceil(wait)} s", "throttled", math.ceil(wait))
+        if (known := refusals.refusal(*keys)) is not None:
+            raise known  # staffing said so a moment ago: no RPC, no hashing
         granted = self._ask(self.staffing.login, username, password, address)
         for kind, key in keys:
             refusals.remember(kind, key, (granted.get("waits") or {}).get(kind, 0))
-        if granted.get("error") == "locked" or granted.get("now_locked"):
-            refusals.remember("user", username, tokens.LOCKED_CACHE_SECONDS)
+        if granted.get("error") == "locked":
+            refusals.remember("user", username, tokens.LOCKED_CACHE_SECONDS, locked=True)
         if not granted["ok"]:
             raise tokens.refusal(granted)
         return granted
@@ -163,6 +160,7 @@ class GatewayService:
     def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
         """HR or the hall director lift a login lockout (staffing decides who may)."""
         lifted = self._org(request, "lift_login_lockout", staff_id)
+        self.tokens.refusals.forget("user", lifted["username"])  # other gateways: in seconds
         return lifted
 
     @http("POST", "/api/org/staff/<int:staff_id>/role")

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -164,28 +165,35 @@ class Revocations:
 
 
 class RefusalCache:
-    """``(kind, key)`` → until when (monotonic) staffing refused logins for it."""
+    """``(kind, key)`` → until when (monotonic) staffing refused logins for it, and whether
+    for a lockout (answered 400 invalid_grant) or a delay (429 slow_down)."""
 
     def __init__(self) -> None:
-        self._until: dict[tuple[str, str], float] = {}
+        self._until: dict[tuple[str, str], tuple[float, bool]] = {}
 
-    def remember(self, kind: str, key: str, seconds: float) -> None:
+    def remember(self, kind: str, key: str, seconds: float, locked: bool = False) -> None:
         if seconds <= 0:
             return
         if len(self._until) >= CACHE_SIZE:
             now = time.monotonic()
-            self._until = {k: u for k, u in self._until.items() if u > now}
+            self._until = {k: v for k, v in self._until.items() if v[0] > now}
             if len(self._until) >= CACHE_SIZE:
                 return  # full of live refusals: staffing still decides
-        self._until[(kind, key)] = time.monotonic() + seconds
+        self._until[(kind, key)] = (time.monotonic() + seconds, locked)
 
     def forget(self, kind: str, key: str) -> None:
         self._until.pop((kind, key), None)
 
-    def wait(self, *keys: tuple[str, str]) -> float:
-        """Seconds left of the longest remembered refusal among ``keys``."""
+    def refusal(self, *keys: tuple[str, str]) -> OAuthError | None:
+        """The answer to give without asking staffing, if one of ``keys`` is still refused."""
         now = time.monotonic()
-        return max([self._until.get(key, now) - now for key in keys] + [0.0])
+        live = [entry for key in keys if (entry := self._until.get(key)) and entry[0] > now]
+        if any(locked for _, locked in live):
+            return refusal({"error": "locked"})
+        if live:
+            return refusal({"error": "throttled",
+                            "retry_after": math.ceil(max(u for u, _ in live) - now)})
+        return None
 
 
 @dataclass

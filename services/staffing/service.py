@@ -219,7 +219,7 @@ class StaffingService:
                 session.flush()
                 locked, waiting = login_store.waits(session, username, address, now, schedules)
                 return {"ok": False, "error": "locked" if locked else "bad_credentials",
-                        "waits": waiting, "now_locked": locked}
+                        "waits": waiting}
             login_store.record_success(session, username)
             token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl())
             return {"ok": True, "staff": _public(person), "refresh_token": token,
@@ -255,7 +255,8 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             org.require_staff_office(session, caller, now, zone)
             member = org.person(session, staff_id)
-            return {"staff_id": staff_id, "was_locked": login_store.lift_lockout(session, member)}
+            return {"staff_id": staff_id, "username": member.username,
+                    "was_locked": login_store.lift_lockout(session, member)}
 
     @rpc(expected_exceptions=REFUSALS)
     def staff_change_role(self, caller: int, staff_id: int, role: str | None) -> dict:
