@@ -131,10 +131,15 @@ class GatewayService:
         refusals = self.tokens.refusals
         keys = (("user", username), ("address", address))
         if (known := refusals.refusal(*keys)) is not None:
-            raise known  # staffing said so a moment ago: no RPC, no hashing
+            # staffing said so a moment ago: no RPC, no hashing; a client that does not wait
+            # as told is answered slowly (a green sleep), so a flood cannot spin on us
+            eventlet.sleep(min(float(known.retry_after or 1), tokens.TARPIT_SECONDS))
+            raise known
         granted = self._ask(self.staffing.login, username, password, address)
         for kind, key in keys:
             refusals.remember(kind, key, (granted.get("waits") or {}).get(kind, 0))
+        if granted.get("error") == "busy":  # staffing is saturated: spare it for a second
+            refusals.remember("address", address, 1.0)
         if granted.get("error") == "locked":
             refusals.remember("user", username, tokens.LOCKED_CACHE_SECONDS, locked=True)
         if not granted["ok"]:

@@ -35,6 +35,7 @@ LOGIN_FAILURES = Counter(
 GRANTS = ("password", "refresh_token")
 LIMITS = {"grant_type": 32, "username": 64, "password": 1024, "refresh_token": 256}
 LOCKED_CACHE_SECONDS = 10.0
+TARPIT_SECONDS = 1.0  # the longest a refusal from the cache is held back
 CACHE_SIZE = 10_000
 
 
@@ -190,7 +191,7 @@ class RefusalCache:
         live = [entry for key in keys if (entry := self._until.get(key)) and entry[0] > now]
         if any(locked for _, locked in live):
             return refusal({"error": "locked"})
-        if live:
+        if live:  # the 503 "busy" of a moment ago is remembered as a short slow-down
             return refusal({"error": "throttled",
                             "retry_after": math.ceil(max(u for u, _ in live) - now)})
         return None

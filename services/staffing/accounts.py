@@ -4,8 +4,10 @@ routes calls.
 An Argon2 verification costs ~0.3 s of CPU (64 MiB, 4 lanes). Run on the workers that route
 calls, a flood of wrong passwords starved routing (issue 10). So a verification here:
 - runs in a native thread (``eventlet.tpool``), never on the hub;
-- waits for one of a few slots (``HashSlots``): at most ``max_concurrent`` at once, and a
-  caller that cannot get one in ``wait`` seconds is told the service is busy;
+- is admitted only while fewer than ``max_pending`` logins are under way in the process (else
+  busy at once, before any database work), then waits for one of a few slots (``HashSlots``):
+  at most ``max_concurrent`` at once, and a caller that cannot get one in ``wait`` seconds is
+  told the service is busy;
 - runs at the lowest CPU priority (``nice`` 19 for that thread, and the lane threads Argon2
   starts inherit it): routing and everything else on the host come first.
 An unknown username is verified against a dummy hash: the same work, the same time.
@@ -49,10 +51,23 @@ def _low_priority(call, *args):
 class HashSlots:
     """At most ``max_concurrent`` hash computations at once in this process."""
 
-    def __init__(self, max_concurrent: int = 1, wait_seconds: float = 2.0) -> None:
+    def __init__(self, max_concurrent: int = 1, wait_seconds: float = 2.0,
+                 max_pending: int = 4) -> None:
         self.max_concurrent = max_concurrent
         self.wait_seconds = wait_seconds
         self._slots = Semaphore(max_concurrent)
+        self._pending = Semaphore(max_pending)
+
+    @contextlib.contextmanager
+    def admitted(self):
+        """A login admitted at all: at most ``max_pending`` in this process, checked before
+        any database work, so a burst of logins costs routing nothing. Raises HashingBusy."""
+        if not self._pending.acquire(blocking=False):
+            raise HashingBusy("too many logins at once; try again in a moment")
+        try:
+            yield
+        finally:
+            self._pending.release()
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; ``None`` as hash: an unknown user, always False
@@ -93,7 +108,8 @@ class Hashing(DependencyProvider):
     def setup(self) -> None:
         login = self.container.config.get("LOGIN") or {}
         self.slots = HashSlots(int(login.get("max_concurrent_hashes", 1)),
-                               float(login.get("hash_wait_seconds", 2)))
+                               float(login.get("hash_wait_seconds", 2)),
+                               int(login.get("max_pending_logins", 4)))
 
     def get_dependency(self, worker_ctx) -> HashSlots:
         return self.slots

@@ -52,7 +52,8 @@ def waits(session: Session, username: str, address: str, now: datetime,
 
 def record_failure(session: Session, username: str, address: str, now: datetime,
                    schedules: Schedules) -> None:
-    """Count a failed login against both keys."""
+    """Count a failed login against both keys. Counted *before* the password is hashed, so
+    that concurrent attempts see each other (record_success takes it back)."""
     for kind, key in ((USER, username), (ADDRESS, address)):
         schedule = schedules.of(kind)
         row = session.get(LoginThrottle, (kind, key))
@@ -80,8 +81,20 @@ def record_failure(session: Session, username: str, address: str, now: datetime,
             row.locked_at = now
 
 
-def record_success(session: Session, username: str) -> None:
-    """A correct login clears the username's run of failures (not the address's)."""
+def take_back(session: Session, username: str, address: str) -> None:
+    """Undo the failure counted in advance for an attempt that was not tried (no hashing
+    slot) or that succeeded."""
+    for kind, key in ((USER, username), (ADDRESS, address)):
+        session.execute(update(LoginThrottle)
+                        .where(LoginThrottle.kind == kind, LoginThrottle.key == key,
+                               LoginThrottle.failures > 0)
+                        .values(failures=LoginThrottle.failures - 1))
+
+
+def record_success(session: Session, username: str, address: str) -> None:
+    """A correct login: the address's advance count is taken back and the username's run of
+    failures (and lock) is cleared."""
+    take_back(session, username, address)
     session.execute(delete(LoginThrottle).where(LoginThrottle.kind == USER,
                                                 LoginThrottle.key == username))
 

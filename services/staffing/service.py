@@ -190,6 +190,13 @@ class StaffingService:
 
     @rpc
     def login(self, username: str, password: str, address: str) -> dict:
+        try:
+            with self.hashing.admitted():
+                return self._login(username, password, address)
+        except HashingBusy:
+            return {"ok": False, "error": "busy", "retry_after": 1}
+
+    def _login(self, username: str, password: str, address: str) -> dict:
         """A password login from client ``address``: throttled before any hashing (per
         username and per address, growing delays, a lockout), hashed in a bounded slot at low
         priority (accounts.py). A known and an unknown username get the same answers after the
@@ -203,24 +210,24 @@ class StaffingService:
         if waiting:
             return {"ok": False, "error": "throttled", "retry_after": max(waiting.values()),
                     "waits": waiting}
-        person = self.db.session.scalar(select(StaffMember)
-                                        .where(StaffMember.username == username))
-        stored = person.password_hash if person is not None else None
-        self.db.session.rollback()
+        with self.db.transaction() as session:  # counted as a failure until it succeeds
+            login_store.record_failure(session, username, address, now, schedules)
+            person = session.scalar(select(StaffMember).where(StaffMember.username == username))
+            stored = person.password_hash if person is not None else None
         try:
             matches = self.hashing.verify(stored, password)
         except HashingBusy:
+            with self.db.transaction() as session:  # not tried: not a failure
+                login_store.take_back(session, username, address)
             return {"ok": False, "error": "busy", "retry_after": 1}
         with self.db.transaction() as session:
             now = self.clock.now()
             person = session.scalar(select(StaffMember).where(StaffMember.username == username))
             if not matches or person is None or person.left_on is not None:
-                login_store.record_failure(session, username, address, now, schedules)
-                session.flush()
                 locked, waiting = login_store.waits(session, username, address, now, schedules)
                 return {"ok": False, "error": "locked" if locked else "bad_credentials",
                         "waits": waiting}
-            login_store.record_success(session, username)
+            login_store.record_success(session, username, address)
             token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl())
             return {"ok": True, "staff": _public(person), "refresh_token": token,
                     "refresh_expires_in": int(self._refresh_ttl().total_seconds())}
