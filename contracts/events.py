@@ -400,6 +400,17 @@ class StaffLeft(Payload):
     posts_released: list[str]
 
 
+class StaffRoleChanged(Payload):
+    """staffing → a person's hotline role changed (S3.2), or they joined or left the hotline
+    (``None`` for a member outside it); their tokens issued before are no longer valid."""
+
+    staff_id: int
+    from_role: Role | None
+    to_role: Role | None
+    department: str | None
+    effective_on: date
+
+
 class PostUncovered(Payload):
     """staffing → a post has neither its A nor its B holder present on a day (S1.5): an alert to
     the section chief and the hall director (``notify``)."""
@@ -506,6 +517,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("staff.joined", 1): StaffJoined,
     ("staff.transferred", 1): StaffTransferred,
     ("staff.left", 1): StaffLeft,
+    ("staff.role_changed", 1): StaffRoleChanged,
     ("post.uncovered", 1): PostUncovered,
     ("leave.requested", 1): LeaveRequested,
     ("leave.approved", 1): LeaveApproved,

@@ -1,4 +1,6 @@
-"""Bearer tokens for staff: signed JWTs carrying the staff id, username, role and department."""
+"""Bearer access tokens for staff: signed JWTs carrying the staff id, username, role and
+department, short-lived (15 minutes by default, issue 10); ``iat`` to the millisecond, so that a
+revocation (gateway/tokens.py) voids exactly the tokens issued before it."""
 
 from __future__ import annotations
 
@@ -22,17 +24,19 @@ class Principal:
     username: str
     role: str
     department: str | None = None
+    issued_at: float = 0.0  # epoch seconds
 
 
 def issue_token(staff: dict, secret: str, ttl: timedelta) -> str:
     now = wall_now()
     claims = {
+        "typ": "access",
         "sub": str(staff["id"]),
         "username": staff["username"],
         "role": staff["role"],
         "department": staff.get("department"),
-        "iat": now,
-        "exp": now + ttl,
+        "iat": round(now.timestamp(), 3),
+        "exp": int((now + ttl).timestamp()),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -46,7 +50,7 @@ def principal_from_header(header: str | None, secret: str) -> Principal:
             header.removeprefix("Bearer ").strip(),
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "sub"]},
+            options={"require": ["exp", "sub", "iat"]},
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
@@ -55,4 +59,5 @@ def principal_from_header(header: str | None, secret: str) -> Principal:
         claims.get("username", ""),
         claims.get("role", ""),
         claims.get("department"),
+        float(claims["iat"]),
     )

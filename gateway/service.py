@@ -12,13 +12,16 @@ from typing import Any
 
 import eventlet
 from nameko.dependency_providers import Config
+from nameko.events import BROADCAST, event_handler
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
 from gateway.csvout import to_csv
+from gateway.tokens import TokenGuard
 from svckit.metrics import EntrypointMetrics, metrics_response
 
 log = logging.getLogger(__name__)
@@ -93,19 +96,82 @@ class GatewayService:
     staffing = RpcProxy("staffing", use_confirms=False)
     calls = RpcProxy("calls", use_confirms=False)
     metrics = EntrypointMetrics()
+    tokens = TokenGuard()
+
+    # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
 
     @http("POST", "/api/auth/token")
+    def create_token(self, request: Request) -> Response:
+        """RFC 6749 password and refresh_token grants, form-encoded or JSON."""
+        try:
+            params = tokens.grant_parameters(request)
+            if params["grant_type"] == "password":
+                granted = self._password_grant(params["username"], params["password"],
+                                               (request.remote_addr or "unknown")[:64])
+            else:
+                granted = self._ask(self.staffing.refresh_login, params["refresh_token"])
+                if not granted["ok"]:
+                    reused = granted.get("error") == "reused"
+                    raise tokens.OAuthError(400, "invalid_grant", "the refresh token is not "
+                                            "valid (expired, revoked or used)",
+                                            "refresh_reused" if reused else "invalid_refresh")
+        except tokens.OAuthError as exc:
+            return exc.response()
+        except (eventlet.Timeout, UnknownService):
+            return tokens.OAuthError(503, "temporarily_unavailable",
+                                     "service staffing is not running or did not answer",
+                                     "busy", 1).response()
+        ttl = self.tokens.access_ttl_seconds
+        access = issue_token(granted["staff"], self._secret(), timedelta(seconds=ttl))
+        return tokens.token_reply(access, ttl, granted)
+
+    def _password_grant(self, username: str, password: str, address: str) -> dict:
+        refusals = self.tokens.refusals
+        keys = (("user", username), ("address", address))
+        if (known := refusals.refusal(*keys)) is not None:
+            # staffing said so a moment ago: no RPC, no hashing; a client that does not wait
+            # as told is answered slowly (a green sleep), so a flood cannot spin on us
+            eventlet.sleep(min(float(known.retry_after or 1), tokens.TARPIT_SECONDS))
+            raise known
+        granted = self._ask(self.staffing.login, username, password, address)
+        for kind, key in keys:
+            refusals.remember(kind, key, (granted.get("waits") or {}).get(kind, 0))
+        if granted.get("error") == "busy":  # staffing is saturated: spare it for a second
+            refusals.remember("address", address, 1.0)
+        if granted.get("error") == "locked":
+            refusals.remember("user", username, tokens.LOCKED_CACHE_SECONDS, locked=True)
+        if not granted["ok"]:
+            raise tokens.refusal(granted)
+        return granted
+
+    @event_handler("staffing", "staff.left", handler_type=BROADCAST, reliable_delivery=False)
+    def on_staff_left(self, event: dict) -> None:
+        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+
+    @event_handler("staffing", "staff.transferred", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_staff_transferred(self, event: dict) -> None:
+        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+
+    @event_handler("staffing", "staff.role_changed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_staff_role_changed(self, event: dict) -> None:
+        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+
+    @http("POST", "/api/org/staff/<int:staff_id>/unlock")
     @api
-    def create_token(self, request: Request) -> dict:
-        body = _json_body(request)
-        username, password = body.get("username"), body.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
-            raise ApiError(400, "username and password (strings) are required")
-        staff = self._ask(self.staffing.authenticate, username, password)
-        if staff is None:
-            raise ApiError(401, "wrong username or password")
-        token = issue_token(staff, self._secret(), timedelta(hours=self._ttl_hours()))
-        return {"token": token, "token_type": "Bearer", "staff": staff}
+    def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
+        """HR or the hall director lift a login lockout (staffing decides who may)."""
+        lifted = self._org(request, "lift_login_lockout", staff_id)
+        self.tokens.refusals.forget("user", lifted["username"])  # other gateways: in seconds
+        return lifted
+
+    @http("POST", "/api/org/staff/<int:staff_id>/role")
+    @api
+    def org_staff_role(self, request: Request, staff_id: int) -> dict:
+        """``{hotline_role: seat_agent|duty_leader|deputy_team_lead|null}`` (HR, hall director)."""
+        return self._org(request, "staff_change_role", staff_id,
+                         _json_body(request).get("hotline_role"))
 
     @http("GET", "/api/work-orders/overdue")
     @api
@@ -466,9 +532,17 @@ class GatewayService:
 
     def _authenticated(self, request: Request) -> Principal:
         try:
-            return principal_from_header(request.headers.get("Authorization"), self._secret())
+            principal = principal_from_header(request.headers.get("Authorization"),
+                                              self._secret())
         except AuthError as exc:
             raise ApiError(401, str(exc)) from exc
+        revocations = self.tokens.revocations
+        if not revocations.loaded:  # first use: who was revoked within a token's life
+            revocations.load(self._ask(self.staffing.token_revocations, revocations.ttl))
+        if revocations.revoked(principal.staff_id, principal.issued_at):
+            raise ApiError(401, "the token was revoked (the member left, moved or changed "
+                           "role): sign in again")
+        return principal
 
     def _caller(self, request: Request) -> int:
         """The authenticated caller's staff id: the services decide what they may do from their
@@ -482,9 +556,6 @@ class GatewayService:
 
     def _secret(self) -> str:
         return self.config["GATEWAY"]["token_secret"]
-
-    def _ttl_hours(self) -> float:
-        return float(self.config["GATEWAY"].get("token_ttl_hours", 8))
 
 
 # Settings of the staffing plan a leader may change for one request (S3.3).

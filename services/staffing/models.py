@@ -416,3 +416,46 @@ class AttendanceCorrection(Base):
     corrected_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_attendance_correction_staff_day", "staff_id", "day"),)
+
+
+# --- logins and tokens (issue 10, migration 0008) ---------------------------------------------
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one key: a username (``kind`` "user", known or not) or a client
+    address ("address"); a locked username waits for HR or the hall director (throttle.py)."""
+
+    __tablename__ = "login_throttles"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RefreshToken(Base):
+    """A refresh token, kept as its SHA-256 only. Each is used once: using it gives the next of
+    its ``family``; using a used one again revokes the whole family (a stolen copy)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class TokenRevocation(Base):
+    """When a member's tokens were last revoked (left, transferred, role changed): a gateway
+    that starts reads the recent ones, the others follow the events."""
+
+    __tablename__ = "token_revocations"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(String(20))

@@ -21,6 +21,7 @@ from contracts.events import (
     Role,
     StaffJoined,
     StaffLeft,
+    StaffRoleChanged,
     StaffTransferred,
     WorkOrdersHandoverRequested,
     at_least,
@@ -28,8 +29,8 @@ from contracts.events import (
     roles_from,
 )
 from services.staffing import leave as leave_rules
+from services.staffing import login_store, roster_store
 from services.staffing import posts as ab
-from services.staffing import roster_store
 from services.staffing.accounts import hash_password
 from services.staffing.leave import LeaveStatus, Slot, slot_of
 from services.staffing.models import (
@@ -42,7 +43,7 @@ from services.staffing.models import (
     UncoveredPost,
 )
 from services.staffing.office_hours import OnDuty, ShiftView, on_duty
-from services.staffing.refusals import Forbidden, Invalid, NotFound
+from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
 from svckit import workdays
 from svckit.outbox import emit
 
@@ -334,8 +335,11 @@ def join(session: Session, data: dict, today: date) -> StaffMember:
     return member
 
 
-def transfer(session: Session, staff_id: int, to_department: object, today: date) -> list[str]:
-    """A person moves to another department; their posts are released (``staff.transferred``)."""
+def transfer(session: Session, staff_id: int, to_department: object, now: datetime,
+             zone: tzinfo) -> list[str]:
+    """A person moves to another department; their posts are released (``staff.transferred``);
+    the tokens they hold stop working (issue 10: a fresh one carries the new department)."""
+    today = workdays.local_date(now, zone)
     member = _active(session, staff_id)
     department = _department(session, to_department)
     if department.code == member.department:
@@ -347,7 +351,41 @@ def transfer(session: Session, staff_id: int, to_department: object, today: date
         posts_released=released,
     )))
     member.department = department.code
+    login_store.revoke_member(session, staff_id, now, "transferred", refresh_tokens=False)
     return released
+
+
+def change_role(session: Session, staff_id: int, to_role: object, now: datetime,
+                zone: tzinfo) -> StaffMember:
+    """A person's hotline role changes (S3.2; ``None``: they leave the hotline's roles),
+    ``staff.role_changed``; the tokens they hold stop working (issue 10). Refused while the
+    new role would not fit the hotline's head post they hold (reassign it first)."""
+    member = _active(session, staff_id)
+    try:
+        role = Role(to_role) if to_role is not None else None
+    except ValueError as exc:
+        raise Invalid(f"hotline_role must be one of {[r.value for r in Role]} or null") from exc
+    new = role.value if role else NON_HOTLINE_ROLE
+    if new == member.role:
+        raise Invalid(f"staff member {staff_id} is a {member.role} already")
+    for post in session.scalars(select(Post).where(
+            Post.kind == PostKind.SECTION_CHIEF,
+            or_(Post.a_holder_id == staff_id, Post.b_holder_id == staff_id))):
+        department = session.get(Department, post.department) if post.department else None
+        if department is None or department.kind != HOTLINE_KIND:
+            continue
+        roles = HOTLINE_HEAD_ROLES[0 if post.a_holder_id == staff_id else 1]
+        if new not in roles:
+            raise Conflict(f"staff member {staff_id} holds the hotline's head post {post.code}: "
+                           f"reassign it before the role changes (S3.2)")
+    previous = Role(member.role) if member.role in set(Role) else None
+    member.role = new
+    emit(session, make_event(PRODUCER, StaffRoleChanged(
+        staff_id=staff_id, from_role=previous, to_role=role, department=member.department,
+        effective_on=workdays.local_date(now, zone),
+    )))
+    login_store.revoke_member(session, staff_id, now, "role_changed", refresh_tokens=False)
+    return member
 
 
 def depart(session: Session, staff_id: int, reason: object, now: datetime, zone: tzinfo) -> list[
@@ -367,6 +405,7 @@ def depart(session: Session, staff_id: int, reason: object, now: datetime, zone:
         staff_id=staff_id, department=member.department, left_on=today, reason=why,
         posts_released=released,
     )))
+    login_store.revoke_member(session, staff_id, now, "left", refresh_tokens=True)
     return released
 
 

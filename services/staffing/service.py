@@ -19,12 +19,14 @@ from services.staffing import (
     attendance_store,
     evaluation_store,
     leave_flow,
+    login_store,
     plan_store,
     roster_store,
     sweeps,
+    throttle,
 )
 from services.staffing import organisation as org
-from services.staffing.accounts import verify_password
+from services.staffing.accounts import Hashing, HashingBusy
 from services.staffing.assignment import assign, candidates_on_shift, follow, propose
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
@@ -55,6 +57,7 @@ class StaffingService:
     db = Database(Base.metadata)
     metrics = EntrypointMetrics()
     clock = Clock()
+    hashing = Hashing()
 
     @rpc
     def route_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
@@ -183,15 +186,91 @@ class StaffingService:
             if still_open is not None:
                 follow(session, payload.work_order_id, payload.assignee_id, still_open)
 
+    # --- logins and tokens (issue 10): staffing owns the accounts --------------------------------
+
     @rpc
-    def authenticate(self, username: str, password: str) -> dict | None:
-        """The staff member for a correct login, else None."""
-        person = self.db.session.scalar(select(StaffMember).where(StaffMember.username == username))
-        if person is None or not verify_password(person.password_hash, password):
-            return None
-        if person.left_on is not None:  # a leaver's login ends with their service
-            return None
-        return _public(person)
+    def login(self, username: str, password: str, address: str) -> dict:
+        try:
+            with self.hashing.admitted():
+                return self._login(username, password, address)
+        except HashingBusy:
+            return {"ok": False, "error": "busy", "retry_after": 1}
+
+    def _login(self, username: str, password: str, address: str) -> dict:
+        """A password login from client ``address``: throttled before any hashing (per
+        username and per address, growing delays, a lockout), hashed in a bounded slot at low
+        priority (accounts.py). A known and an unknown username get the same answers after the
+        same work. ``{"ok": true, staff, refresh_token, refresh_expires_in}`` or ``{"ok":
+        false, error: bad_credentials|throttled|locked|busy, retry_after?}``."""
+        schedules, now = self._schedules(), self.clock.now()
+        locked, waiting = login_store.waits(self.db.session, username, address, now, schedules)
+        self.db.session.rollback()  # no transaction held while hashing
+        if locked:
+            return {"ok": False, "error": "locked"}
+        if waiting:
+            return {"ok": False, "error": "throttled", "retry_after": max(waiting.values()),
+                    "waits": waiting}
+        with self.db.transaction() as session:  # counted as a failure until it succeeds
+            login_store.record_failure(session, username, address, now, schedules)
+            person = session.scalar(select(StaffMember).where(StaffMember.username == username))
+            stored = person.password_hash if person is not None else None
+        try:
+            matches = self.hashing.verify(stored, password)
+        except HashingBusy:
+            with self.db.transaction() as session:  # not tried: not a failure
+                login_store.take_back(session, username, address)
+            return {"ok": False, "error": "busy", "retry_after": 1}
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            person = session.scalar(select(StaffMember).where(StaffMember.username == username))
+            if not matches or person is None or person.left_on is not None:
+                locked, waiting = login_store.waits(session, username, address, now, schedules)
+                return {"ok": False, "error": "locked" if locked else "bad_credentials",
+                        "waits": waiting}
+            login_store.record_success(session, username, address)
+            token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl())
+            return {"ok": True, "staff": _public(person), "refresh_token": token,
+                    "refresh_expires_in": int(self._refresh_ttl().total_seconds())}
+
+    @rpc
+    def refresh_login(self, refresh_token: str) -> dict:
+        """Spend a refresh token for the member's current record and the next refresh token of
+        its family; a used one revokes the family. ``{"ok": false}`` when refused."""
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            spent = login_store.use_refresh(session, refresh_token, now)
+            person = session.get(StaffMember, spent.staff_id) if spent.staff_id else None
+            if person is None or person.left_on is not None:
+                return {"ok": False, "error": "reused" if spent.reused else "invalid"}
+            token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl(),
+                                              spent.family)
+            return {"ok": True, "staff": _public(person), "refresh_token": token,
+                    "refresh_expires_in": int(self._refresh_ttl().total_seconds())}
+
+    @rpc
+    def token_revocations(self, within_seconds: float) -> list[int]:
+        """Members whose tokens were revoked in the last ``within_seconds`` (a gateway that
+        starts reads them; afterwards it follows the events)."""
+        since = self.clock.now() - timedelta(seconds=float(within_seconds))
+        with self.db.transaction() as session:
+            return login_store.revoked_since(session, since)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def lift_login_lockout(self, caller: int, staff_id: int) -> dict:
+        """HR or the hall director (they keep the staff records, S1.17, S1.21) unlock a
+        member's login after too many failures."""
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            member = org.person(session, staff_id)
+            return {"staff_id": staff_id, "username": member.username,
+                    "was_locked": login_store.lift_lockout(session, member)}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def staff_change_role(self, caller: int, staff_id: int, role: str | None) -> dict:
+        """HR or the hall director change a member's hotline role (S3.2), ``staff.role_changed``."""
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            return org.public(org.change_role(session, staff_id, role, now, zone))
 
     @rpc
     def get_staff(self, staff_id: int) -> dict | None:
@@ -294,7 +373,7 @@ class StaffingService:
     def staff_transfer(self, caller: int, staff_id: int, department: str) -> dict:
         with self._unit() as (session, now, zone):
             org.require_staff_office(session, caller, now, zone)
-            released = org.transfer(session, staff_id, department, _today(now, zone))
+            released = org.transfer(session, staff_id, department, now, zone)
             return {**org.public(org.person(session, staff_id)), "posts_released": released}
 
     @rpc(expected_exceptions=REFUSALS)
@@ -433,12 +512,26 @@ class StaffingService:
         """Absences, uncovered posts, missing rota handovers; routing's on-leave flags."""
         workdays.refresh()  # a newly published holiday arrangement (issue 8)
         sweeps.run_all(self.db, self.clock.now(), ZONE, self._org_grace())
+        with self.db.transaction() as session:
+            login_store.prune(session, self.clock.now(), self._schedules())
 
     @rpc(expected_exceptions=(ClockNotSettable,))
     def set_test_clock(self, now_iso: str | None) -> str:
         """Fix the service's time (tests only: ``TEST_CLOCK: true``); None: the real time."""
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
+
+    def _schedules(self) -> login_store.Schedules:
+        login = self.config.get("LOGIN") or {}
+        return login_store.Schedules(
+            throttle.Schedule.from_mapping(login.get("per_username") or {}),
+            throttle.Schedule.from_mapping({"free": 20, "max_delay_seconds": 60,
+                                            **(login.get("per_address") or {})}),
+        )
+
+    def _refresh_ttl(self) -> timedelta:
+        hours = (self.config.get("LOGIN") or {}).get("refresh_ttl_hours", 12)
+        return timedelta(hours=float(hours))
 
     def _grace(self) -> timedelta:
         """Minutes of lateness or early leave forgiven in attendance (S1.16)."""

@@ -40,7 +40,7 @@ def login(system, username="agent01") -> dict:
         timeout=10,
     )
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def get(system, path: str, headers: dict) -> requests.Response:

@@ -71,7 +71,7 @@ def queue(system, headers) -> list[str]:
 
 
 def staff_id(system, username: str) -> int:
-    return rpc(system, "staffing", "authenticate", username, harness.PASSWORD)["id"]
+    return rpc(system, "staffing", "login", username, harness.PASSWORD, "127.0.0.1")["staff"]["id"]
 
 
 def escalations(listener: amqp.Listener, expect: int) -> list[dict]:

@@ -38,14 +38,15 @@ def test_login_gives_a_token_with_the_role_from_staffing(api):
     assert response.status_code == 200
     body = response.json()
     assert body["staff"]["role"] == "duty_leader" and body["token_type"] == "Bearer"
-    missing = get(f"{api}/work-orders/nope", headers=bearer(body["token"]))
+    assert body["expires_in"] == 15 * 60 and body["refresh_token"]
+    missing = get(f"{api}/work-orders/nope", headers=bearer(body["access_token"]))
     assert missing.status_code == 404
     assert missing.json() == {"error": "work order nope not found"}
 
 
 BAD_LOGINS = [
-    ({"username": "leader01", "password": "wrong"}, 401),
-    ({"username": "nobody", "password": "x"}, 401),
+    ({"username": "leader01", "password": "wrong"}, 400),  # invalid_grant (RFC 6749 §5.2)
+    ({"username": "nobody", "password": "x"}, 400),
     ({"username": "leader01"}, 400),
     ({"username": 1, "password": 2}, 400),
     ([1, 2], 400),
@@ -115,4 +116,5 @@ def test_a_service_that_is_not_running_is_a_json_503(stores, run_service):
     api = f"http://127.0.0.1:{harness.http_port(run_service('gateway'))}/api"
     response = post(f"{api}/auth/token", json={"username": "a", "password": "b"})
     assert response.status_code == 503
-    assert "staffing" in response.json()["error"]
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert "staffing" in response.json()["error_description"]

@@ -15,10 +15,12 @@ from contracts.events import (
     PostKind,
     PostUncovered,
     Recipient,
+    Role,
     RotaHandoverMissing,
     StaffAbsent,
     StaffJoined,
     StaffLeft,
+    StaffRoleChanged,
     StaffTransferred,
     WorkOrdersHandoverRequested,
 )
@@ -36,6 +38,10 @@ ORG_SAMPLES: dict[type[Payload], Payload] = {
     StaffTransferred: StaffTransferred(
         staff_id=21, from_department="marketing", to_department="metering",
         employment=EmploymentType.CONTRACT, effective_on=DAY, posts_released=["W01"],
+    ),
+    StaffRoleChanged: StaffRoleChanged(
+        staff_id=21, from_role=Role.SEAT_AGENT, to_role=Role.DUTY_LEADER, department=None,
+        effective_on=DAY,
     ),
     StaffLeft: StaffLeft(
         staff_id=21, department="metering", left_on=DAY, reason=DepartureReason.RESIGNED,
@@ -74,6 +80,7 @@ ORG_BAD_ENUM: dict[type[Payload], tuple[str, object]] = {
     StaffJoined: ("employment", "intern"),
     StaffTransferred: ("employment", "intern"),
     StaffLeft: ("reason", "vanished"),
+    StaffRoleChanged: ("to_role", "boss"),
     PostUncovered: ("post_kind", "desk"),
     LeaveRequested: ("leave_type", "sabbatical"),
     LeaveApproved: ("leave_type", "sabbatical"),
