@@ -143,6 +143,11 @@ class CallsService:
         """A leaver reads nothing any more, at once."""
         self.staff_directory.forget(payload.staff_id)
 
+    @reliable_event_handler("staffing", "staff.role_changed")
+    def on_staff_role_changed(self, event: Envelope, payload: Payload) -> None:
+        """A new hotline role reads (and may do) what the new role may, at once."""
+        self.staff_directory.forget(payload.staff_id)
+
     @reliable_event_handler("calls", "call.ended")
     def link_fault_report(self, event: Envelope, ended: CallEnded) -> None:
         """A fault report chosen in the menu joins its outage's or storm's parent, after the call.

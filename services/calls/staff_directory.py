@@ -4,12 +4,12 @@ The choice (issue 10): the calls service decides what a person may read and do f
 current record (role, department, still on staff), and staffing owns that record. Two ways to
 know it: ask staffing (``get_staff``) each time, or keep a projection from staffing's events.
 A projection alone would miss people staffing never announced (records set up before the
-events existed, or seeded straight into its database) and role changes, which no event
-reports. Asking every time puts a second RPC round trip (gateway → calls → staffing) on every
-read the console makes all day. So: ask staffing, keep the answer for ``STAFF.cache_seconds``
-(2 s by default) per instance, and forget a person at once when staffing says they joined,
-transferred or left (``staff.*`` events). A decision rests on data at most that old, never on a
-token's claims.
+events existed, or seeded straight into its database). Asking every time puts a second RPC
+round trip (gateway → calls → staffing) on every read the console makes all day. So: ask
+staffing, keep the answer for ``STAFF.cache_seconds`` (2 s by default) per instance, and forget
+a person at once when staffing says they joined, transferred, left or changed role (``staff.*``
+events; with several calls instances the event reaches one of them, the others follow within
+the cache's seconds). A decision rests on data at most that old, never on a token's claims.
 """
 
 from __future__ import annotations
