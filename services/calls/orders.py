@@ -38,6 +38,7 @@ from services.calls.lifecycle import (
     close_children,
 )
 from services.calls.models import WorkOrder, WorkOrderEscalation, WorkOrderHistory
+from svckit import paging
 from svckit.outbox import emit
 
 PRODUCER = "calls"
@@ -239,17 +240,19 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
 
 OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))
 AT_DEPARTMENT = (Status.DISPATCHED, Status.IN_PROGRESS)
-QUEUE_LIMIT = 500
 
 
 def queue(
-    session: Session, assignee_id: int | None = None, department: str | None = None
-) -> list[WorkOrder]:
+    session: Session, assignee_id: int | None = None, department: str | None = None,
+    cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+) -> tuple[list[WorkOrder], str | None]:
     """Open orders of one owner (hers, and those escalated to her), or those a department must
-    act on; oldest first."""
+    act on; oldest first, a page after ``cursor`` (svckit.paging) and the next page's cursor."""
     if (assignee_id is None) == (department is None):
         raise InvalidFields("a queue is either one owner's or one department's")
-    query = select(WorkOrder).order_by(WorkOrder.created_at).limit(QUEUE_LIMIT)
+    query = paging.keyset(
+        select(WorkOrder), (WorkOrder.created_at, WorkOrder.id), cursor, limit
+    )
     if assignee_id is not None:
         query = query.where(
             or_(WorkOrder.assignee_id == assignee_id, WorkOrder.escalated_to_id == assignee_id),
@@ -259,7 +262,11 @@ def queue(
         query = query.where(
             WorkOrder.department == department, WorkOrder.status.in_(AT_DEPARTMENT)
         )
-    return list(session.scalars(query))
+    return paging.page(list(session.scalars(query)), limit, _order_key)
+
+
+def _order_key(order: WorkOrder) -> tuple:
+    return order.created_at, order.id
 
 
 def owned(session: Session, staff_id: int) -> list[WorkOrder]:

@@ -49,6 +49,7 @@ from services.calls.views import (
     outage_view,
     work_order_view,
 )
+from svckit import paging
 from svckit.agi import AgiChannel, fastagi
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
@@ -217,10 +218,15 @@ class CallsService:
             )
             return work_order_view(order)
 
-    @rpc
-    def list_queue(self, assignee_id: int | None = None, department: str | None = None) -> list:
-        """Open orders of one owner (my queue) or dispatched to one department."""
-        return [work_order_view(o) for o in orders.queue(self.db.session, assignee_id, department)]
+    @rpc(expected_exceptions=(InvalidFields, paging.BadCursor))
+    def list_queue(
+        self, assignee_id: int | None = None, department: str | None = None,
+        cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
+        """Open orders of one owner (my queue) or dispatched to one department: a page
+        ``{items, next_cursor}`` (svckit.paging)."""
+        rows, after = orders.queue(self.db.session, assignee_id, department, cursor, limit)
+        return {"items": [work_order_view(o) for o in rows], "next_cursor": after}
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
@@ -247,34 +253,50 @@ class CallsService:
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
 
-    @rpc
-    def list_overdue(self, assignee_id: int | None = None) -> list[dict]:
-        """Orders with a running clock past due (one owner's, or all), most overdue first."""
+    @rpc(expected_exceptions=(paging.BadCursor,))
+    def list_overdue(
+        self, assignee_id: int | None = None, cursor: str | None = None,
+        limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
+        """Orders with a running clock past due (one owner's, or all), most overdue first: a
+        page of ``limit`` overdue clocks grouped by order, ``{items, next_cursor}``."""
         now, items = self.clock.now(), {}
-        for order, clock in clock_store.overdue(self.db.session, now, assignee_id):
+        pairs, after = clock_store.overdue(self.db.session, now, assignee_id, cursor, limit)
+        for order, clock in pairs:
             view = items.setdefault(order.id, {**work_order_view(order), "overdue_clocks": []})
             view["overdue_clocks"].append(clock_view(clock, frozenset(), now))
-        return list(items.values())
+        return {"items": list(items.values()), "next_cursor": after}
 
-    @rpc(expected_exceptions=(InvalidFields,))
-    def list_callbacks(self, state: str, assignee_id: int | None = None) -> list[dict]:
-        """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``."""
-        pairs = clock_store.callbacks(self.db.session, self.clock.now(), state, assignee_id)
-        return [
+    @rpc(expected_exceptions=(InvalidFields, paging.BadCursor))
+    def list_callbacks(
+        self, state: str, assignee_id: int | None = None, cursor: str | None = None,
+        limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
+        """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``; a page
+        ``{items, next_cursor}``."""
+        pairs, after = clock_store.callbacks(
+            self.db.session, self.clock.now(), state, assignee_id, cursor, limit
+        )
+        items = [
             {**callback_view(callback), "state": state, "assignee_id": order.assignee_id,
              "status": order.status}
             for callback, order in pairs
         ]
+        return {"items": items, "next_cursor": after}
 
-    @rpc
-    def list_work_orders(self, caller_number: str, limit: int = 50) -> list[dict]:
-        orders = self.db.session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.caller_number == caller_number)
-            .order_by(WorkOrder.created_at.desc())
-            .limit(min(limit, 200))
+    @rpc(expected_exceptions=(paging.BadCursor,))
+    def list_work_orders(
+        self, caller_number: str, limit: int = paging.DEFAULT_LIMIT, cursor: str | None = None
+    ) -> dict:
+        """A caller's work orders, newest first: a page ``{items, next_cursor}``."""
+        query = paging.keyset(
+            select(WorkOrder).where(WorkOrder.caller_number == caller_number),
+            (WorkOrder.created_at, WorkOrder.id), cursor, limit, descending=True,
         )
-        return [work_order_view(order) for order in orders]
+        rows, after = paging.page(
+            list(self.db.session.scalars(query)), limit, lambda o: (o.created_at, o.id)
+        )
+        return {"items": [work_order_view(order) for order in rows], "next_cursor": after}
 
     # --- the customer registry (S1.10; S3.2: keeping customer information) ------------------
 
