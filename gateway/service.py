@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.events import Role
 from gateway import models as m
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
-from gateway.csvout import to_csv
+from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
 from svckit.metrics import EntrypointMetrics, metrics_response
@@ -442,10 +442,3 @@ def _paged(request: Request, page: dict) -> dict:
         link = f"{request.path}?{urlencode(args)}"
     return {**page, "next": link}
 
-
-def csv_download(text: str, filename: str) -> Response:
-    return Response(
-        text.encode("utf-8-sig"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
