@@ -22,7 +22,7 @@ def test_nested_rows_become_flat_columns_in_first_met_order():
 def test_cells_that_would_start_a_formula_are_escaped_and_numbers_kept():
     rows = [{"a": "=1+1", "b": "+86", "c": "-x", "d": "@SUM(A1)", "e": "\tx", "f": "\rx",
              "g": -5, "h": "张三"}]
-    table = next(csv.DictReader(io.StringIO(to_csv(rows))))
+    table = next(csv.DictReader(io.StringIO(to_csv(rows), newline="")))
     assert [table[k] for k in "abcdef"] == ["'=1+1", "'+86", "'-x", "'@SUM(A1)", "'\tx", "'\rx"]
     assert (table["g"], table["h"]) == ("-5", "张三")
 
