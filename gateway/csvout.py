@@ -31,7 +31,7 @@ def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     flat = [flatten(row) for row in rows]
     columns = list(dict.fromkeys(name for row in flat for name in row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
+    writer = csv.DictWriter(out, columns, restval="", lineterminator="\r\n")
     writer.writeheader()
     for row in flat:
         writer.writerow({k: cell(v) for k, v in row.items()})

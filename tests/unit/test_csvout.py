@@ -29,5 +29,5 @@ def test_cells_that_would_start_a_formula_are_escaped_and_numbers_kept():
 
 def test_a_download_is_utf8_with_a_byte_order_mark():
     response = csv_download(to_csv([{"name": "张三"}]), "x.csv")
-    assert response.get_data().startswith(b"\xef\xbb\xbfname\n")
-    assert response.get_data().decode("utf-8-sig") == "name\n张三\n"
+    assert response.get_data().startswith(b"\xef\xbb\xbfname\r\n")
+    assert response.get_data().decode("utf-8-sig") == "name\r\n张三\r\n"
