@@ -343,6 +343,6 @@ def callbacks(
     )
     if assignee_id is not None:
         query = query.where(WorkOrder.assignee_id == assignee_id)
-    query = paging.keyset(query, (Callback.reply_by, Callback.id), cursor, limit)
+    query = paging.keyset(query, (Callback.reply_by, Callback.work_order_id), cursor, limit)
     pairs = [tuple(pair) for pair in session.execute(query)]
-    return paging.page(pairs, limit, lambda pair: (pair[0].reply_by, pair[0].id))
+    return paging.page(pairs, limit, lambda pair: (pair[0].reply_by, pair[0].work_order_id))
