@@ -145,19 +145,18 @@ def problem_from_exception(exc: BaseException) -> Response:
 
 
 def validation_problem(exc: ValidationError, where: str = "") -> Response:
+    """A 400 naming each wrong value by where it is (``body.score``, ``query.limit``,
+    ``path.month``) and why."""
+    prefix = where.split(".") if where else []
     errors = [
         {
-            "loc": [where, *[str(part) for part in error["loc"]]] if where
-            else [str(part) for part in error["loc"]],
-            "msg": error["msg"],
+            "loc": [*prefix, *[str(part) for part in error["loc"]]],
+            "msg": error["msg"].removeprefix("Value error, "),
             "type": error["type"],
         }
         for error in exc.errors(include_url=False, include_input=False, include_context=False)
     ][:20]
-    detail = "; ".join(
-        f"{'.'.join(e['loc'][1:] if where else e['loc']) or 'body'}: {e['msg']}"
-        for e in errors[:5]
-    )
+    detail = "; ".join(f"{'.'.join(e['loc']) or 'body'}: {e['msg']}" for e in errors[:5])
     return problem(400, detail or "invalid request", "invalid_request", errors=errors)
 
 
@@ -207,7 +206,7 @@ class ApiRoute(HttpRequestHandler):
             try:
                 path[name] = TypeAdapter(kind).validate_python(value) if kind else value
             except ValidationError as exc:
-                raise _PartProblem("path", exc) from None
+                raise _PartProblem(f"path.{name}", exc) from None
         if self.query_model is not None:
             try:
                 path["query"] = self.query_model.model_validate(

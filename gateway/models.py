@@ -9,6 +9,7 @@ The services keep their own rule checks; these models are the edge's shape check
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -43,11 +44,23 @@ def _in_years(value: date) -> date:
     return value
 
 
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
+
+
 def _day(value: str) -> str:
     try:
+        if not re.match(DAY_PATTERN, value):
+            raise ValueError(f"got {value[:20]!r}")
         _in_years(date.fromisoformat(value))
     except ValueError as exc:
-        raise ValueError(f"not a date YYYY-MM-DD in {FIRST_YEAR}-{LAST_YEAR}: {exc}") from None
+        raise ValueError(f"a date is YYYY-MM-DD in {FIRST_YEAR}-{LAST_YEAR}: {exc}") from None
+    return value
+
+
+def _month(value: str) -> str:
+    if not re.match(MONTH_PATTERN, value):
+        raise ValueError(f"a month is YYYY-MM in {FIRST_YEAR}-{LAST_YEAR}, got {value[:20]!r}")
     return value
 
 
@@ -65,10 +78,13 @@ def _instant(value: str) -> str:
 StaffId = Annotated[int, Field(ge=1, le=MAX_ID)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Day = Annotated[
-    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_day),
-    Field(json_schema_extra={"format": "date"}),
+    str, AfterValidator(_day),
+    Field(json_schema_extra={"format": "date", "pattern": DAY_PATTERN, "maxLength": 10}),
 ]
-Month = Annotated[str, StringConstraints(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")]
+Month = Annotated[
+    str, AfterValidator(_month),
+    Field(json_schema_extra={"pattern": MONTH_PATTERN, "maxLength": 7}),
+]
 Instant = Annotated[
     str, StringConstraints(max_length=40), AfterValidator(_instant),
     Field(json_schema_extra={"format": "date-time"}),

@@ -60,7 +60,10 @@ BAD_LOGINS = [
 
 def test_bad_logins_are_refused_with_a_message(api):
     for body, status in BAD_LOGINS:
-        kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+        kwargs = (
+            {"data": body, "headers": {"Content-Type": "application/json"}}
+            if isinstance(body, str) else {"json": body}
+        )
         response = post(f"{api}/auth/token", **kwargs)
         assert response.status_code == status, body
         assert response.headers["Content-Type"] == "application/problem+json"
