@@ -1,4 +1,7 @@
-"""Reports as CSV: any list of JSON objects, nested objects flattened to ``outer.inner`` columns."""
+"""Reports as CSV for spreadsheets: any list of JSON objects, nested objects flattened to
+``outer.inner`` columns; UTF-8 with a byte-order mark (so Excel reads Chinese names), and every
+text cell a spreadsheet would take for a formula (starting with = + - @, a tab or a CR) escaped
+with a leading apostrophe (OWASP "CSV injection")."""
 
 from __future__ import annotations
 
@@ -6,6 +9,10 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from werkzeug.wrappers import Response
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -24,8 +31,27 @@ def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     flat = [flatten(row) for row in rows]
     columns = list(dict.fromkeys(name for row in flat for name in row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
+    writer = csv.DictWriter(out, columns, restval="", lineterminator="\r\n")
     writer.writeheader()
     for row in flat:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def cell(value: Any) -> Any:
+    """A value as a cell: None empty, text that would start a formula escaped; numbers as
+    they are (a negative number is a number, not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_download(text: str, filename: str) -> Response:
+    """The CSV as an attachment, UTF-8 with a byte-order mark."""
+    return Response(
+        text.encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -64,6 +64,7 @@ EVENTS_RETRIED = Counter(
 _KINDS = {
     "Rpc": "rpc",
     "HttpRequestHandler": "http",
+    "ApiRoute": "http",
     "ReliableEventHandler": "event",
     "EventHandler": "event",
     "FastAgiEntrypoint": "agi",

@@ -35,7 +35,7 @@ from services.calls.models import (
     WorkOrderClock,
     WorkOrderEscalation,
 )
-from svckit import workdays
+from svckit import paging, workdays
 from svckit.outbox import emit
 
 log = logging.getLogger(__name__)
@@ -297,36 +297,37 @@ def _promise_callback(session: Session, row: WorkOrder, entry: HistoryEntry) -> 
 
 # --- what people see ---------------------------------------------------------------------------
 
-LIST_LIMIT = 500
-
-
 def escalations_of(session: Session, order_id: str) -> list[WorkOrderEscalation]:
     return _of_order(session, WorkOrderEscalation, order_id)
 
 
 def overdue(
-    session: Session, now: datetime, assignee_id: int | None = None
-) -> list[tuple[WorkOrder, WorkOrderClock]]:
-    """Running clocks past their due time with their orders, most overdue first."""
+    session: Session, now: datetime, assignee_id: int | None = None,
+    cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+) -> tuple[list[tuple[WorkOrder, WorkOrderClock]], str | None]:
+    """Running clocks past their due time with their orders, most overdue first; a page after
+    ``cursor`` and the next page's cursor (svckit.paging)."""
     query = (
         select(WorkOrder, WorkOrderClock)
         .join(WorkOrderClock, WorkOrderClock.work_order_id == WorkOrder.id)
         .where(WorkOrderClock.stopped_at.is_(None), WorkOrderClock.due_at < now)
-        .order_by(WorkOrderClock.due_at)
-        .limit(LIST_LIMIT)
     )
     if assignee_id is not None:
         query = query.where(WorkOrder.assignee_id == assignee_id)
-    return [tuple(pair) for pair in session.execute(query)]
+    query = paging.keyset(query, (WorkOrderClock.due_at, WorkOrderClock.id), cursor, limit)
+    pairs = [tuple(pair) for pair in session.execute(query)]
+    return paging.page(pairs, limit, lambda pair: (pair[1].due_at, pair[1].id))
 
 
 CALLBACK_STATES = ("due", "overdue")
 
 
 def callbacks(
-    session: Session, now: datetime, state: str, assignee_id: int | None = None
-) -> list[tuple[Callback, WorkOrder]]:
-    """Promised callbacks not answered yet: ``due`` (time not passed) or ``overdue``."""
+    session: Session, now: datetime, state: str, assignee_id: int | None = None,
+    cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+) -> tuple[list[tuple[Callback, WorkOrder]], str | None]:
+    """Promised callbacks not answered yet: ``due`` (time not passed) or ``overdue``; a page
+    after ``cursor`` and the next page's cursor (svckit.paging)."""
     if state not in CALLBACK_STATES:
         raise InvalidFields(f"state must be due or overdue, not {state!r}")
     passed = Callback.reply_by < now
@@ -339,9 +340,9 @@ def callbacks(
             & (WorkOrderClock.clock == CALLBACK),
         )
         .where(WorkOrderClock.stopped_at.is_(None), passed if state == "overdue" else ~passed)
-        .order_by(Callback.reply_by)
-        .limit(LIST_LIMIT)
     )
     if assignee_id is not None:
         query = query.where(WorkOrder.assignee_id == assignee_id)
-    return [tuple(pair) for pair in session.execute(query)]
+    query = paging.keyset(query, (Callback.reply_by, Callback.work_order_id), cursor, limit)
+    pairs = [tuple(pair) for pair in session.execute(query)]
+    return paging.page(pairs, limit, lambda pair: (pair[0].reply_by, pair[0].work_order_id))

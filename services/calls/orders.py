@@ -39,6 +39,7 @@ from services.calls.lifecycle import (
     close_children,
 )
 from services.calls.models import WorkOrder, WorkOrderEscalation, WorkOrderHistory
+from svckit import paging
 from svckit.outbox import emit
 
 PRODUCER = "calls"
@@ -240,7 +241,6 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
 
 OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))
 AT_DEPARTMENT = (Status.DISPATCHED, Status.IN_PROGRESS)
-QUEUE_LIMIT = 500
 
 
 def readable(caller: Caller) -> ColumnElement[bool]:
@@ -266,12 +266,16 @@ def serves(session: Session, staff_id: int, caller_number: str) -> bool:
 def queue(
     session: Session, assignee_id: int | None = None, department: str | None = None,
     readable_by: Caller | None = None,
-) -> list[WorkOrder]:
+    cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+) -> tuple[list[WorkOrder], str | None]:
     """Open orders of one owner (hers, and those escalated to her), or those a department must
-    act on (of those ``readable_by`` may read); oldest first."""
+    act on (of those ``readable_by`` may read); oldest first, a page after ``cursor``
+    (svckit.paging) and the next page's cursor."""
     if (assignee_id is None) == (department is None):
         raise InvalidFields("a queue is either one owner's or one department's")
-    query = select(WorkOrder).order_by(WorkOrder.created_at).limit(QUEUE_LIMIT)
+    query = paging.keyset(
+        select(WorkOrder), (WorkOrder.created_at, WorkOrder.id), cursor, limit
+    )
     if readable_by is not None:
         query = query.where(readable(readable_by))
     if assignee_id is not None:
@@ -283,7 +287,11 @@ def queue(
         query = query.where(
             WorkOrder.department == department, WorkOrder.status.in_(AT_DEPARTMENT)
         )
-    return list(session.scalars(query))
+    return paging.page(list(session.scalars(query)), limit, _order_key)
+
+
+def _order_key(order: WorkOrder) -> tuple:
+    return order.created_at, order.id
 
 
 def owned(session: Session, staff_id: int) -> list[WorkOrder]:

@@ -52,6 +52,7 @@ from services.calls.views import (
     outage_view,
     work_order_view,
 )
+from svckit import paging
 from svckit.agi import AgiChannel, fastagi
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
@@ -259,17 +260,24 @@ class CallsService:
             )
             return work_order_view(order)
 
-    @rpc(expected_exceptions=(InvalidFields, *CALLER))
-    def list_queue(self, caller: int, department: str | None = None) -> list:
+    @rpc(expected_exceptions=(InvalidFields, paging.BadCursor, *CALLER))
+    def list_queue(
+        self, caller: int, department: str | None = None, cursor: str | None = None,
+        limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
         """The caller's own queue, or the orders dispatched to ``department``: its own staff
-        and the hotline's leaders may see that (a seat agent only her own orders in it)."""
+        and the hotline's leaders may see that (a seat agent only her own orders in it); a page
+        ``{items, next_cursor}`` (svckit.paging)."""
         who = self._caller(caller)
         if department is None:
-            return [work_order_view(o) for o in orders.queue(self.db.session, who.id)]
-        if who.role is None and who.department != department:
-            raise access.NotAllowed(f"only {department}'s staff or the hotline can see its queue")
-        rows = orders.queue(self.db.session, None, department, readable_by=who)
-        return [work_order_view(o) for o in rows]
+            rows, after = orders.queue(self.db.session, who.id, cursor=cursor, limit=limit)
+        else:
+            if who.role is None and who.department != department:
+                raise access.NotAllowed(
+                    f"only {department}'s staff or the hotline can see its queue")
+            rows, after = orders.queue(self.db.session, None, department, readable_by=who,
+                                       cursor=cursor, limit=limit)
+        return {"items": [work_order_view(o) for o in rows], "next_cursor": after}
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
@@ -296,44 +304,60 @@ class CallsService:
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
 
-    @rpc(expected_exceptions=CALLER)
-    def list_overdue(self, caller: int) -> list[dict]:
+    @rpc(expected_exceptions=(paging.BadCursor, *CALLER))
+    def list_overdue(
+        self, caller: int, cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
         """Orders with a running clock past due, most overdue first: a seat agent's own, all
-        for a leader (the hotline's list)."""
+        for a leader (the hotline's list); a page of ``limit`` overdue clocks grouped by order,
+        ``{items, next_cursor}``."""
         who = self._caller(caller)
         access.require_hotline(who, "the overdue list")
         assignee_id = None if who.reach is access.Reach.ALL else who.id
         now, items = self.clock.now(), {}
-        for order, clock in clock_store.overdue(self.db.session, now, assignee_id):
+        pairs, after = clock_store.overdue(self.db.session, now, assignee_id, cursor, limit)
+        for order, clock in pairs:
             view = items.setdefault(order.id, {**work_order_view(order), "overdue_clocks": []})
             view["overdue_clocks"].append(clock_view(clock, frozenset(), now))
-        return list(items.values())
+        return {"items": list(items.values()), "next_cursor": after}
 
-    @rpc(expected_exceptions=(InvalidFields, *CALLER))
-    def list_callbacks(self, state: str, caller: int) -> list[dict]:
+    @rpc(expected_exceptions=(InvalidFields, paging.BadCursor, *CALLER))
+    def list_callbacks(
+        self, state: str, caller: int, cursor: str | None = None,
+        limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
         """Promised callbacks not answered yet (S1.10): ``due`` or ``overdue``; a seat agent's
-        own, all for a leader."""
+        own, all for a leader; a page ``{items, next_cursor}``."""
         who = self._caller(caller)
         access.require_hotline(who, "the callback list")
         assignee_id = None if who.reach is access.Reach.ALL else who.id
-        pairs = clock_store.callbacks(self.db.session, self.clock.now(), state, assignee_id)
-        return [
+        pairs, after = clock_store.callbacks(
+            self.db.session, self.clock.now(), state, assignee_id, cursor, limit
+        )
+        items = [
             {**callback_view(callback), "state": state, "assignee_id": order.assignee_id,
              "status": order.status}
             for callback, order in pairs
         ]
+        return {"items": items, "next_cursor": after}
 
-    @rpc(expected_exceptions=CALLER)
-    def list_work_orders(self, caller_number: str, caller: int, limit: int = 50) -> list[dict]:
-        """A caller number's orders, newest first: those the reader may read."""
+    @rpc(expected_exceptions=(paging.BadCursor, *CALLER))
+    def list_work_orders(
+        self, caller_number: str, caller: int, limit: int = paging.DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> dict:
+        """A caller number's orders that the reader may read, newest first: a page
+        ``{items, next_cursor}``."""
         who = self._caller(caller)
-        found = self.db.session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.caller_number == caller_number, orders.readable(who))
-            .order_by(WorkOrder.created_at.desc())
-            .limit(min(limit, 200))
+        query = paging.keyset(
+            select(WorkOrder).where(WorkOrder.caller_number == caller_number,
+                                    orders.readable(who)),
+            (WorkOrder.created_at, WorkOrder.id), cursor, limit, descending=True,
         )
-        return [work_order_view(order) for order in found]
+        rows, after = paging.page(
+            list(self.db.session.scalars(query)), limit, lambda o: (o.created_at, o.id)
+        )
+        return {"items": [work_order_view(order) for order in rows], "next_cursor": after}
 
     # --- the customer registry (S1.10; S3.2: keeping customer information) ------------------
 

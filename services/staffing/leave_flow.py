@@ -36,10 +36,8 @@ from services.staffing.attendance_store import excuse
 from services.staffing.leave import LeaveStatus
 from services.staffing.models import LeaveCover, LeaveDecision, LeaveRequest, Post, StaffMember
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
-from svckit import workdays
+from svckit import paging, workdays
 from svckit.outbox import emit
-
-LIST_LIMIT = 200
 
 
 def _chain(leave: LeaveRequest) -> list[ApprovalStep]:
@@ -202,17 +200,22 @@ def get(session: Session, caller: int, leave_id: int, now: datetime, zone: tzinf
     return _view(session, leave, now, zone)
 
 
-def mine(session: Session, caller: int, now: datetime, zone: tzinfo) -> dict:
+def mine(session: Session, caller: int, now: datetime, zone: tzinfo,
+         cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT) -> dict:
     """The caller's own requests, those waiting for the caller's decision, and (for HR and the
-    hall director) every request."""
+    hall director) every request; newest first, a page of ``limit`` requests looked at after
+    ``cursor`` (those the caller may not see are left out, so a page may be shorter), with
+    ``next_cursor`` while more follow."""
     away = org.away_at(session, now, zone)
-    query = select(LeaveRequest).order_by(LeaveRequest.id.desc()).limit(LIST_LIMIT)
+    query = select(LeaveRequest)
     if not org.is_hr_or_hall_director(session, caller, away):
         query = query.where(or_(LeaveRequest.staff_id == caller,
                                 LeaveRequest.status == LeaveStatus.PENDING.value))
-    leaves = [leave for leave in session.scalars(query)
+    query = paging.keyset(query, (LeaveRequest.id,), cursor, limit, descending=True)
+    rows, after = paging.page(list(session.scalars(query)), limit, lambda leave: (leave.id,))
+    leaves = [leave for leave in rows
               if leave.staff_id == caller or _may_see(session, caller, leave, away, now, zone)]
-    return {"items": [_view(session, leave, now, zone) for leave in leaves]}
+    return {"items": [_view(session, leave, now, zone) for leave in leaves], "next_cursor": after}
 
 
 def _waiting_for(session: Session, leave: LeaveRequest, away: set[int], now: datetime,

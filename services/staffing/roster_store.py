@@ -16,7 +16,7 @@ from contracts.events import LEADER_ROLES, ROLE_LADDER
 from services.staffing import roster
 from services.staffing.models import RosterEntry, Shift, ShiftSwap, ShiftTemplate, StaffMember
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
-from svckit import workdays
+from svckit import paging, workdays
 
 PLANNERS = LEADER_ROLES  # duty leaders and up arrange the agents' work (S3.2)
 HOTLINE = ROLE_LADDER
@@ -300,13 +300,17 @@ def decide_swap(session: Session, caller: int, swap_id: int, approve: bool, note
     return swap_view(swap)
 
 
-def list_swaps(session: Session, caller: int) -> dict:
-    """The caller's swaps; a duty leader or the deputy team lead sees every swap."""
-    query = select(ShiftSwap).order_by(ShiftSwap.id.desc()).limit(200)
+def list_swaps(session: Session, caller: int, cursor: str | None = None,
+               limit: int = paging.DEFAULT_LIMIT) -> dict:
+    """The caller's swaps, newest first, a page after ``cursor`` (svckit.paging); a duty
+    leader or the deputy team lead sees every swap."""
+    query = select(ShiftSwap)
     member = session.get(StaffMember, caller)
     if member is None or member.role not in PLANNERS or member.left_on is not None:
         query = query.where((ShiftSwap.requester_id == caller) | (ShiftSwap.partner_id == caller))
-    return {"items": [swap_view(swap) for swap in session.scalars(query)]}
+    query = paging.keyset(query, (ShiftSwap.id,), cursor, limit, descending=True)
+    rows, after = paging.page(list(session.scalars(query)), limit, lambda swap: (swap.id,))
+    return {"items": [swap_view(swap) for swap in rows], "next_cursor": after}
 
 
 def swap_view(swap: ShiftSwap) -> dict:

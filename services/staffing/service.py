@@ -33,7 +33,7 @@ from services.staffing.evaluation import fact_from
 from services.staffing.models import Base, Department, StaffMember
 from services.staffing.plan import PlanSettings
 from services.staffing.refusals import REFUSALS, Forbidden, Invalid
-from svckit import workdays
+from svckit import paging, workdays
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
@@ -420,9 +420,11 @@ class StaffingService:
             return leave_flow.get(session, caller, leave_id, now, zone)
 
     @rpc(expected_exceptions=REFUSALS)
-    def list_leave(self, caller: int) -> dict:
+    def list_leave(self, caller: int, cursor: str | None = None,
+                   limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """A page of the leave requests the caller may see, ``{items, next_cursor}``."""
         with self._unit() as (session, now, zone):
-            return leave_flow.mine(session, caller, now, zone)
+            return leave_flow.mine(session, caller, now, zone, cursor, limit)
 
     @rpc(expected_exceptions=REFUSALS)
     def rota(self, caller: int, day: str | None = None) -> dict:
@@ -488,9 +490,11 @@ class StaffingService:
             return roster_store.decide_swap(session, caller, swap_id, approve, note, now, zone)
 
     @rpc(expected_exceptions=REFUSALS)
-    def shift_swaps(self, caller: int) -> dict:
+    def shift_swaps(self, caller: int, cursor: str | None = None,
+                    limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """A page of the caller's shift swaps (all for a planner), ``{items, next_cursor}``."""
         with self._unit() as (session, _, _zone):
-            return roster_store.list_swaps(session, caller)
+            return roster_store.list_swaps(session, caller, cursor, limit)
 
     @rpc(expected_exceptions=REFUSALS)
     def correct_attendance(self, caller: int, data: dict) -> dict:

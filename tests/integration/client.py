@@ -25,6 +25,7 @@ def start_system(stores, run_service, amqp_uri, **calls_config) -> dict:
         "stores": stores,
         "amqp_uri": amqp_uri,
         "calls": calls,
+        "gateway": gateway,
     }
 
 

@@ -120,7 +120,8 @@ def test_the_monthly_report_per_person_and_department(api, people, stores):
         headers=token_for(people, "lead01", "deputy_team_lead"),
     )
     assert as_csv.status_code == 200 and as_csv.headers["Content-Type"].startswith("text/csv")
-    table = {row["department"]: row for row in csv.DictReader(io.StringIO(as_csv.text))}
+    text = as_csv.content.decode("utf-8-sig")
+    table = {row["department"]: row for row in csv.DictReader(io.StringIO(text))}
     assert int(table["营销部"]["totals.late_minutes"]) == 15
 
     only_sales = get(

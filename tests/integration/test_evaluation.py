@@ -83,7 +83,7 @@ def test_a_month_of_events_becomes_each_agent_s_evaluation(system, amqp_uri):
     assert scored.status_code == 200, scored.text
     report = get(system, "/evaluations/2026-11?format=csv", leader)
     assert report.headers["Content-Type"].startswith("text/csv")
-    lines = list(csv.DictReader(io.StringIO(report.text)))
+    lines = list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
     first = next(line for line in lines if line["staff_id"] == str(agent1))
     assert (first["score"], first["comment"], first["on_time_rate.reply"]) == ("92", "及时", "0.5")
 

@@ -41,7 +41,12 @@ def test_login_gives_a_token_with_the_role_from_staffing(api):
     assert body["expires_in"] == 15 * 60 and body["refresh_token"]
     missing = get(f"{api}/work-orders/nope", headers=bearer(body["access_token"]))
     assert missing.status_code == 404
-    assert missing.json() == {"error": "work order nope not found"}
+    assert missing.headers["Content-Type"] == "application/problem+json"
+    assert missing.json() == {
+        "type": "/api/docs#problem-work_order_not_found", "title": "Not Found", "status": 404,
+        "detail": "work order nope not found", "code": "work_order_not_found",
+        "error": "work order nope not found",
+    }
 
 
 BAD_LOGINS = [
@@ -56,10 +61,13 @@ BAD_LOGINS = [
 
 def test_bad_logins_are_refused_with_a_message(api):
     for body, status in BAD_LOGINS:
-        kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+        kwargs = (
+            {"data": body, "headers": {"Content-Type": "application/json"}}
+            if isinstance(body, str) else {"json": body}
+        )
         response = post(f"{api}/auth/token", **kwargs)
         assert response.status_code == status, body
-        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["error"]
 
 
@@ -106,10 +114,14 @@ def test_a_bad_caller_number_is_a_400(api):
         assert response.status_code == 400, caller
 
 
-def test_an_unknown_endpoint_is_a_json_404(api):
-    response = delete(f"{api}/work-orders/1")
+def test_an_unknown_endpoint_is_a_json_404_and_a_wrong_method_a_405(api):
+    response = delete(f"{api}/no-such-thing")
     assert response.status_code == 404
-    assert "no endpoint" in response.json()["error"]
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert "no endpoint" in response.json()["detail"]
+    response = delete(f"{api}/work-orders/1")
+    assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_a_service_that_is_not_running_is_a_json_503(stores, run_service):

@@ -58,8 +58,8 @@ def ok(response: requests.Response) -> dict:
 
 def refused(response: requests.Response, status: int, words: str) -> None:
     assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert words in response.json()["error"]
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert words in response.json()["detail"]
 
 
 def types(events: list[dict]) -> list[str]:
