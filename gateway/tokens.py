@@ -26,6 +26,8 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
+from gateway.edge import PROBLEM, problem_body
+
 LOGIN_FAILURES = Counter(
     "csc_login_failures_total",
     "Refused token requests, by reason (bad_credentials, throttled, locked, busy, "
@@ -40,7 +42,9 @@ CACHE_SIZE = 10_000
 
 
 class OAuthError(Exception):
-    """An RFC 6749 §5.2 error answer."""
+    """An RFC 6749 §5.2 error answer, shaped as the API's other errors are (RFC 9457): the
+    members OAuth2 clients read (``error``: the RFC 6749 code, ``error_description``) beside the
+    problem's (``type``, ``title``, ``status``, ``detail``, ``code``)."""
 
     def __init__(self, status: int, error: str, description: str, reason: str,
                  retry_after: int | None = None) -> None:
@@ -53,9 +57,10 @@ class OAuthError(Exception):
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
-        body = {"error": self.error, "error_description": self.description}
+        body = {**problem_body(self.status, self.description, self.reason),
+                "error": self.error, "error_description": self.description}
         return Response(json.dumps(body, ensure_ascii=False), status=self.status,
-                        mimetype="application/json", headers=headers)
+                        mimetype=PROBLEM, headers=headers)
 
 
 def invalid_request(description: str) -> OAuthError:
