@@ -235,7 +235,7 @@ def test_hr_reads_the_evaluation_and_attendance_in_full(hall):
     assert {row["staff_id"] for row in own} == {ids["agent03"]}
     refused(get(f"{api}/evaluations/2026-02", headers=who["win01"]), 403, "HR")
     refused(put(f"{api}/evaluations/2026-02/{ids['agent03']}", json={"score": 90},
-                headers=who["hr01"]), 403, "hotline role")  # HR reads; leaders score
+                headers=who["hr01"]), 403, "scores the evaluation")  # HR reads; leaders score
     report = ok(get(f"{api}/attendance/report", params={"month": "2026-02"},
                     headers=who["hr01"]))
     assert report["department"] is None

@@ -224,4 +224,6 @@ def test_an_unknown_username_answers_like_a_wrong_password_in_the_same_time(
     known_s = statistics.median(t for t, _ in known)
     unknown_s = statistics.median(t for t, _ in unknown)
     assert unknown_s > 0.05  # a hash was computed (before issue 10: 4 ms against 166 ms)
-    assert 0.6 < unknown_s / known_s < 1.6, (known_s, unknown_s)
+    # the same work either way: before issue 10 the ratio was 40 (4 ms against 166 ms); the
+    # bound is wide because this machine is shared and noisy, the benchmark measures finer
+    assert 1 / 3 < unknown_s / known_s < 3, (known_s, unknown_s)
