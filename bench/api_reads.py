@@ -18,7 +18,6 @@ import argparse
 import json
 import multiprocessing
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -63,21 +62,7 @@ class ApiSystem(System):
 
         e2e.CALLS_HTTP, e2e.STAFFING_HTTP = self.http["calls"], self.http["staffing"]
         super().start()
-        nameko = str(Path(sys.executable).with_name("nameko"))
-        log = open(Path(self.tmp) / "gateway.log", "w")  # noqa: SIM115
-        self.children.append(subprocess.Popen(
-            [nameko, "run", "--config", "gateway/config.yaml", "gateway.service:GatewayService"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        ))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{self.gateway}/metrics", timeout=1)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gateway did not start; logs in {self.tmp}") from None
-                time.sleep(0.3)
+        self.start_gateway(self.gateway)
 
 
 def token(api: str, username: str, password: str) -> str:

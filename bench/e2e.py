@@ -108,6 +108,24 @@ class System:
                         raise RuntimeError(f"services did not start; logs in {self.tmp}") from None
                     time.sleep(0.3)
 
+    def start_gateway(self, port: int) -> None:
+        """The gateway too (benchmarks of the API), answering on ``port`` once it is up."""
+        nameko = str(Path(sys.executable).with_name("nameko"))
+        log = open(Path(self.tmp) / "gateway.log", "w")  # noqa: SIM115
+        self.children.append(subprocess.Popen(
+            [nameko, "run", "--config", "gateway/config.yaml", "gateway.service:GatewayService"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        ))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gateway did not start; logs in {self.tmp}") from None
+                time.sleep(0.3)
+
     def stop(self) -> None:
         for child in self.children:
             child.terminate()

@@ -20,7 +20,6 @@ import collections
 import json
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -52,21 +51,7 @@ class FloodSystem(System):
 
     def start(self) -> None:
         super().start()
-        nameko = str(Path(sys.executable).with_name("nameko"))
-        log = open(Path(self.tmp) / "gateway.log", "w")  # noqa: SIM115
-        self.children.append(subprocess.Popen(
-            [nameko, "run", "--config", "gateway/config.yaml", "gateway.service:GatewayService"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        ))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{GATEWAY_PORT}/metrics", timeout=1)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gateway did not start; logs in {self.tmp}") from None
-                time.sleep(0.3)
+        self.start_gateway(GATEWAY_PORT)
 
 
 def flood(stop: threading.Event, seed: int, answers: collections.Counter,

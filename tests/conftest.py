@@ -99,3 +99,16 @@ def db_urls(db_backend, tmp_path):
     yield {svc: url for svc, (_, _, url) in created.items()}
     for admin, name, _ in created.values():
         _drop_postgres(admin, name)
+
+
+@pytest.fixture
+def holiday_arrangements(tmp_path, monkeypatch):
+    """The path of the operator's holiday arrangement file (CSC_HOLIDAY_ARRANGEMENTS), set for
+    the test and written by it; the calendar goes back to the packages' afterwards."""
+    from svckit import workdays
+
+    path = tmp_path / "arrangements.yaml"
+    monkeypatch.setenv(workdays.ARRANGEMENTS_ENV, str(path))
+    yield path
+    monkeypatch.delenv(workdays.ARRANGEMENTS_ENV)
+    workdays.refresh()

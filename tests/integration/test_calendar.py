@@ -37,16 +37,6 @@ def utc_iso(year: int, month: int, day: int, hour: int = 0) -> str:
 
 
 @pytest.fixture
-def arrangement_file(tmp_path, monkeypatch):
-    """Where the operator will write the arrangement; the calendar is reset afterwards."""
-    path = tmp_path / "arrangements.yaml"
-    monkeypatch.setenv(workdays.ARRANGEMENTS_ENV, str(path))
-    yield path
-    monkeypatch.delenv(workdays.ARRANGEMENTS_ENV)
-    workdays.refresh()
-
-
-@pytest.fixture
 def deadlines(stores, hotline_staff, run_service, amqp_uri):
     return start_system(stores, run_service, amqp_uri, TEST_CLOCK=True, DEADLINES=DEADLINES)
 
@@ -72,7 +62,7 @@ def provisional_gauge(system) -> float:
 
 
 def test_deadlines_into_an_unpublished_year_are_flagged_then_replanned_once(
-    deadlines, arrangement_file
+    deadlines, holiday_arrangements
 ):
     system, leader = deadlines, login(deadlines, "leader01")
     started = amqp.Listener(system["amqp_uri"], "calls.events", "work_order.clock_started")
@@ -98,7 +88,7 @@ def test_deadlines_into_an_unpublished_year_are_flagged_then_replanned_once(
     assert sweep(system, local(2026, 12, 31, 17))["replanned"] == 0
     assert provisional_gauge(system) == 4
 
-    arrangement_file.write_text(ARRANGEMENT, encoding="utf-8")  # the State Council publishes
+    holiday_arrangements.write_text(ARRANGEMENT, encoding="utf-8")  # the State Council publishes
     assert sweep(system, local(2026, 12, 31, 18))["replanned"] == 4
     assert due_and_flag(system, leader, monday["id"])["reply"] == (utc_iso(2027, 1, 6, 10), False)
     assert due_and_flag(system, leader, new_years_eve["id"]) == {

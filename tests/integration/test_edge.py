@@ -56,10 +56,14 @@ def test_401_names_the_bearer_scheme(system):
     response = requests.get(f"{system['api']}/outages", timeout=5)
     assert is_problem(response, 401)["code"] == "unauthenticated"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    response = requests.post(  # the token endpoint answers as RFC 6749 §5.2 says: 400
+    response = requests.post(  # the token endpoint answers as RFC 6749 §5.2 says: 400, with
+        # the OAuth2 code in ``error`` (its own meaning there) beside the problem's members
         f"{system['api']}/auth/token", json={"username": "agent01", "password": "no"}, timeout=5
     )
-    assert is_problem(response, 400)["error"] == "invalid_grant"
+    assert response.status_code == 400 and response.headers["Content-Type"] == PROBLEM
+    body = response.json()
+    assert set(body) >= PROBLEM_MEMBERS and body["status"] == 400
+    assert (body["error"], body["detail"]) == ("invalid_grant", "wrong username or password")
 
 
 def test_a_body_over_the_limit_is_413_without_being_read(system):

@@ -313,22 +313,12 @@ def test_next_office_open_answers_in_local_time():
     assert opens.utcoffset() == timedelta(hours=8)
 
 
-@pytest.fixture
-def operator_file(tmp_path, monkeypatch):
-    """The operator's arrangement file, set for the test; the calendar is reset afterwards."""
-    path = tmp_path / "years.yaml"
-    monkeypatch.setenv(workdays.ARRANGEMENTS_ENV, str(path))
-    yield path
-    monkeypatch.delenv(workdays.ARRANGEMENTS_ENV)
-    workdays.refresh()
-
-
-def test_an_operator_adds_a_year_the_package_does_not_know_yet(operator_file):
+def test_an_operator_adds_a_year_the_package_does_not_know_yet(holiday_arrangements):
     """A made-up arrangement for a year the package lacks (not a real one: the test only
     checks that a published year can be added without a code change)."""
     year = PROVISIONAL_YEAR
     holiday, makeup = date(year, 1, 4), date(year, 1, 9)
-    operator_file.write_text(
+    holiday_arrangements.write_text(
         f"{year}:\n  holidays: [{holiday}]\n  workdays: [{makeup}]\n", encoding="utf-8"
     )
     assert workdays.refresh() is True
@@ -340,8 +330,8 @@ def test_an_operator_adds_a_year_the_package_does_not_know_yet(operator_file):
     assert workdays.refresh() is False  # read once: unchanged file, unchanged calendar
 
 
-def test_the_package_wins_over_the_file_for_a_year_it_has(operator_file):
-    operator_file.write_text("2026:\n  holidays: [2026-03-03]\n", encoding="utf-8")
+def test_the_package_wins_over_the_file_for_a_year_it_has(holiday_arrangements):
+    holiday_arrangements.write_text("2026:\n  holidays: [2026-03-03]\n", encoding="utf-8")
     workdays.refresh()
     assert is_working_day(date(2026, 3, 3))
 
