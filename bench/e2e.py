@@ -97,16 +97,7 @@ class System:
                 [nameko, "run", "--config", config, target], cwd=ROOT, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT,
             ))
-        deadline = time.monotonic() + 60
-        for port in (CALLS_HTTP, STAFFING_HTTP):
-            while True:
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"services did not start; logs in {self.tmp}") from None
-                    time.sleep(0.3)
+        self._wait_up(CALLS_HTTP, STAFFING_HTTP)
 
     def start_gateway(self, port: int) -> None:
         """The gateway too (benchmarks of the API), answering on ``port`` once it is up."""
@@ -116,15 +107,21 @@ class System:
             [nameko, "run", "--config", "gateway/config.yaml", "gateway.service:GatewayService"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         ))
+        self._wait_up(port)
+
+    def _wait_up(self, *ports: int) -> None:
+        """Until each port answers ``/metrics`` (a minute at most for all)."""
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gateway did not start; logs in {self.tmp}") from None
-                time.sleep(0.3)
+        for port in ports:
+            while True:
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"port {port} did not answer; logs in {self.tmp}") \
+                            from None
+                    time.sleep(0.3)
 
     def stop(self) -> None:
         for child in self.children:
