@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from contracts.events import ClockStarted, ClockStopped, DeadlineReplanned, make_event
 from contracts.events import WorkOrderStatus as Status
 from services.calls import clocks
-from services.calls.deadlines import OPEN, WARNING_PERCENTS, Unit, clocks_for, due_at
+from services.calls.deadlines import WARNING_PERCENTS, Unit, clocks_for, due_at
 from services.calls.lifecycle import (
     Action,
     HistoryEntry,
@@ -128,22 +128,18 @@ def _replan(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
 
 
 def _restart(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
-    """A reopened order's clocks run again, each a fresh span from the reopening: the matter is
-    open again and owed the whole limit; its warnings may be sent afresh."""
+    """A reopened order's clocks run afresh (clocks.restart); their sent warnings are forgotten."""
     existing = {r.clock: r for r in rows_of(session, row.id)}
-    planned = clocks.opening_clocks(row.category, row.sub_type, row.area, entry.at)
-    for clock in planned:
-        session.execute(
-            delete(DeadlineWarningSent).where(
-                DeadlineWarningSent.work_order_id == row.id,
-                DeadlineWarningSent.clock == clock.clock,
-            )
-        )
+    plan = clocks.restart(
+        [as_clock(r) for r in existing.values()], row.category, row.sub_type, row.area, entry.at
+    )
+    for clock in plan.start:
+        session.execute(delete(DeadlineWarningSent).where(
+            DeadlineWarningSent.work_order_id == row.id, DeadlineWarningSent.clock == clock.clock
+        ))
         _start(session, row.id, row.category, row.assignee_id, clock, existing.get(clock.clock))
-    names = {clock.clock for clock in planned}
-    for stored in existing.values():
-        if stored.stopped_at is None and stored.starts_on == OPEN and stored.clock not in names:
-            _end(session, row, stored, entry.at, entry.action.value, cancelled=True)
+    for clock in plan.cancel:
+        _end(session, row, existing[clock.clock], entry.at, entry.action.value, cancelled=True)
 
 
 def _stop(session: Session, row: WorkOrder, action: str, at: datetime) -> None:

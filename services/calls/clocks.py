@@ -11,6 +11,8 @@ The rules, as chosen here:
   clock of the same name takes the new policy in place (a new ``clock_started``); a running clock
   the new kind does not have is cancelled; a stopped clock stays stopped (its commitment was
   met); a new clock name starts. Clocks started by an action (the callback) are left alone.
+- Reopen (a leader's reopening, or an unsolved revisit sending the order back): every clock of
+  the order's kind starts afresh from then, a fresh span with its warnings to send again.
 - Stop: a clock stops on the actions its policy lists (``stops_on``); ``on_time`` is
   ``stopped_at <= due_at``. Merging or closing an order cancels its running clocks
   (``cancelled``: neither on time nor late; the parent's clocks carry a merged matter).
@@ -134,6 +136,19 @@ def replan(
     ]
     cancel = [clock for name, clock in have.items() if clock.running and name not in planned]
     return Replan(tuple(start), tuple(cancel))
+
+
+def restart(
+    existing: Iterable[Clock], category: str, sub_type: str | None, area: str | None,
+    reopened_at: datetime, policies: Sequence[Policy] | None = None,
+) -> Replan:
+    """The reopening rule (issue 8): the matter is open again and owed its whole limit, so
+    every clock of its kind starts afresh from the reopening (warnings may be sent again);
+    a running clock the kind does not have is cancelled; a callback clock is left alone."""
+    planned = opening_clocks(category, sub_type, area, reopened_at, policies)
+    names = {clock.clock for clock in planned}
+    cancel = [c for c in existing if c.starts_on == OPEN and c.running and c.clock not in names]
+    return Replan(tuple(planned), tuple(cancel))
 
 
 def stopped_by(

@@ -132,6 +132,23 @@ def test_a_callback_clock_is_left_alone_by_a_classification():
     assert clocks.replan([callback], "opinion", None, None, at(5, 6, 9)) == clocks.Replan()
 
 
+def test_a_reopening_restarts_every_clock_of_the_kind_from_then():
+    done = [replace(c, stopped_at=at(5, 7, 9), sent=frozenset({50}))
+            for c in complaint(at(5, 6, 9)).values()]
+    callback = clocks.clock_of(clocks.policy_by_key("inquiry.callback"), at(5, 6, 9))
+    plan = clocks.restart([*done, callback], "complaint", None, None, at(5, 11, 9))
+    assert sorted((c.clock, c.started_at, c.running, c.sent) for c in plan.start) == [
+        ("contact", at(5, 11, 9), True, frozenset()), ("reply", at(5, 11, 9), True, frozenset()),
+    ]
+    assert plan.cancel == ()  # the callback is left alone
+
+
+def test_a_reopening_cancels_a_running_clock_the_kind_does_not_have():
+    running = list(complaint(at(5, 6, 9)).values())
+    plan = clocks.restart(running, "report", None, None, at(5, 7, 9))
+    assert (plan.start, sorted(c.clock for c in plan.cancel)) == ((), ["contact", "reply"])
+
+
 # --- warning points -----------------------------------------------------------------------------
 
 
