@@ -169,6 +169,15 @@ def test_pops_presence_outages_and_a_durable_inbox(stores, hotline_staff, inbox_
         page = get(system, "/inbox?unread=true", lead01).json()
         assert asked["id"] not in [n["id"] for n in page["items"]]
         assert page["unread_count"] == len(page["items"])
+
+        # open streams hold no worker: a gateway of two workers with three streams open answers
+        small = harness.http_port(run_service("gateway", max_workers=2))
+        narrow = {**system, "api": f"http://127.0.0.1:{small}/api"}
+        streams = [Stream(narrow, agent01) for _ in range(3)]
+        harness.wait_for(lambda: all(s.comments for s in streams))
+        assert get(narrow, "/presence", agent01).json()["state"] == "away"
+        for open_stream in streams:
+            open_stream.close()
     finally:
         stream.close()
         routed.close()
