@@ -450,9 +450,16 @@ class GatewayService(ConsoleRoutes):
         return self._authenticated(request).staff_id
 
     def _ask(self, method, *args):
-        """An RPC with the gateway's time bound (eventlet.Timeout becomes a 503)."""
-        with eventlet.Timeout(self.config.get("GATEWAY", {}).get("rpc_timeout_seconds", 5)):
-            return method(*args)
+        """An RPC with the gateway's time bound: a 503 when it passes. eventlet.Timeout is a
+        BaseException, which nameko's http entrypoint does not catch (the connection would hang
+        with no answer): it becomes the edge's ApiError here."""
+        bound = self.config.get("GATEWAY", {}).get("rpc_timeout_seconds", 5)
+        try:
+            with eventlet.Timeout(bound):
+                return method(*args)
+        except eventlet.Timeout:
+            raise ApiError(503, "a backend service did not answer in time",
+                           "backend_timeout") from None
 
     def _secret(self) -> str:
         return self.config["GATEWAY"]["token_secret"]

@@ -27,7 +27,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.mark.timeout(600)
-def test_the_live_gateway_holds_to_its_description(system):
+def test_the_live_gateway_holds_to_its_description(system, inbox_store, run_service):
+    run_service("inbox")  # the console's inbox routes (issue 11) answer, not time out
     base = system["api"].removesuffix("/api")
     schema = schemathesis.openapi.from_dict(
         requests.get(f"{system['api']}/openapi.json", timeout=10).json()
@@ -37,6 +38,8 @@ def test_the_live_gateway_holds_to_its_description(system):
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/api/stream":  # never ends while the token lives: see its test
+            continue
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
