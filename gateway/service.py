@@ -21,7 +21,7 @@ from gateway import models as m
 from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
 from gateway.csvout import csv_download, to_csv
-from gateway.edge import ApiError, route
+from gateway.edge import ApiError, BackendTimeout, route
 from gateway.openapi import docs_page, openapi_document
 from gateway.routes_console import ConsoleRoutes
 from gateway.tokens import TokenGuard
@@ -65,7 +65,7 @@ class GatewayService(ConsoleRoutes):
                                             "refresh_reused" if reused else "invalid_refresh")
         except tokens.OAuthError as exc:
             return exc.response()
-        except (eventlet.Timeout, UnknownService):
+        except (BackendTimeout, UnknownService):
             return tokens.OAuthError(503, "temporarily_unavailable",
                                      "service staffing is not running or did not answer",
                                      "busy", 1).response()
@@ -458,8 +458,7 @@ class GatewayService(ConsoleRoutes):
             with eventlet.Timeout(bound):
                 return method(*args)
         except eventlet.Timeout:
-            raise ApiError(503, "a backend service did not answer in time",
-                           "backend_timeout") from None
+            raise BackendTimeout() from None
 
     def _secret(self) -> str:
         return self.config["GATEWAY"]["token_secret"]
