@@ -6,6 +6,7 @@ before a worker is taken and maps every error to a problem; the OpenAPI descript
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from gateway.auth import AuthError, Principal, issue_token, principal_from_heade
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
+from gateway.order_reads import OrderReads
 from gateway.tokens import TokenGuard
 from svckit.metrics import EntrypointMetrics, metrics_response
 
@@ -41,6 +43,7 @@ class GatewayService:
     calls = RpcProxy("calls", use_confirms=False)
     metrics = EntrypointMetrics()
     tokens = TokenGuard()
+    order_views = OrderReads()
 
     # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
 
@@ -93,17 +96,29 @@ class GatewayService:
 
     @event_handler("staffing", "staff.left", handler_type=BROADCAST, reliable_delivery=False)
     def on_staff_left(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
 
     @event_handler("staffing", "staff.transferred", handler_type=BROADCAST,
                    reliable_delivery=False)
     def on_staff_transferred(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
 
     @event_handler("staffing", "staff.role_changed", handler_type=BROADCAST,
                    reliable_delivery=False)
     def on_staff_role_changed(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
+
+    def _staff_changed(self, staff_id: int) -> None:
+        """Her tokens issued so far are void, and what she may read is asked again."""
+        self.tokens.revocations.revoke(staff_id)
+        self.order_views.forget_member(staff_id)
+
+    @event_handler("calls", "work_order.#", handler_type=BROADCAST, reliable_delivery=False)
+    def on_work_order_event(self, event: dict) -> None:
+        """Anything that happened to an order: forget how it looked (gateway/order_reads.py).
+        ``work_order.#`` is a topic-exchange pattern (nameko's event exchanges are topic
+        exchanges), so one queue of this gateway's own follows every work-order event."""
+        self.order_views.forget_order(str(event["payload"]["work_order_id"]))
 
     @route("POST", "/api/org/staff/<int:staff_id>/unlock")
     def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
@@ -146,11 +161,19 @@ class GatewayService:
         return {"state": query.state, **_paged(request, page)}
 
     @route("GET", "/api/work-orders/<string:work_order_id>")
-    def get_work_order(self, request: Request, work_order_id: str) -> dict:
-        order = self._ask(self.calls.get_work_order, work_order_id, self._caller(request))
-        if order is None:
-            raise ApiError(404, f"work order {work_order_id} not found", "work_order_not_found")
-        return order
+    def get_work_order(self, request: Request, work_order_id: str) -> Response:
+        """Calls decides and shows; its answer is served again for a moment (order_reads)."""
+        caller = self._caller(request)
+        body = self.order_views.get(caller, work_order_id)
+        if body is None:
+            ticket = self.order_views.ticket()
+            order = self._ask(self.calls.get_work_order, work_order_id, caller)
+            if order is None:
+                raise ApiError(404, f"work order {work_order_id} not found",
+                               "work_order_not_found")
+            body = json.dumps(order, ensure_ascii=False).encode()
+            self.order_views.keep(caller, work_order_id, body, ticket)
+        return Response(body, mimetype="application/json")
 
     @route("POST", "/api/work-orders/<string:work_order_id>/<string:action>",
            body=m.WorkOrderFields)
@@ -159,7 +182,11 @@ class GatewayService:
         """A lifecycle action (assign, dispatch, start, ..., classify); fields in the body."""
         caller = self._caller(request)
         fields = body.model_dump(mode="json", exclude_unset=True)
-        return self._ask(self.calls.act_on_work_order, work_order_id, str(action), caller, fields)
+        try:
+            return self._ask(self.calls.act_on_work_order, work_order_id, str(action), caller,
+                             fields)
+        finally:  # read-your-writes here; other gateways forget on the order's event
+            self.order_views.forget_order(work_order_id)
 
     @route("GET", "/api/queues/mine", query=m.Page)
     def my_queue(self, request: Request, query: m.Page) -> dict:
