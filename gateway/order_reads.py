@@ -13,6 +13,9 @@ keeps calls' answer to (member, order), already encoded as JSON, and serves it a
   order announces (a deadline passing, another order of the same caller changing who serves
   him, and so what a seat agent may read) is at most that old, as calls' own staff directory.
 - A reply that was in flight while its order or member was forgotten is not kept (``ticket``).
+- One question at a time per (member, order): reads that miss while calls is being asked wait
+  for that answer instead of asking again (:meth:`OrderViews.load`), so a view expiring under
+  fifty readers costs one RPC, not fifty.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 
@@ -43,6 +47,32 @@ class OrderViews:
         self._views: OrderedDict[tuple[int, str], tuple[float, bytes]] = OrderedDict()
         self._members_of: dict[str, set[int]] = {}
         self._forgotten: dict[tuple[str, object], float] = {}
+        self._asking: dict[tuple[int, str], Event] = {}
+
+    def load(self, staff_id: int, work_order_id: str,
+             ask: Callable[[], bytes | None]) -> bytes | None:
+        """The kept view, or ``ask()``'s answer (kept when it is one); ``None`` is not kept.
+        While one reader asks, the others for the same key wait for its answer; if it fails,
+        each asks for herself (and so meets the same refusal)."""
+        if (body := self.get(staff_id, work_order_id)) is not None:
+            return body
+        key = (staff_id, work_order_id)
+        if (asking := self._asking.get(key)) is not None:
+            answered = asking.wait()
+            if answered is not None:
+                return answered
+            return ask()
+        self._asking[key] = asking = Event()
+        answer = None
+        try:
+            ticket = self.ticket()
+            answer = ask()
+            if answer is not None:
+                self.keep(staff_id, work_order_id, answer, ticket)
+            return answer
+        finally:
+            del self._asking[key]
+            asking.send(answer)
 
     def ticket(self) -> float:
         """Taken before asking calls; :meth:`keep` refuses the answer if anything it rests

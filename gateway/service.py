@@ -164,15 +164,14 @@ class GatewayService:
     def get_work_order(self, request: Request, work_order_id: str) -> Response:
         """Calls decides and shows; its answer is served again for a moment (order_reads)."""
         caller = self._caller(request)
-        body = self.order_views.get(caller, work_order_id)
-        if body is None:
-            ticket = self.order_views.ticket()
+
+        def ask() -> bytes | None:
             order = self._ask(self.calls.get_work_order, work_order_id, caller)
-            if order is None:
-                raise ApiError(404, f"work order {work_order_id} not found",
-                               "work_order_not_found")
-            body = json.dumps(order, ensure_ascii=False).encode()
-            self.order_views.keep(caller, work_order_id, body, ticket)
+            return None if order is None else json.dumps(order, ensure_ascii=False).encode()
+
+        body = self.order_views.load(caller, work_order_id, ask)
+        if body is None:
+            raise ApiError(404, f"work order {work_order_id} not found", "work_order_not_found")
         return Response(body, mimetype="application/json")
 
     @route("POST", "/api/work-orders/<string:work_order_id>/<string:action>",

@@ -68,3 +68,41 @@ def test_zero_seconds_turns_the_memory_off():
     cache, _ = views(seconds=0)
     cache.keep(7, "WO1", b"{}", cache.ticket())
     assert cache.get(7, "WO1") is None
+
+
+def test_readers_missing_together_ask_calls_once():
+    import eventlet
+
+    cache, _ = views()
+    asked = []
+
+    def ask() -> bytes:
+        asked.append(1)
+        eventlet.sleep(0.01)  # calls answering
+        return b"{}"
+
+    readers = [eventlet.spawn(cache.load, 7, "WO1", ask) for _ in range(5)]
+    assert [reader.wait() for reader in readers] == [b"{}"] * 5
+    assert len(asked) == 1
+
+
+def test_a_refusal_is_not_shared_each_reader_asks_for_herself():
+    import eventlet
+
+    cache, _ = views()
+    asked = []
+
+    def refuse() -> bytes:
+        asked.append(1)
+        eventlet.sleep(0.01)
+        raise PermissionError("not hers")
+
+    readers = [eventlet.spawn(cache.load, 7, "WO1", refuse) for _ in range(3)]
+    for reader in readers:
+        try:
+            reader.wait()
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError("a refused read was answered")
+    assert len(asked) == 3 and cache.get(7, "WO1") is None
