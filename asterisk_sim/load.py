@@ -7,7 +7,6 @@ the load generator is not limited by one GIL.
 from __future__ import annotations
 
 import math
-
 import multiprocessing
 import random
 import threading
