@@ -18,6 +18,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
+from contracts.events import TRANSITION_TYPES
 from gateway import models as m
 from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
@@ -26,11 +27,17 @@ from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
 from gateway.order_reads import OrderReads
 from gateway.tokens import TokenGuard
+from svckit.events import event_types_handler
 from svckit.metrics import EntrypointMetrics, metrics_response
 
 log = logging.getLogger(__name__)
 
 CSV = ("application/json", "text/csv")
+# Every calls event that changes how an order looks; not work_order.created (nothing was shown
+# of an order before it existed, and the outbox holds that one for staffing: svckit/events.py).
+ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_started",
+                 "work_order.clock_stopped", "work_order.deadline_replanned",
+                 "work_order.deadline_warning")
 
 
 class GatewayService:
@@ -113,11 +120,15 @@ class GatewayService:
         self.tokens.revocations.revoke(staff_id)
         self.order_views.forget_member(staff_id)
 
-    @event_handler("calls", "work_order.#", handler_type=BROADCAST, reliable_delivery=False)
-    def on_work_order_event(self, event: dict) -> None:
-        """Anything that happened to an order: forget how it looked (gateway/order_reads.py).
-        ``work_order.#`` is a topic-exchange pattern (nameko's event exchanges are topic
-        exchanges), so one queue of this gateway's own follows every work-order event."""
+    @event_types_handler("calls", ORDER_CHANGES, label="work_order.changed",
+                         handler_type=BROADCAST, reliable_delivery=False)
+    def on_work_order_changed(self, event: dict) -> None:
+        """Something happened to an order: forget how it looked (gateway/order_reads.py)."""
+        self.order_views.forget_order(str(event["payload"]["work_order_id"]))
+
+    @event_handler("staffing", "work_order.routed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_work_order_routed(self, event: dict) -> None:
         self.order_views.forget_order(str(event["payload"]["work_order_id"]))
 
     @route("POST", "/api/org/staff/<int:staff_id>/unlock")
