@@ -6,6 +6,7 @@ the load generator is not limited by one GIL.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import random
 import threading
@@ -18,11 +19,13 @@ LATENCY_VARIABLE = "WORK_ORDER_ID"
 
 
 def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (nan when there are no values)."""
+    """Nearest-rank percentile: the smallest value with at least ``pct`` % of the values at or
+    below it, rank ceil(pct / 100 * n) (nan when there are no values)."""
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
+    rank = math.ceil(pct * len(ordered) / 100)
+    return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
 @dataclass

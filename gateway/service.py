@@ -6,6 +6,7 @@ before a worker is taken and maps every error to a problem; the OpenAPI descript
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -17,19 +18,27 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
+from contracts.events import TRANSITION_TYPES
 from gateway import models as m
 from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, BackendTimeout, route
 from gateway.openapi import docs_page, openapi_document
+from gateway.order_reads import OrderReads
 from gateway.routes_console import ConsoleRoutes
 from gateway.tokens import TokenGuard
+from svckit.events import event_types_handler
 from svckit.metrics import EntrypointMetrics, metrics_response
 
 log = logging.getLogger(__name__)
 
 CSV = ("application/json", "text/csv")
+# Every calls event that changes how an order looks; not work_order.created (nothing was shown
+# of an order before it existed, and the outbox holds that one for staffing: svckit/events.py).
+ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_started",
+                 "work_order.clock_stopped", "work_order.deadline_replanned",
+                 "work_order.deadline_warning")
 
 
 class GatewayService(ConsoleRoutes):
@@ -42,6 +51,7 @@ class GatewayService(ConsoleRoutes):
     calls = RpcProxy("calls", use_confirms=False)
     metrics = EntrypointMetrics()
     tokens = TokenGuard()
+    order_views = OrderReads()
 
     # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
 
@@ -94,17 +104,33 @@ class GatewayService(ConsoleRoutes):
 
     @event_handler("staffing", "staff.left", handler_type=BROADCAST, reliable_delivery=False)
     def on_staff_left(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
 
     @event_handler("staffing", "staff.transferred", handler_type=BROADCAST,
                    reliable_delivery=False)
     def on_staff_transferred(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
 
     @event_handler("staffing", "staff.role_changed", handler_type=BROADCAST,
                    reliable_delivery=False)
     def on_staff_role_changed(self, event: dict) -> None:
-        self.tokens.revocations.revoke(int(event["payload"]["staff_id"]))
+        self._staff_changed(int(event["payload"]["staff_id"]))
+
+    def _staff_changed(self, staff_id: int) -> None:
+        """Her tokens issued so far are void, and what she may read is asked again."""
+        self.tokens.revocations.revoke(staff_id)
+        self.order_views.forget_member(staff_id)
+
+    @event_types_handler("calls", ORDER_CHANGES, label="work_order.changed",
+                         handler_type=BROADCAST, reliable_delivery=False)
+    def on_work_order_changed(self, event: dict) -> None:
+        """Something happened to an order: forget how it looked (gateway/order_reads.py)."""
+        self.order_views.forget_order(str(event["payload"]["work_order_id"]))
+
+    @event_handler("staffing", "work_order.routed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_work_order_routed(self, event: dict) -> None:
+        self.order_views.forget_order(str(event["payload"]["work_order_id"]))
 
     @route("POST", "/api/org/staff/<int:staff_id>/unlock")
     def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
@@ -147,11 +173,18 @@ class GatewayService(ConsoleRoutes):
         return {"state": query.state, **_paged(request, page)}
 
     @route("GET", "/api/work-orders/<string:work_order_id>")
-    def get_work_order(self, request: Request, work_order_id: str) -> dict:
-        order = self._ask(self.calls.get_work_order, work_order_id, self._caller(request))
-        if order is None:
+    def get_work_order(self, request: Request, work_order_id: str) -> Response:
+        """Calls decides and shows; its answer is served again for a moment (order_reads)."""
+        caller = self._caller(request)
+
+        def ask() -> bytes | None:
+            order = self._ask(self.calls.get_work_order, work_order_id, caller)
+            return None if order is None else json.dumps(order, ensure_ascii=False).encode()
+
+        body = self.order_views.load(caller, work_order_id, ask)
+        if body is None:
             raise ApiError(404, f"work order {work_order_id} not found", "work_order_not_found")
-        return order
+        return Response(body, mimetype="application/json")
 
     @route("POST", "/api/work-orders/<string:work_order_id>/<string:action>",
            body=m.WorkOrderFields)
@@ -160,7 +193,11 @@ class GatewayService(ConsoleRoutes):
         """A lifecycle action (assign, dispatch, start, ..., classify); fields in the body."""
         caller = self._caller(request)
         fields = body.model_dump(mode="json", exclude_unset=True)
-        return self._ask(self.calls.act_on_work_order, work_order_id, str(action), caller, fields)
+        try:
+            return self._ask(self.calls.act_on_work_order, work_order_id, str(action), caller,
+                             fields)
+        finally:  # read-your-writes here; other gateways forget on the order's event
+            self.order_views.forget_order(work_order_id)
 
     @route("GET", "/api/queues/mine", query=m.Page)
     def my_queue(self, request: Request, query: m.Page) -> dict:

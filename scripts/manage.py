@@ -5,6 +5,8 @@
     python scripts/manage.py outbox-status            # unpublished events per route
     python scripts/manage.py outbox-release calls [--type call.ended]   # retry parked events
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
+    python scripts/manage.py events-replay QUEUE --since 2026-11-30T08:00:00+08:00 \
+        [--types 'work_order.*']                      # archived events into a late subscriber
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +25,7 @@ from services.calls.models import Base as CallsBase  # noqa: E402
 from services.inbox.models import Base as InboxBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
+from svckit.archive import replay as replay_archive  # noqa: E402
 from svckit.clock import wall_now  # noqa: E402
 from svckit.config import load_config  # noqa: E402
 from svckit.db import ServiceStore  # noqa: E402
@@ -79,6 +83,16 @@ def replay_dlq(args) -> None:
     print(f"{moved} messages moved from {args.queue}.dlq back to {args.queue}")
 
 
+def replay_events(args) -> None:
+    amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+    since = datetime.fromisoformat(args.since)
+    if since.tzinfo is None:
+        raise SystemExit("--since needs a UTC offset, e.g. 2026-11-30T08:00:00+08:00")
+    moved = replay_archive(amqp_uri, args.queue, since, args.types)
+    print(f"{moved} archived {args.types} events since {since.isoformat()} published to "
+          f"{args.queue}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +108,11 @@ def main() -> None:
                         "staffing.on_work_order_created")
     replay.add_argument("--limit", type=int)
     replay.set_defaults(run=replay_dlq)
+    archived = commands.add_parser("events-replay")
+    archived.add_argument("queue", help="the late subscriber's queue")
+    archived.add_argument("--since", required=True, help="ISO 8601 instant with its offset")
+    archived.add_argument("--types", default="*", help="event types, a shell pattern")
+    archived.set_defaults(run=replay_events)
     args = parser.parse_args()
     args.run(args)
 

@@ -18,29 +18,17 @@ fi
 $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
 
-pids=()
-# The services run in their own sessions, so a Ctrl-C reaches them only through this trap: one
-# SIGTERM each (nameko stops gracefully; a second signal during that stop can hang it), then
-# SIGKILL for any still running after 20 s.
+# The services run under a supervisor (scripts/supervise.py): one that dies is restarted with a
+# growing pause while the others keep running; logs are appended to var/log/<service>.log and
+# rotated. Ctrl-C reaches the supervisor through this trap and stops everything once.
+$BIN/python scripts/supervise.py &
+supervisor=$!
 stop_all() {
   trap - EXIT INT TERM
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    kill -0 "${pids[@]}" 2>/dev/null || break
-    sleep 0.5
-  done
-  kill -KILL "${pids[@]}" 2>/dev/null || true
+  kill -TERM "$supervisor" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
 }
 trap stop_all EXIT INT TERM
-
-start() {  # name, config, module:Class
-  setsid $BIN/nameko run --config "$2" "$3" >"var/log/$1.log" 2>&1 &
-  pids+=($!)
-}
-start staffing services/staffing/config.yaml services.staffing.service:StaffingService
-start calls services/calls/config.yaml services.calls.service:CallsService
-start inbox services/inbox/config.yaml services.inbox.service:InboxService
-start gateway gateway/config.yaml gateway.service:GatewayService
 
 $BIN/python scripts/wait_ready.py
 cat <<MSG
@@ -55,6 +43,4 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
 MSG
-wait -n "${pids[@]}"
-echo "a service stopped; see var/log/" >&2
-exit 1
+wait "$supervisor"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from svckit.archive import ArchiveSettings
 from svckit.outbox import OutboxRelay
 
 
@@ -96,7 +97,8 @@ class Database(DependencyProvider):
         self.store = ServiceStore(config[self.url_key], self.metadata)
         if self.run_relay:
             self.relay = OutboxRelay(
-                self.store, config["AMQP_URI"], service=self.container.service_name
+                self.store, config["AMQP_URI"], service=self.container.service_name,
+                archive=ArchiveSettings.from_config(config),
             )
             self.store.after_emit = self.relay.wake
 

@@ -9,15 +9,18 @@ Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import partial
 
-from kombu import Queue
+from amqp.exceptions import NotFound
+from kombu import Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
+from svckit.archive import replay
 from svckit.metrics import DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,11 @@ class ReliableEventHandler(EventHandler):
     """An event handler whose method receives ``(envelope, payload)``.
 
     Config ``EVENT_RETRY: {max_attempts, base_delay_seconds}`` bounds the retries.
+
+    A subscription new to the broker (its queue did not exist) first receives what the event
+    archive holds of its type (svckit/archive.py), when the service keeps one
+    (``EVENT_ARCHIVE``): the events published before anyone subscribed. Handlers are
+    idempotent, so an event that also arrived directly has no second effect.
     """
 
     queue_consumer = ParkingQueueConsumer()
@@ -51,6 +59,9 @@ class ReliableEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         name = self.queue.name
+        amqp_uri = self.container.config["AMQP_URI"]
+        self.catch_up = bool(self.container.config.get("EVENT_ARCHIVE")) and not queue_exists(
+            amqp_uri, name)
         self.retry_queue = Queue(
             f"{name}.retry",
             durable=True,
@@ -63,12 +74,25 @@ class ReliableEventHandler(EventHandler):
         settings = {**DEFAULTS, **(self.container.config.get("EVENT_RETRY") or {})}
         self.max_attempts = int(settings["max_attempts"])
         self.base_delay = float(settings["base_delay_seconds"])
-        amqp_uri = self.container.config["AMQP_URI"]
         with get_connection(amqp_uri) as connection:
             channel = connection.channel()
             for queue in (self.retry_queue, self.dead_letter_queue):
                 queue.bind(channel).declare()
         self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+
+    def start(self) -> None:
+        super().start()
+        if self.catch_up:
+            self.container.spawn_managed_thread(self._catch_up, identifier="archive_catch_up")
+
+    def _catch_up(self) -> None:
+        amqp_uri = self.container.config["AMQP_URI"]
+        with get_connection(amqp_uri) as connection:  # it must exist before replaying into it
+            self.queue.bind(connection.channel()).declare()
+        try:
+            replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
+        except NotFound:
+            log.warning("%s: no event archive on the broker to catch up from", self.consumer_name)
 
     @property
     def consumer_name(self) -> str:
@@ -145,3 +169,37 @@ class ReliableEventHandler(EventHandler):
 
 
 reliable_event_handler = ReliableEventHandler.decorator
+ARCHIVE_START = datetime(2000, 1, 1, tzinfo=UTC)  # all the archive holds
+
+
+def queue_exists(amqp_uri: str, name: str) -> bool:
+    with get_connection(amqp_uri) as connection:
+        try:
+            connection.channel().queue_declare(name, passive=True)
+        except NotFound:
+            return False
+    return True
+
+
+class EventTypesHandler(EventHandler):
+    """nameko's event handler on several event types of one source, on one queue of its own.
+
+    ``@event_types_handler("calls", ("work_order.urged", "work_order.closed"), label="changes",
+    handler_type=BROADCAST, reliable_delivery=False)``: the queue is named after ``label`` and
+    bound once per type. Explicit types, not a ``#`` pattern: a queue on every type would make
+    events routable that the outbox must hold for their real subscriber (``work_order.created``
+    waits, unroutable, for staffing's queue: svckit/outbox.py)."""
+
+    def __init__(self, source_service: str, event_types: tuple[str, ...], label: str,
+                 **kwargs) -> None:
+        self.event_types = tuple(event_types)
+        super().__init__(source_service, label, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue.routing_key = self.event_types[0]
+        self.queue.bindings = {binding(self.queue.exchange, routing_key=event_type)
+                               for event_type in self.event_types[1:]}
+
+
+event_types_handler = EventTypesHandler.decorator

@@ -5,6 +5,8 @@ An event the broker returns as unroutable (no queue bound to its routing key yet
 counted and retried: its route is probed again after a growing backoff, without republishing
 every waiting row, and rows still unroutable after ``PARK_AFTER`` are parked for an operator.
 A broker outage leaves events in the table until it returns. Delivery is at least once.
+With the event archive (svckit/archive.py) bound first, no event is unroutable: nobody
+subscribing yet is not a leak.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from contracts.events import Envelope
+from svckit.archive import ArchiveSettings, bind_archive
 from svckit.clock import wall_now
 from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
 
@@ -73,9 +76,12 @@ class RouteBlock:
 class OutboxRelay:
     """Publishes committed outbox rows; woken after each commit that emitted, polls otherwise."""
 
-    def __init__(self, store: ServiceStore, amqp_uri: str, service: str) -> None:
+    def __init__(self, store: ServiceStore, amqp_uri: str, service: str,
+                 archive: ArchiveSettings | None = None) -> None:
         self.store = store
         self.service = service
+        self.amqp_uri = amqp_uri
+        self.archive = archive  # bound before the first publication, once per relay
         self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
         self._wakeup = Event()
         self._running = True
@@ -113,6 +119,9 @@ class OutboxRelay:
         SQLite write transaction would block every other green thread's writes meanwhile.
         Several relays on one database may publish a row twice; consumers are idempotent.
         """
+        if self.archive is not None:  # first pass: make every event of ours routable
+            bind_archive(self.amqp_uri, f"{self.service}.events", self.archive)
+            self.archive = None
         table = self.store.outbox
         blocked = [route for route, block in self._blocked.items() if block.until > monotonic()]
         query = (

@@ -65,54 +65,62 @@ def rabbit_queue(amqp_uri: str, queue: str) -> dict:
     return _rabbit("GET", f"/queues/{vhost}/{quote(queue, safe='')}").json()
 
 
-def _postgres_database():
-    from sqlalchemy import create_engine, text
-
-    name = f"csc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    return admin, name, url
-
-
-def _drop_postgres(admin, name: str) -> None:
-    from sqlalchemy import text
-
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_backend(request):
     return request.param
 
 
-@pytest.fixture
-def db_urls(db_backend, tmp_path):
-    """One empty database per service, on the backend under test."""
-    if db_backend == "sqlite":
-        yield {svc: f"sqlite:///{tmp_path}/{svc}.db" for svc in ("calls", "staffing")}
-        return
-    created = {svc: _postgres_database() for svc in ("calls", "staffing")}
-    yield {svc: url for svc, (_, _, url) in created.items()}
-    for admin, name, _ in created.values():
-        _drop_postgres(admin, name)
+DATABASE_SERVICES = ("calls", "staffing")
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    from tests.databases import DatabaseTemplates
+
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"), PG_ADMIN_URL)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture
-def inbox_db_url(db_urls, db_backend, tmp_path):
-    """The inbox service's database (issue 11), made only for the tests that run the inbox (a
-    third PostgreSQL database for every test would cost the suite), added to ``db_urls``."""
+def db_urls(db_backend, tmp_path, database_templates):
+    """One database per service on the backend under test, migrated to head, with no rows
+    (copied from a template migrated once per run: tests/databases.py)."""
     if db_backend == "sqlite":
-        db_urls["inbox"] = f"sqlite:///{tmp_path}/inbox.db"
-        yield db_urls["inbox"]
+        yield {svc: database_templates.sqlite_copy(svc, tmp_path / f"{svc}.db")
+               for svc in DATABASE_SERVICES}
         return
-    admin, name, url = _postgres_database()
-    db_urls["inbox"] = url
-    yield url
-    _drop_postgres(admin, name)
+    created = {svc: database_templates.postgres_copy(svc) for svc in DATABASE_SERVICES}
+    yield {svc: url for svc, (_, url) in created.items()}
+    for name, _ in created.values():
+        database_templates.drop_later(name)
+
+
+@pytest.fixture
+def service_database(db_backend, tmp_path, database_templates, db_urls):
+    """``make(service)``: another service's database on the backend under test, migrated,
+    added to ``db_urls``; made only for the tests that run that service (one more PostgreSQL
+    database for every test would cost the suite)."""
+    created = []
+
+    def make(service: str) -> str:
+        if db_backend == "sqlite":
+            url = database_templates.sqlite_copy(service, tmp_path / f"{service}.db")
+        else:
+            name, url = database_templates.postgres_copy(service)
+            created.append(name)
+        db_urls[service] = url
+        return url
+
+    yield make
+    for name in created:
+        database_templates.drop_later(name)
+
+
+@pytest.fixture
+def inbox_db_url(service_database):
+    """The inbox service's database (issue 11)."""
+    return service_database("inbox")
 
 
 @pytest.fixture

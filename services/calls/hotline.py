@@ -80,6 +80,7 @@ class CallRecord:
     work_order_id: str | None = None
     route_target: str | None = None
     stored: bool = False  # this session has written the call row
+    instance_id: str | None = None  # the calls process serving it (services/calls/recovery.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str], started_at: datetime) -> CallRecord:
@@ -103,6 +104,7 @@ class HotlineSettings:
     now: Callable[[], datetime]  # the service's clock: when calls start and end, orders open
     prompts: Prompts = Prompts()
     fallback_target: str = "Queue(95598)"
+    instance_id: str | None = None
 
 
 def take_call(
@@ -117,6 +119,7 @@ def take_call(
     A caller whose registered address is in a declared outage hears the outage notice first.
     """
     call = CallRecord.from_env(channel.env, settings.now())
+    call.instance_id = settings.instance_id
     try:
         channel.answer()
         channel.stream_file(settings.prompts.welcome)
@@ -217,6 +220,7 @@ def _write_call(session: Session, call: CallRecord, **values) -> None:
         "sessions": 1,
         "digits": "",
         "outcome": "in_progress",
+        "instance_id": call.instance_id,
     }
     dialect = session.get_bind().dialect.name
     session.execute(_insert_or_count_session(dialect, tuple(values)), {**row, **values})

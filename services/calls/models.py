@@ -63,6 +63,19 @@ class Call(Base):
     route_target: Mapped[str | None] = mapped_column(String(100))
     work_order_id: Mapped[str | None] = mapped_column(String(36))
     sessions: Mapped[int] = mapped_column(Integer, default=1)
+    # the calls instance serving the session (services/calls/recovery.py)
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class CallsInstance(Base):
+    """A running calls process, as last seen: its calls in progress are closed as interrupted
+    once it has not been seen for a while (services/calls/recovery.py, issue 15)."""
+
+    __tablename__ = "calls_instances"
+
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WorkOrder(Base):

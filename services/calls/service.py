@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -32,6 +32,7 @@ from services.calls import (
     escalation,
     orders,
     outage_store,
+    recovery,
     sweeps,
 )
 from services.calls.clocks import SweepSettings
@@ -42,6 +43,7 @@ from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
 from services.calls.pop import screen_pop
+from services.calls.recovery import Instance, RecoverySettings
 from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
@@ -103,6 +105,7 @@ class CallsService:
     active_outages = ActiveOutages()
     clock = Clock()
     staff_directory = StaffDirectory()
+    instance = Instance()
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
@@ -290,6 +293,19 @@ class CallsService:
             rows, after = orders.queue(self.db.session, None, department, readable_by=who,
                                        cursor=cursor, limit=limit)
         return {"items": [work_order_view(o) for o in rows], "next_cursor": after}
+
+    @configured_timer("RECOVERY", "beat_seconds", RecoverySettings.beat_seconds, eager=True)
+    def watch_instances(self) -> None:
+        """Say this instance is alive; close the calls of instances that are not (issue 15)."""
+        gone_after = timedelta(seconds=RecoverySettings.from_config(
+            self.config.get("RECOVERY")).gone_after_seconds)
+        with self.db.transaction() as session:
+            recovery.beat(session, self.instance, self.clock.now())
+            closed = recovery.close_interrupted(session, self.instance, self.clock.now(),
+                                                gone_after)
+        if closed:
+            log.warning("closed %d calls interrupted by a stopped calls process: %s",
+                        len(closed), ", ".join(closed[:20]))
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:
@@ -585,6 +601,7 @@ class CallsService:
             prompts=Prompts(**(hotline.get("prompts") or {})),
             fallback_target=hotline.get("fallback_target", "Queue(95598)"),
             now=self.clock.now,
+            instance_id=self.instance,
         )
 
     def _sweep_settings(self) -> SweepSettings:

@@ -50,6 +50,7 @@ class AgiLimits:
     command_timeout_seconds: float = 60.0
     max_command_bytes: int = ASTERISK_COMMAND_BYTES
     hangup_drain_seconds: float = 0.2
+    stop_drain_seconds: float = 30.0  # on a graceful stop, sessions in progress get this long
 
     @classmethod
     def from_config(cls, raw: Mapping[str, object] | None) -> AgiLimits:

@@ -4,6 +4,12 @@
 managed thread, one managed thread per connection that reads the environment block and hands
 the session to the ``FastAgiEntrypoint`` registered for the script path. Each session runs as a
 nameko worker; its socket is closed when the worker ends, whatever happened.
+
+A graceful stop closes the listening socket first, the moment the container stops its
+entrypoints: Asterisk's next connection is refused at once and its dialplan reaches another
+instance or the fallback, instead of being accepted and hung up with "unknown script". The
+sessions in progress then have ``stop_drain_seconds`` to finish; any still running are hung up
+(their handlers see the hang-up and record the call as usual), so a stop is bounded.
 """
 
 from __future__ import annotations
@@ -67,6 +73,12 @@ class _Session:
         self.outcome: str | None = None
         metrics.SESSIONS_IN_PROGRESS.inc()
 
+    def hang_up(self) -> None:
+        """End the session from our side: the handler's next read or write fails as a
+        hang-up, and the session finishes through it."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
     def finish(self, outcome: str) -> None:
         if self.outcome is not None:
             return
@@ -120,6 +132,7 @@ class FastAgiServer(ProviderCollector, SharedExtension):
         self._sock: socket.socket | None = None
         self._starting = False
         self._is_accepting = True
+        self._sessions: set[_Session] = set()
         self.limits = AgiLimits()
 
     # -- configuration --------------------------------------------------------------------------
@@ -167,20 +180,35 @@ class FastAgiServer(ProviderCollector, SharedExtension):
             self._gt = self.container.spawn_managed_thread(self.run, identifier="fastagi.accept")
             _log.info("FastAGI listening on %s:%s", *self.address)
 
-    def stop(self) -> None:
+    def unregister_provider(self, provider: FastAgiEntrypoint) -> None:
+        super().unregister_provider(provider)
+        if not self._providers and self._is_accepting:  # stopping: refuse new calls, drain
+            self._stop_listening()
+            self.container.spawn_managed_thread(self._drain, identifier="fastagi.drain")
+
+    def _stop_listening(self) -> None:
         self._is_accepting = False
         if self._gt is not None:
             self._gt.kill()
         if self._sock is not None:
             _close(self._sock)
+
+    def _drain(self) -> None:
+        deadline = time.monotonic() + self.limits.stop_drain_seconds
+        while self._sessions and time.monotonic() < deadline:
+            eventlet.sleep(0.05)
+        if self._sessions:
+            _log.warning("FastAGI stop: hanging up %d sessions still running after %.0f s",
+                         len(self._sessions), self.limits.stop_drain_seconds)
+        for session in list(self._sessions):
+            session.hang_up()
+
+    def stop(self) -> None:
+        self._stop_listening()
         super().stop()
 
     def kill(self) -> None:
-        self._is_accepting = False
-        if self._gt is not None:
-            self._gt.kill()
-        if self._sock is not None:
-            _close(self._sock)
+        self._stop_listening()
 
     def run(self) -> None:
         """The accept loop: never lets one bad connection stop the server."""
@@ -203,6 +231,7 @@ class FastAgiServer(ProviderCollector, SharedExtension):
     def serve_connection(self, sock: socket.socket, peer: object) -> None:
         """Run one session to its end; never raises (that would kill the container)."""
         session = _Session(sock, peer)
+        self._sessions.add(session)
         try:
             self._serve(session)
         except Exception as exc:  # a bug here must not take the container down
@@ -210,6 +239,7 @@ class FastAgiServer(ProviderCollector, SharedExtension):
             _log.debug("FastAGI session failure", exc_info=True)
             session.finish("error")
         finally:  # a no-op unless the thread was killed (container stop/kill) mid-session
+            self._sessions.discard(session)
             session.finish("error" if session.dispatched else "rejected")
 
     def _serve(self, session: _Session) -> None:

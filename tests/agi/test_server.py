@@ -382,6 +382,38 @@ def test_graceful_stop_waits_for_calls_in_progress():
     assert call.wait().variables.get("WORK_ORDER_ID")
 
 
+def test_a_stopping_instance_refuses_new_calls_at_once_and_finishes_those_in_progress():
+    handle = start_container()
+    call = eventlet.spawn(handle.call, script="slow", args=("1.0",))
+    assert wait_for(lambda: handle.container._worker_threads)
+    stopping = eventlet.spawn(handle.container.stop)
+    # Asterisk's next connection is refused (its dialplan falls back), not hung up
+    assert wait_for(lambda: _refused(handle.port), timeout=0.5)
+    assert not call.dead  # the call in progress is still being served
+    assert call.wait().variables.get("WORK_ORDER_ID")
+    stopping.wait()
+
+
+def test_a_stop_hangs_up_sessions_still_running_after_the_drain_bound(metrics):
+    handle = start_container({"stop_drain_seconds": 0.3, "command_timeout_seconds": 60})
+    raw = handle.raw()
+    raw.send_env("95598")
+    assert raw.command() == ["ANSWER"]  # and Asterisk never answers it
+    started = time.monotonic()
+    stop_container(handle)
+    assert time.monotonic() - started < 3
+    assert raw.closed_by_server(timeout=1)
+    assert metrics.delta().get("hangup") == 1
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return True
+    return False
+
+
 def test_bad_configuration_is_refused():
     with pytest.raises(ConfigurationError):
         start_container(FASTAGI_ADDRESS="localhost:http")

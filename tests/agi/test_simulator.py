@@ -231,3 +231,13 @@ def test_cli_connection_failure(mode):
     done = run_cli(mode, "--port", str(_closed_port()), *extra)
     assert done.returncode == 2
     assert "error:" in done.stderr
+
+
+def test_percentiles_are_nearest_rank():
+    from asterisk_sim.load import percentile
+
+    hundred = [float(n) for n in range(100, 0, -1)]
+    assert [percentile(hundred, p) for p in (1, 50, 95, 99, 100)] == [1, 50, 95, 99, 100]
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([1.0, 2.0, 3.0], 50) == 2.0 and percentile([1.0, 2.0], 50) == 1.0
+    assert percentile([], 50) != percentile([], 50)  # nan

@@ -29,7 +29,6 @@ from services.staffing.service import StaffingService
 from svckit.agi.server import FastAgiServer
 from svckit.clock import Clock
 from svckit.db import ServiceStore
-from svckit.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_DAY = (clock(0), clock(0))
@@ -37,8 +36,7 @@ PASSWORD = "s3cret-test"
 
 
 def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
-    for service, url in db_urls.items():
-        upgrade(ROOT / "services" / service, url)
+    """The services' stores on ``db_urls`` (already migrated: tests/databases.py)."""
     metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
                 "inbox": InboxBase.metadata}
     return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}

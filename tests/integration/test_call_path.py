@@ -149,13 +149,20 @@ def test_a_hostile_caller_name_is_stored_verbatim_and_never_breaks_a_command(sys
     assert order["caller"]["name"] == name[:256]
 
 
-@pytest.mark.parametrize("staffing_seen_before", [False, True], ids=["never-started", "stopped"])
+@pytest.mark.parametrize(
+    ("staffing_seen_before", "archive"),
+    [(False, None), (True, None), (False, {"max_age": "1D", "max_bytes": 10**8})],
+    ids=["never-started", "stopped", "never-started-archived"],
+)
 def test_with_staffing_away_the_call_goes_to_the_queue_and_the_order_is_routed_later(
-    stores, hotline_staff, run_service, amqp_uri, staffing_seen_before
+    stores, hotline_staff, run_service, amqp_uri, staffing_seen_before, archive
 ):
+    """Held for staffing: by its queue (stopped); unroutable in calls' outbox (never started,
+    no archive); in the event archive, which staffing's new queue catches up from."""
     if staffing_seen_before:  # its queues exist and hold the requests until it is back
         harness.stop(run_service("staffing"))
-    calls = run_service("calls", HOTLINE={"route_timeout_ms": 300, "prompts": {"timeout_ms": 100}})
+    calls = run_service("calls", HOTLINE={"route_timeout_ms": 300, "prompts": {"timeout_ms": 100}},
+                        EVENT_ARCHIVE=archive)
     gateway = run_service("gateway")
     system = {
         "agi": harness.agi_port(calls),
@@ -165,7 +172,7 @@ def test_with_staffing_away_the_call_goes_to_the_queue_and_the_order_is_routed_l
     assert transcript.variables["ROUTE_TARGET"] == "Queue(95598)"
     order_id = transcript.variables["WORK_ORDER_ID"]
 
-    run_service("staffing")
+    run_service("staffing", EVENT_ARCHIVE=archive)
     headers = login(system)
     order = routed_order(system, headers, order_id)
     assert order["assignee"]["role"] == "seat_agent"

@@ -1,0 +1,108 @@
+"""The gateway's memory of work-order views (gateway/order_reads.py), on a hand-turned clock."""
+
+from gateway.order_reads import OrderViews
+
+
+class Ticking:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def views(seconds: float = 2.0, entries: int = 100) -> tuple[OrderViews, Ticking]:
+    clock = Ticking()
+    return OrderViews(seconds, entries, clock), clock
+
+
+def test_a_view_is_served_again_until_it_is_too_old():
+    cache, clock = views(seconds=2.0)
+    cache.keep(7, "WO1", b"{}", cache.ticket())
+    clock.now += 1.9
+    assert cache.get(7, "WO1") == b"{}"
+    assert cache.get(8, "WO1") is None  # another member: calls decides for her
+    clock.now += 0.2
+    assert cache.get(7, "WO1") is None
+
+
+def test_an_event_about_the_order_forgets_it_for_every_member():
+    cache, _ = views()
+    for member in (7, 8):
+        cache.keep(member, "WO1", b"{}", cache.ticket())
+    cache.keep(7, "WO2", b"[]", cache.ticket())
+    cache.forget_order("WO1")
+    assert cache.get(7, "WO1") is None and cache.get(8, "WO1") is None
+    assert cache.get(7, "WO2") == b"[]"
+
+
+def test_a_member_whose_record_changed_is_asked_about_again():
+    cache, _ = views()
+    cache.keep(7, "WO1", b"{}", cache.ticket())
+    cache.keep(8, "WO1", b"{}", cache.ticket())
+    cache.forget_member(7)
+    assert cache.get(7, "WO1") is None
+    assert cache.get(8, "WO1") == b"{}"
+
+
+def test_an_answer_in_flight_while_its_order_was_forgotten_is_not_kept():
+    cache, clock = views()
+    ticket = cache.ticket()
+    clock.now += 0.01
+    cache.forget_order("WO1")  # the order changed while calls was answering
+    clock.now += 0.01
+    cache.keep(7, "WO1", b"old", ticket)
+    assert cache.get(7, "WO1") is None
+    cache.keep(7, "WO1", b"new", cache.ticket())
+    assert cache.get(7, "WO1") == b"new"
+
+
+def test_the_number_of_views_kept_is_bounded_oldest_first():
+    cache, _ = views(entries=3)
+    for n in range(5):
+        cache.keep(7, f"WO{n}", b"{}", cache.ticket())
+    assert [cache.get(7, f"WO{n}") for n in range(5)] == [None, None, b"{}", b"{}", b"{}"]
+
+
+def test_zero_seconds_turns_the_memory_off():
+    cache, _ = views(seconds=0)
+    cache.keep(7, "WO1", b"{}", cache.ticket())
+    assert cache.get(7, "WO1") is None
+
+
+def test_readers_missing_together_ask_calls_once():
+    import eventlet
+
+    cache, _ = views()
+    asked = []
+
+    def ask() -> bytes:
+        asked.append(1)
+        eventlet.sleep(0.01)  # calls answering
+        return b"{}"
+
+    readers = [eventlet.spawn(cache.load, 7, "WO1", ask) for _ in range(5)]
+    assert [reader.wait() for reader in readers] == [b"{}"] * 5
+    assert len(asked) == 1
+
+
+def test_a_refusal_is_not_shared_each_reader_asks_for_herself():
+    import eventlet
+
+    cache, _ = views()
+    asked = []
+
+    def refuse() -> bytes:
+        asked.append(1)
+        eventlet.sleep(0.01)
+        raise PermissionError("not hers")
+
+    readers = [eventlet.spawn(cache.load, 7, "WO1", refuse) for _ in range(3)]
+    for reader in readers:
+        try:
+            reader.wait()
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError("a refused read was answered")
+    assert len(asked) == 3 and cache.get(7, "WO1") is None
