@@ -122,6 +122,7 @@ PATH_TYPES: dict[str, Any] = {
     "decision": LeaveDecision,
     "day": Day,
     "outage_id": Uuid,
+    "asset": text(200, 1),  # a console file (gateway/console.py refuses what leaves its folder)
 }
 
 

@@ -217,11 +217,14 @@ class CallsService:
 
     @rpc(expected_exceptions=CALLER)
     def list_outages(self, caller: int) -> dict:
-        """Active outages, and open storms a duty leader may want to declare: the hotline's."""
+        """Active outages, open storms a duty leader may want to declare, and the configured
+        areas: the hotline's."""
         access.require_hotline(self._caller(caller), "the outage list")
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
-            return outage_store.listing(session, self.clock.now(), settings.storm)
+            listed = outage_store.listing(session, self.clock.now(), settings.storm)
+        # the configured areas, for the console's area picker
+        return {**listed, "areas": [area.name for area in settings.areas]}
 
     @rpc(expected_exceptions=CALLER)
     def get_work_order(self, work_order_id: str, caller: int) -> dict | None:
