@@ -24,6 +24,7 @@ from gateway.console import ConsoleRoutes
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
+from gateway.routes_console import ConsoleRoutes
 from gateway.tokens import TokenGuard
 from svckit.metrics import EntrypointMetrics, metrics_response
 

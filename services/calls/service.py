@@ -41,6 +41,7 @@ from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, L
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
+from services.calls.pop import screen_pop
 from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
@@ -241,6 +242,17 @@ class CallsService:
         view.update(self._deadlines(order))
         view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
+
+    @rpc(expected_exceptions=(orders.WorkOrderNotFound, *CALLER))
+    def work_order_pop(self, work_order_id: str, caller: int) -> dict:
+        """The screen pop of an order (issue 11, services/calls/pop.py): read as the order is
+        (access.py); the earlier orders listed are those the caller may read."""
+        who = self._caller(caller)
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
+        self._require_readable(who, order)
+        return screen_pop(self.db.session, order, orders.readable(who))
 
     @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, *CALLER))
     def act_on_work_order(
