@@ -75,8 +75,8 @@ def asset_response(request: Request, relative: str, root: Path = ROOT) -> Respon
                     content_type=kind or "application/octet-stream")
 
 
-class ConsoleRoutes:
-    """The console's two routes, mixed into GatewayService (nameko finds entrypoints on the
+class ConsoleAssets:
+    """The console's page and files, mixed into GatewayService (nameko finds entrypoints on the
     class's members, inherited ones included)."""
 
     @route("GET", "/", auth=False, produces=("text/html",),

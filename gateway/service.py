@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from gateway import models as m
 from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
-from gateway.console import ConsoleRoutes
+from gateway.console import ConsoleAssets
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 CSV = ("application/json", "text/csv")
 
 
-class GatewayService(ConsoleRoutes):
+class GatewayService(ConsoleRoutes, ConsoleAssets):
     name = "gateway"
 
     config = Config()

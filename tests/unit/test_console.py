@@ -86,8 +86,9 @@ def _clock_names() -> set[str]:
     ("step", [s.value for s in ApprovalStep]),
     ("role", [str(r) for r in ROLE_LADDER]),
     ("clock", sorted(_clock_names())),
-    ("notice", ["screen_pop", "work_order.urged", "work_order.escalated", "leave.requested",
-                "leave.decided", "staff.absent", "post.uncovered", "rota.handover_missing"]),
+    ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
+                "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
+                "post.uncovered", "rota.handover_missing"]),
 ])
 def test_every_domain_value_has_a_label(prefix, values):
     assert values

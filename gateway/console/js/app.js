@@ -142,7 +142,11 @@ function onEvent(name, data) {
 
 export function noticeParams(notice) {
   const p = notice.params || {};
-  return { ...p, category: label("category", p.category), subject: notice.subject ? notice.subject.id : "" };
+  return {
+    ...p, category: label("category", p.category), leave_type: label("leave_type", p.leave_type),
+    decision: label("decision", p.decision), step: label("step", p.step), clock: label("clock", p.clock),
+    department: label("department", p.department), by: p.by || t("actor.system"),
+  };
 }
 
 function drawBanner() {
