@@ -91,6 +91,7 @@ def go(driver, base: str, fragment: str, ready_css: str) -> None:
 
 def act(driver, action: str, fields: dict | None = None) -> None:
     """Fill the action's form and send it; wait for the page to show the order again."""
+    visible(driver, f'#actions button[data-open="{action}"]').click()
     card = visible(driver, f'.action-card[data-action="{action}"]')
     for name, value in (fields or {}).items():
         control = card.find_element(By.NAME, name)
@@ -123,7 +124,7 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         assert pending.get_attribute("data-order") == first["WORK_ORDER_ID"]
         visible(driver, "#pop-name")  # the details arrived
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ENTER)  # one key opens it
-        visible(driver, '.action-card[data-action="classify"]')
+        visible(driver, '.action-card[data-action="classify"]')  # the next step, open
         assert first["WORK_ORDER_ID"] in driver.find_element(By.ID, "order-details").text
         assert visible(driver, "#presence-state").text == "就绪"
 
@@ -154,14 +155,14 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         sign_in(driver, "win03")
         queue = visible(driver, "#main .view table")
         assert KNOWN_CALLER[1] in queue.text
-        go(driver, base, f"order/{order_id}", '.action-card[data-action="start"]')
+        go(driver, base, f"order/{order_id}", '#actions button[data-open="start"]')
         act(driver, "start")
         act(driver, "record_result", {"result": "已更换电能表，恢复供电"})
         sign_out(driver)
 
         # the agent replies and records the revisit
         driver.switch_to.window(agent_tab)
-        go(driver, base, f"order/{order_id}", '.action-card[data-action="reply"]')
+        go(driver, base, f"order/{order_id}", '#actions button[data-open="reply"]')
         assert "已更换电能表" in driver.find_element(By.ID, "order-result").text
         act(driver, "reply", {"reply": "您好，计量室已更换电能表，已恢复供电。"})
         act(driver, "revisit", {"satisfaction": "5"})
@@ -170,7 +171,7 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         leader_tab = [h for h in driver.window_handles if h != agent_tab][0]
         driver.switch_to.window(leader_tab)
         sign_in(driver, "leader01")
-        go(driver, base, f"order/{order_id}", '.action-card[data-action="close"]')
+        go(driver, base, f"order/{order_id}", '#actions button[data-open="close"]')
         act(driver, "close")
         assert "已办结" in driver.find_element(By.CSS_SELECTOR, "#main .toolbar").text
         go(driver, base, "outages", "#main form")

@@ -2,7 +2,7 @@
 // me, attendance (clock-in/out, the month's report) and the equipment duty rota's handover.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaMonth, chinaToday } from "../i18n.js";
-import { h, card, table, chip, field, form, select, toast } from "../ui.js";
+import { h, fill, card, table, chip, field, form, select, toast } from "../ui.js";
 
 const LEAVE_TYPES = ["personal", "sick", "annual", "family_visit", "marriage", "maternity", "funeral"];
 
@@ -13,7 +13,7 @@ export async function renderOrg(root) {
   const away = new Set(org.away || []);
   const person = (id) => id ? h("span", {}, who(id), away.has(id) ? chip(t("org.away"), "yellow") : null) : "—";
   const deptName = Object.fromEntries(org.departments.map((d) => [d.code, d.name]));
-  root.replaceChildren(h("h1", {}, t("org.title")),
+  fill(root, h("h1", {}, t("org.title")),
     h("div", { class: "grid side" },
       card(t("org.posts"), table([
         { key: "org.post", cell: (p) => h("div", {}, label("post", p.code) !== p.code ? label("post", p.code) : p.code, h("div", { class: "muted" }, label("post_kind", p.kind))) },
@@ -69,7 +69,7 @@ export async function renderLeave(root, _args, staff) {
       l.waiting_for && l.status === "pending" ? h("div", { class: "muted" }, t("leave.waiting_for", { step: label("step", l.waiting_for.step) })) : null) },
     ...extra,
   ];
-  root.replaceChildren(h("h1", {}, t("leave.title")),
+  fill(root, h("h1", {}, t("leave.title")),
     card(t("leave.waiting"), h("div", { id: "leave-waiting" }, table(columns([{ key: "common.actions", cell: decide }]), waiting))),
     card(t("leave.request"), request),
     card(t("leave.mine"), h("div", { id: "leave-mine" }, table(columns([{ key: "common.actions", cell: back }]), mine))),
@@ -96,7 +96,7 @@ export async function renderAttendance(root, [month]) {
   };
   const report = h("div", { id: "attendance-report" });
   const picker = h("input", { type: "month", value: month, onchange: (e) => { location.hash = `#/attendance/${e.target.value}`; } });
-  root.replaceChildren(h("h1", {}, t("attendance.title")),
+  fill(root, h("h1", {}, t("attendance.title")),
     card(t("attendance.today", { day: chinaToday() }), h("div", { class: "form" },
       h("button", { class: "primary", id: "clock-in", onclick: clock("clock-in") }, t("attendance.clock_in")),
       h("button", { id: "clock-out", onclick: clock("clock-out") }, t("attendance.clock_out")), result)),
@@ -129,7 +129,7 @@ export async function renderRota(root, [day]) {
     redraw();
   });
   const received = rota.received;
-  root.replaceChildren(h("h1", {}, t("rota.title")),
+  fill(root, h("h1", {}, t("rota.title")),
     h("div", { class: "grid two" },
       card(t("rota.today", { day: rota.day }), h("dl", { class: "kv" },
         h("dt", {}, t("rota.window")), h("dd", {}, rota.window || "—"),
