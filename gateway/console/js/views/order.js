@@ -92,6 +92,7 @@ function details(o) {
     h("dt", {}, t("order.owner")), h("dd", {}, o.assignee ? o.assignee.name : "—"),
     h("dt", {}, t("order.department")), h("dd", {}, label("department", o.department)),
     o.escalated_to ? [h("dt", {}, t("order.escalated_to")), h("dd", {}, `${o.escalated_to.name} (${label("role", o.escalated_to.role)})`)] : null,
+    o.parent_id ? [h("dt", {}, t("order.parent")), h("dd", {}, h("a", { href: `#/order/${o.parent_id}`, class: "mono" }, o.parent_id))] : null,
     h("dt", {}, t("order.matter")), h("dd", {}, o.matter || "—"),
     o.promise ? [h("dt", {}, t("order.promise")), h("dd", {}, o.promise)] : null,
     o.result ? [h("dt", {}, t("order.result")), h("dd", { id: "order-result" }, o.result)] : null,
