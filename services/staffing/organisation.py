@@ -44,7 +44,7 @@ from services.staffing.models import (
 )
 from services.staffing.office_hours import OnDuty, ShiftView, on_duty
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
-from svckit import workdays
+from svckit import paging, workdays
 from svckit.outbox import emit
 
 PRODUCER = "staffing"
@@ -472,14 +472,19 @@ def post_view(post: ab.PostView, away: set[int]) -> dict:
     }
 
 
-def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
-    """Departments, positions and windows with who acts for each right now."""
+def overview(session: Session, now: datetime, zone: tzinfo, cursor: str | None = None,
+             limit: int = paging.DEFAULT_LIMIT) -> dict:
+    """Departments, a page of the posts and windows by code with who acts for each right now
+    (``items``, ``next_cursor``: svckit.paging), and who is away now."""
     away = away_at(session, now, zone)
     departments = session.scalars(select(Department).order_by(Department.code))
-    posts = all_posts(session, slot=slot_of(now, zone))
+    query = paging.keyset(select(Post), (Post.code,), cursor, limit)
+    rows, after = paging.page(list(session.scalars(query)), limit, lambda post: (post.code,))
+    covers = covers_in(session, slot_of(now, zone))
     return {
         "departments": [{"code": d.code, "name": d.name, "kind": d.kind} for d in departments],
-        "posts": [post_view(post, away) for post in posts],
+        "items": [post_view(view(post, covers), away) for post in rows],
+        "next_cursor": after,
         "away": sorted(away),
     }
 
