@@ -8,7 +8,12 @@ const LEAVE_TYPES = ["personal", "sick", "annual", "family_visit", "marriage", "
 
 export async function renderOrg(root) {
   const org = await api.get("/api/org");
-  const names = org.names || {};
+  const posts = [...org.items], names = { ...(org.names || {}) };
+  for (let page = org; page.next && posts.length < 500;) {
+    page = await api.get(page.next);
+    posts.push(...page.items);
+    Object.assign(names, page.names || {});
+  }
   const who = (id) => (id ? names[String(id)] || `#${id}` : "—");
   const away = new Set(org.away || []);
   const person = (id) => id ? h("span", {}, who(id), away.has(id) ? chip(t("org.away"), "yellow") : null) : "—";
@@ -21,7 +26,7 @@ export async function renderOrg(root) {
         { key: "org.a_holder", cell: (p) => person(p.a_holder_id) }, { key: "org.b_holder", cell: (p) => person(p.b_holder_id) },
         { key: "org.acting", cell: (p) => p.uncovered ? chip(t("org.uncovered"), "red")
           : h("span", {}, who(p.acting), p.covering_for ? chip(t("org.covering_for", { name: who(p.covering_for) }), "orange") : null) },
-      ], org.posts)),
+      ], posts)),
       card(t("org.departments"), table([
         { key: "org.department", cell: (d) => d.name }, { key: "org.kind", cell: (d) => label("department_kind", d.kind) },
       ], org.departments))));
@@ -102,7 +107,7 @@ export async function renderAttendance(root, [month]) {
       h("button", { id: "clock-out", onclick: clock("clock-out") }, t("attendance.clock_out")), result)),
     card(null, h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, t("attendance.report")), picker), report));
   try {
-    const data = await api.get(`/api/attendance/report?month=${month}`);
+    const data = await api.get(`/api/attendance/report?month=${month}&limit=200`);
     report.replaceChildren(table([
       { key: "attendance.name", cell: (p) => p.name }, { key: "attendance.department", cell: (p) => label("department", p.department) },
       { key: "attendance.expected", cell: (p) => p.totals.expected_days }, { key: "attendance.present", cell: (p) => p.totals.present_days },
@@ -110,7 +115,7 @@ export async function renderAttendance(root, [month]) {
       { key: "attendance.early", cell: (p) => p.totals.early_leave_days },
       { key: "attendance.absent", cell: (p) => p.totals.absent_days ? chip(p.totals.absent_days, "red") : 0 },
       { key: "attendance.excused", cell: (p) => p.totals.excused_days },
-    ], data.people || []));
+    ], data.items || data.people || []));
   } catch (exc) {
     report.replaceChildren(h("div", { class: "empty" }, exc.message));
   }

@@ -104,12 +104,21 @@ export async function renderCustomer(root, [number]) {
   ], "common.save", async (v) => { await api.put(`/api/customers/${encodeURIComponent(number)}`, v); renderCustomer(root, [number]); });
   fill(root, h("h1", {}, `${c.name} · ${c.number}`),
     h("div", { class: "grid side" },
-      card(t("customer.orders"), table(orderColumns([{ key: "order.owner", cell: (o) => o.assignee?.name || "—" }]), c.work_orders || [], go)),
+      card(t("customer.orders"), table(orderColumns([{ key: "order.owner", cell: (o) => o.assignee?.name || "—" }]), await rest(c.work_orders), go)),
       card(t("customer.details"), edit)),
     card(t("customer.calls"), table([
       { key: "call.started_at", cell: (x) => dateTime(x.started_at) }, { key: "order.category", cell: (x) => label("category", x.category) },
       { key: "call.outcome", cell: (x) => x.outcome || "—" }, { key: "call.route", cell: (x) => x.route_target || "—" },
-    ], c.calls || [])));
+    ], await rest(c.calls))));
+}
+
+/** A list that is either an array or a first page ({items, next}): every item, up to 200. */
+async function rest(list) {
+  if (!list) return [];
+  if (Array.isArray(list)) return list;
+  const items = [...list.items];
+  if (list.next) items.push(...(await api.all(list.next, 200 - items.length)));
+  return items;
 }
 
 export async function renderDepartment(root, _args, staff) {
