@@ -13,7 +13,7 @@ from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from asterisk_sim import place_call
 from svckit import workdays
@@ -88,6 +88,9 @@ def main() -> int:
         shot(driver, "8-outages", "outages", "#main form")
         sign_in(driver, "lead01")
         shot(driver, "9-leave-approvals", "leave", "#leave-waiting")
+        shot(driver, "10-organisation", "org", "#main table")
+        Select(driver.find_element(By.ID, "lang")).select_by_value("en")
+        shot(driver, "11-board-in-english", "board", "#board-stats")
     return 0
 
 
