@@ -94,8 +94,11 @@ def go(driver, base: str, fragment: str, ready_css: str) -> None:
 
 def act(driver, action: str, fields: dict | None = None) -> None:
     """Fill the action's form and send it; wait for the page to show the order again."""
-    visible(driver, f'#actions button[data-open="{action}"]').click()
-    card = visible(driver, f'.action-card[data-action="{action}"]')
+    def opened(d):  # the page may be drawn anew meanwhile: click the button that is there
+        visible(d, f'#actions button[data-open="{action}"]').click()
+        return d.find_element(By.CSS_SELECTOR, f'.action-card[data-action="{action}"]')
+
+    card = wait(driver).until(opened)
     for name, value in (fields or {}).items():
         control = card.find_element(By.NAME, name)
         if control.tag_name == "select":
@@ -156,7 +159,7 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         assert "故障报修" in earlier.text
         assert len(earlier.find_elements(By.CSS_SELECTOR, "tbody tr")) == 1
         driver.find_element(By.ID, "pop-open").click()
-        wait(driver).until(EC.url_contains(order_id))
+        wait(driver).until(EC.text_to_be_present_in_element((By.ID, "order-details"), order_id))
 
         act(driver, "classify", {"category": "fault_report", "area": "urban"})
         act(driver, "dispatch", {"department": "metering", "note": "请计量室上门检查"})
