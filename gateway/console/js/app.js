@@ -12,10 +12,11 @@ import { renderOrg, renderLeave, renderAttendance, renderRota } from "./views/ha
 import { renderInbox } from "./views/inbox.js";
 import { isHotline, isLeader } from "./roles.js";
 
+const OFFICES = ["hall", "hr", "bureau"]; // departments that take no dispatched orders
 const VIEWS = {
   work: { key: "nav.work", show: isHotline, render: renderWork },
   search: { key: "nav.search", show: isHotline, render: renderSearch },
-  department: { key: "nav.department", show: (s) => !s.role && !!s.department, render: renderDepartment },
+  department: { key: "nav.department", show: (s) => !isHotline(s) && !!s.department && !OFFICES.includes(s.department), render: renderDepartment },
   board: { key: "nav.board", show: isLeader, render: renderBoard },
   outages: { key: "nav.outages", show: isHotline, render: renderOutages },
   evaluation: { key: "nav.evaluation", show: isHotline, render: renderEvaluation },
@@ -23,7 +24,7 @@ const VIEWS = {
   org: { key: "nav.org", show: () => true, render: renderOrg },
   leave: { key: "nav.leave", show: () => true, render: renderLeave },
   attendance: { key: "nav.attendance", show: () => true, render: renderAttendance },
-  rota: { key: "nav.rota", show: (s) => !s.role, render: renderRota },
+  rota: { key: "nav.rota", show: (s) => !isHotline(s), render: renderRota },
   inbox: { key: "nav.inbox", show: () => false, render: renderInbox },
   order: { key: "nav.order", show: () => false, render: renderOrder },
   customer: { key: "nav.customer", show: () => false, render: renderCustomer },
@@ -36,7 +37,7 @@ export function onLive(handler) { listeners.add(handler); }
 
 function home(staff) {
   if (isHotline(staff)) return "work";
-  if (staff.department && !["hall", "hr", "bureau"].includes(staff.department)) return "department";
+  if (staff.department && !OFFICES.includes(staff.department)) return "department";
   return "leave";
 }
 
@@ -61,7 +62,7 @@ async function route() {
 export function refresh() { route(); }
 
 function buildNav(staff) {
-  document.getElementById("whoami").textContent = t("app.whoami", { name: staff.name, role: label("role", staff.role || staff.department) });
+  document.getElementById("whoami").textContent = t("app.whoami", { name: staff.name, role: isHotline(staff) ? label("role", staff.role) : label("department", staff.department) });
   const nav = document.getElementById("nav");
   nav.replaceChildren(...Object.entries(VIEWS).filter(([, v]) => v.show(staff))
     .map(([name, v]) => h("a", { href: `#/${name}`, dataset: { view: name } }, t(v.key))));
