@@ -19,6 +19,7 @@ from contracts.events import (
 )
 from gateway.console import ROOT, resolve
 from services.calls import taxonomy
+from services.calls.hotline import Outcome
 from services.calls.lifecycle import Action
 
 CATALOGUES = {lang: json.loads((ROOT / "i18n" / f"{lang}.json").read_text("utf-8"))
@@ -86,6 +87,7 @@ def _clock_names() -> set[str]:
     ("step", [s.value for s in ApprovalStep]),
     ("role", [str(r) for r in ROLE_LADDER]),
     ("clock", sorted(_clock_names())),
+    ("call_outcome", [v for k, v in vars(Outcome).items() if k.isupper()]),
     ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
                 "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
                 "post.uncovered", "rota.handover_missing"]),
