@@ -187,7 +187,8 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         card = visible(driver, '.action-card[data-action="reply"]')
         card.find_element(By.NAME, "reply").send_keys("您好，计量室已更换电能表，已恢复供电。")
         end_session(console, driver)
-        card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        send = card.find_element(By.CSS_SELECTOR, "button[type=submit]")
+        driver.execute_script("arguments[0].click()", send)  # the overlay may be up already
         password = visible(driver, "#signin-form input[name=password]")
         assert driver.find_element(By.NAME, "username").get_attribute("value") == "agent01"
         password.send_keys(harness.PASSWORD)

@@ -194,7 +194,9 @@ async function start(staff) {
   hidePop();
   document.getElementById("topbar").hidden = false;
   buildNav(staff);
-  state.stopStream = openStream(onEvent);
+  // on each (re)connection the badge is read again: notices may have come meanwhile
+  state.stopStream = openStream(onEvent, (now) => { if (now === "live") refreshUnread(); },
+    () => signInOverlay({ again: true }));
   refreshUnread();
   loadOutages();
   if (isHotline(staff)) {
