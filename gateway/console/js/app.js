@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { loadLanguage, preferredLanguage, t, translate, label } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { openStream } from "./stream.js";
-import { showPop, showNewestUnreadPop, hidePop } from "./pop.js";
+import { showPop, showNewestUnreadPop, hidePop, isPop } from "./pop.js";
 import { renderWork, renderSearch, renderCustomer, renderDepartment } from "./views/work.js";
 import { renderOrder } from "./views/order.js";
 import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./views/leader.js";
@@ -130,7 +130,7 @@ function setUnread(n) {
 function onEvent(name, data) {
   if (name === "notice") {
     if (!data.read_at) setUnread(state.unread + 1);
-    if (data.kind === "screen_pop") showPop(data);
+    if (isPop(data)) showPop(data);
     else toast(t(`notice.${data.kind}`, noticeParams(data)));
   } else if (name === "outage") {
     if (data.state === "lifted") state.outages.delete(data.outage_id);
