@@ -196,6 +196,7 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         wait(driver).until(EC.staleness_of(card))  # the reply was sent as typed
         assert "您好，计量室已更换电能表" in driver.find_element(By.ID, "order-details").text
         act(driver, "revisit", {"satisfaction": "5"})
+        assert "等待值长办结" in visible(driver, "#order-waiting").text  # what comes next
 
         # a duty leader closes it, then declares an outage: the agent's page shows the banner
         leader_tab = [h for h in driver.window_handles if h != agent_tab][0]
