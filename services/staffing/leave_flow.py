@@ -340,6 +340,12 @@ def _leave(session: Session, leave_id: int) -> LeaveRequest:
     return leave
 
 
+def _name(session: Session, staff_id: int) -> str | None:
+    """The leaver's name, for people reading the list (the console)."""
+    member = session.get(StaffMember, staff_id)
+    return member.name if member is not None else None
+
+
 def _view(session: Session, leave: LeaveRequest, now: datetime, zone: tzinfo,
           flagged: list[str] | None = None) -> dict:
     slots = _slots(leave)
@@ -347,6 +353,7 @@ def _view(session: Session, leave: LeaveRequest, now: datetime, zone: tzinfo,
                                 .order_by(LeaveDecision.step))
     return {
         "id": leave.id, "staff_id": leave.staff_id, "leave_type": leave.leave_type,
+        "staff_name": _name(session, leave.staff_id),
         "starts_on": leave.starts_on.isoformat(), "start_pm": leave.start_pm,
         "half_days": leave.half_days, "ends_on": leave.ends_on.isoformat(),
         "end_pm": leave.end_pm, "emergency": leave.emergency,
