@@ -24,10 +24,13 @@ MAX_ID = 2**63 - 1  # a BIGINT
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
-def _no_surrogates(value: str) -> str:
-    """A lone UTF-16 surrogate cannot be stored as UTF-8: refuse it at the edge."""
+def _storable(value: str) -> str:
+    """Text every database here can store: a lone UTF-16 surrogate cannot be stored as UTF-8,
+    and PostgreSQL's text holds no NUL character; refused at the edge, never a 5xx."""
     if any("\ud800" <= ch <= "\udfff" for ch in value):
         raise ValueError("text must not contain lone UTF-16 surrogates")
+    if "\x00" in value:
+        raise ValueError("text must not contain the NUL character")
     return value
 
 
@@ -35,7 +38,7 @@ def text(max_length: int, min_length: int = 0, pattern: str | None = None) -> An
     return Annotated[
         str,
         StringConstraints(max_length=max_length, min_length=min_length, pattern=pattern),
-        AfterValidator(_no_surrogates),
+        AfterValidator(_storable),
     ]
 
 
