@@ -21,6 +21,8 @@ from services.calls import seed as calls_seed  # noqa: E402
 from services.calls.models import Base as CallsBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
+from services.visits import seed as visits_seed  # noqa: E402
+from services.visits.models import Base as VisitsBase  # noqa: E402
 from svckit.clock import wall_now  # noqa: E402
 from svckit.config import load_config  # noqa: E402
 from svckit.db import ServiceStore  # noqa: E402
@@ -28,7 +30,8 @@ from svckit.deadletters import replay_dead_letters  # noqa: E402
 from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
-SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata}
+SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
+            "visits": VisitsBase.metadata}
 
 
 def service_url(service: str) -> str:
@@ -50,6 +53,9 @@ def seed() -> None:
         staffing_seed.seed_roster(stores["staffing"], wall_now()) and "the hotline's roster",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]
+    sales = staffing_seed.seed_sales(stores["staffing"], password)
+    seeded.append(visits_seed.seed_demo(stores["visits"], sales, wall_now())
+                  and "the sales department's quota, 2 salespeople and 4 customers to visit")
     for opened in stores.values():
         opened.dispose()
     done = [item for item in seeded if item]

@@ -39,6 +39,7 @@ start() {  # name, config, module:Class
 }
 start staffing services/staffing/config.yaml services.staffing.service:StaffingService
 start calls services/calls/config.yaml services.calls.service:CallsService
+start visits services/visits/config.yaml services.visits.service:VisitsService
 start gateway gateway/config.yaml gateway.service:GatewayService
 
 $BIN/python scripts/wait_ready.py
@@ -49,8 +50,10 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Gateway (JSON API)    http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/api/
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
+                        http://${VISITS_HTTP_ADDRESS:-127.0.0.1:9104}/metrics (visits)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
+                        visits (S5): mkt_chief (department head), sales01 / sales02
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
 MSG
 wait -n "${pids[@]}"

@@ -24,6 +24,8 @@ from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
 from services.staffing.models import Department, Shift, StaffMember
 from services.staffing.service import StaffingService
+from services.visits.models import Base as VisitsBase
+from services.visits.service import VisitsService
 from svckit.agi.server import FastAgiServer
 from svckit.clock import Clock
 from svckit.db import ServiceStore
@@ -37,10 +39,9 @@ PASSWORD = "s3cret-test"
 def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     for service, url in db_urls.items():
         upgrade(ROOT / "services" / service, url)
-    return {
-        "calls": ServiceStore(db_urls["calls"], CallsBase.metadata),
-        "staffing": ServiceStore(db_urls["staffing"], StaffingBase.metadata),
-    }
+    metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
+                "visits": VisitsBase.metadata}
+    return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
 
 def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY) -> None:
@@ -157,4 +158,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
     raise AssertionError(f"condition not met within {timeout} s: {predicate}")
 
 
-SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService}
+SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
+            "visits": VisitsService}
