@@ -90,12 +90,14 @@ def db_backend(request):
 
 
 @pytest.fixture
-def db_urls(db_backend, tmp_path):
-    """One empty database per service, on the backend under test."""
+def db_urls(db_backend, tmp_path, request):
+    """One empty database per service, on the backend under test: calls and staffing, and
+    those a test module names in ``EXTRA_DATABASES`` (e.g. ``("visits",)``)."""
+    services = ("calls", "staffing", *getattr(request.module, "EXTRA_DATABASES", ()))
     if db_backend == "sqlite":
-        yield {svc: f"sqlite:///{tmp_path}/{svc}.db" for svc in ("calls", "staffing")}
+        yield {svc: f"sqlite:///{tmp_path}/{svc}.db" for svc in services}
         return
-    created = {svc: _postgres_database() for svc in ("calls", "staffing")}
+    created = {svc: _postgres_database() for svc in services}
     yield {svc: url for svc, (_, _, url) in created.items()}
     for admin, name, _ in created.values():
         _drop_postgres(admin, name)

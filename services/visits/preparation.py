@@ -16,7 +16,7 @@ from services.visits.deadlines import local_day
 from services.visits.refusals import Conflict
 from services.visits.vocabulary import ExpenseKind
 
-HOSTING_UNAPPROVED = "expense_unapproved"
+UNAPPROVED_EXPENSE = "expense_unapproved"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def approved_in_time(expense: ExpenseFact, visit_day: date) -> bool:
 def flags(expenses: Iterable[ExpenseFact], visit_day: date) -> list[str]:
     """What the visit is flagged with when it is marked done on ``visit_day``."""
     unapproved = [e.id for e in expenses if not approved_in_time(e, visit_day)]
-    return [HOSTING_UNAPPROVED] if unapproved else []
+    return [UNAPPROVED_EXPENSE] if unapproved else []
 
 
 def unapproved_detail(expenses: Iterable[ExpenseFact], visit_day: date) -> str:

@@ -21,13 +21,15 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.integration.client import login
 
+EXTRA_DATABASES = ("visits",)  # tests/conftest.py db_urls: the visits routes are fuzzed too
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
 @pytest.mark.timeout(600)
-def test_the_live_gateway_holds_to_its_description(system):
+def test_the_live_gateway_holds_to_its_description(system, run_service):
+    run_service("visits")
     base = system["api"].removesuffix("/api")
     schema = schemathesis.openapi.from_dict(
         requests.get(f"{system['api']}/openapi.json", timeout=10).json()

@@ -18,23 +18,11 @@ from tests.integration.amqp import Listener
 from tests.integration.client import get, login, post, put
 
 ZONE = ZoneInfo("Asia/Shanghai")
+EXTRA_DATABASES = ("visits",)  # tests/conftest.py db_urls
 
 
 def local(month: int, day: int, hour: int = 9, minute: int = 0) -> str:
     return datetime(2026, month, day, hour, minute, tzinfo=ZONE).isoformat()
-
-
-@pytest.fixture
-def db_urls(db_urls, db_backend, tmp_path):
-    """The calls and staffing databases, and one for visits on the same backend."""
-    if db_backend == "sqlite":
-        yield {**db_urls, "visits": f"sqlite:///{tmp_path}/visits.db"}
-        return
-    from tests.conftest import _drop_postgres, _postgres_database
-
-    admin, name, url = _postgres_database()
-    yield {**db_urls, "visits": url}
-    _drop_postgres(admin, name)
 
 
 @pytest.fixture
