@@ -69,6 +69,8 @@ REFUSALS = {
     "CustomerNotFound": 404,
     "CustomerConflict": 409,
     "StaffingUnavailable": 503,
+    # the inbox service (services/inbox): another person's notice is not found either
+    "NoticeNotFound": 404,
     # a list's cursor or limit (svckit/paging.py)
     "BadCursor": 400,
 }

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from contracts.events import Role
+from contracts.events import AwayReason, PresenceState, Role
 from services.calls.lifecycle import Action
 
 MAX_ID = 2**63 - 1  # a BIGINT
@@ -129,6 +129,8 @@ PATH_TYPES: dict[str, Any] = {
     "expense_id": RowId,
     "follow_up_id": RowId,
     "position": text(40, 1, r"^[a-z0-9_]+$"),
+    "notice_id": RowId,
+    "asset": text(200, 1),  # a console file (gateway/console.py refuses what leaves its folder)
 }
 
 
@@ -351,3 +353,19 @@ class RosterQuery(Model):
     staff_id: StaffId | Literal["all"] | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- the console (issue 11): inbox and presence ------------------------------------------
+
+
+class InboxQuery(Page):
+    """``?unread=true|false`` (both when absent), ``cursor``, ``limit``."""
+
+    unread: bool | None = None
+
+
+class PresenceBody(Model):
+    """``{state: ready|away, reason: break|meal|training|meeting|other|null}``."""
+
+    state: PresenceState
+    reason: AwayReason | None = None

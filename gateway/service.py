@@ -20,9 +20,11 @@ from werkzeug.wrappers import Request, Response
 from gateway import models as m
 from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
+from gateway.console import ConsoleAssets
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
+from gateway.routes_console import ConsoleRoutes
 from gateway.routes_visits import VisitsRoutes
 from gateway.tokens import TokenGuard
 from svckit.metrics import EntrypointMetrics, metrics_response
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 CSV = ("application/json", "text/csv")
 
 
-class GatewayService(VisitsRoutes):
+class GatewayService(ConsoleRoutes, ConsoleAssets, VisitsRoutes):
     name = "gateway"
 
     config = Config()

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.calls import seed as calls_seed  # noqa: E402
 from services.calls.models import Base as CallsBase  # noqa: E402
+from services.inbox.models import Base as InboxBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
 from services.visits import seed as visits_seed  # noqa: E402
@@ -31,7 +32,8 @@ from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
-            "visits": VisitsBase.metadata}
+            "visits": VisitsBase.metadata,
+            "inbox": InboxBase.metadata}
 
 
 def service_url(service: str) -> str:

@@ -40,6 +40,7 @@ start() {  # name, config, module:Class
 start staffing services/staffing/config.yaml services.staffing.service:StaffingService
 start calls services/calls/config.yaml services.calls.service:CallsService
 start visits services/visits/config.yaml services.visits.service:VisitsService
+start inbox services/inbox/config.yaml services.inbox.service:InboxService
 start gateway gateway/config.yaml gateway.service:GatewayService
 
 $BIN/python scripts/wait_ready.py
@@ -51,6 +52,7 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
                         http://${VISITS_HTTP_ADDRESS:-127.0.0.1:9104}/metrics (visits)
+                        http://${INBOX_HTTP_ADDRESS:-127.0.0.1:9105}/metrics (inbox)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
                         visits (S5): mkt_chief (department head), sales01 / sales02

@@ -20,7 +20,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import OutageDeclared, OutageLifted, StormDetected, make_event
+from contracts.events import (
+    OutageDeclared,
+    OutageEnded,
+    OutageInEffect,
+    OutageLifted,
+    StormDetected,
+    make_event,
+)
 from services.calls import orders
 from services.calls.lifecycle import Action, LifecycleError, Status
 from services.calls.models import AreaReport, Customer, Outage, Storm, WorkOrder
@@ -126,6 +133,10 @@ def declare(
     if storm is not None:
         outage.parent_work_order_id = storm.parent_work_order_id
         session.execute(update(Storm).where(Storm.id == storm.id).values(outage_id=outage.id))
+    emit(session, make_event(PRODUCER, OutageInEffect(
+        outage_id=outage.id, area=outage.area, description=description[:2000], source=source,
+        declared_by=declared_by[:100], declared_at=at, expected_restore_at=expected_restore_at,
+    ), occurred_at=at))
     return outage
 
 
@@ -145,6 +156,9 @@ def lift(session: Session, outage_id: str, lifted_by: str, at: datetime) -> Outa
             f"{_iso(outage.lifted_at)}"
         )
     outage.lifted_at, outage.lifted_by = at, lifted_by
+    emit(session, make_event(PRODUCER, OutageEnded(
+        outage_id=outage.id, area=outage.area, lifted_by=lifted_by[:100], lifted_at=at,
+    ), occurred_at=at))
     return outage
 
 

@@ -43,6 +43,7 @@ from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, L
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
+from services.calls.pop import screen_pop
 from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
@@ -226,11 +227,14 @@ class CallsService:
 
     @rpc(expected_exceptions=CALLER)
     def list_outages(self, caller: int) -> dict:
-        """Active outages, and open storms a duty leader may want to declare: the hotline's."""
+        """Active outages, open storms a duty leader may want to declare, and the configured
+        areas: the hotline's."""
         access.require_hotline(self._caller(caller), "the outage list")
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
-            return outage_store.listing(session, self.clock.now(), settings.storm)
+            listed = outage_store.listing(session, self.clock.now(), settings.storm)
+        # the configured areas, for the console's area picker
+        return {**listed, "areas": [area.name for area in settings.areas]}
 
     @rpc(expected_exceptions=CALLER)
     def get_work_order(self, work_order_id: str, caller: int) -> dict | None:
@@ -247,6 +251,17 @@ class CallsService:
         view.update(self._deadlines(order))
         view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
+
+    @rpc(expected_exceptions=(orders.WorkOrderNotFound, *CALLER))
+    def work_order_pop(self, work_order_id: str, caller: int) -> dict:
+        """The screen pop of an order (issue 11, services/calls/pop.py): read as the order is
+        (access.py); the earlier orders listed are those the caller may read."""
+        who = self._caller(caller)
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
+        self._require_readable(who, order)
+        return screen_pop(self.db.session, order, orders.readable(who))
 
     @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, *CALLER))
     def act_on_work_order(

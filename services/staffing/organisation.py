@@ -479,7 +479,15 @@ def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
         "departments": [{"code": d.code, "name": d.name, "kind": d.kind} for d in departments],
         "posts": [post_view(post, away) for post in posts],
         "away": sorted(away),
+        "names": _names(session, posts, away),
     }
+
+
+def _names(session: Session, posts: list[ab.PostView], away: set[int]) -> dict[str, str]:
+    """The names of the people the overview mentions by id (the console shows names)."""
+    ids = set(away) | {i for p in posts for i in (p.a_holder, p.b_holder, p.cover) if i}
+    rows = session.execute(select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids)))
+    return {str(staff_id): name for staff_id, name in rows}
 
 
 def duty_at(session: Session, at: datetime, zone: tzinfo) -> OnDuty:

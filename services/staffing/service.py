@@ -21,6 +21,7 @@ from services.staffing import (
     leave_flow,
     login_store,
     plan_store,
+    presence_store,
     roster_store,
     sweeps,
     throttle,
@@ -286,6 +287,27 @@ class StaffingService:
         if department is None:
             return None
         return {"code": department.code, "name": department.name, "kind": department.kind}
+
+    @rpc
+    def department_staff(self, code: str) -> list[int]:
+        """The serving staff of department ``code`` (those an urge to it reaches, S3.2a)."""
+        return list(self.db.session.scalars(
+            select(StaffMember.id).where(StaffMember.department == code,
+                                         StaffMember.left_on.is_(None))
+            .order_by(StaffMember.id)))
+
+    # --- presence (issue 11): ready or away, honoured by routing at once -----------------------
+
+    @rpc(expected_exceptions=REFUSALS)
+    def get_presence(self, caller: int) -> dict:
+        return presence_store.get(self.db.session, caller).view()
+
+    @rpc(expected_exceptions=REFUSALS)
+    def set_presence(self, caller: int, state: str, reason: str | None = None) -> dict:
+        """The caller sets her own presence (a hotline member); ``staff.presence_changed``."""
+        with self.db.transaction() as session:
+            return presence_store.set_presence(
+                session, caller, state, reason, self.clock.now()).view()
 
     @http("GET", "/metrics")
     def metrics_page(self, request):

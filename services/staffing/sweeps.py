@@ -85,10 +85,26 @@ def _record_absence(session: Session, leave: LeaveRequest, due: datetime, now: d
     emit(session, make_event(org.PRODUCER, StaffAbsent(
         staff_id=leave.staff_id, day=day, leave_id=leave.id,
         leave_type=LeaveType(leave.leave_type), due_back_at=due,
+        notify=_told_of_absence(session, leave.staff_id, now, zone),
     ), occurred_at=now))
     session.flush()
     org.request_handover(session, leave.staff_id, HandoverReason.ABSENCE, now, None, leave.id)
     return 1
+
+
+def _told_of_absence(session: Session, staff_id: int, now: datetime,
+                     zone: tzinfo) -> list[Recipient]:
+    """Who is told of an absence (S1.19, S1.21): the acting head of the absentee's department
+    and the acting HR head, each once, never the absentee."""
+    away = org.away_at(session, now, zone) | {staff_id}
+    head = org.head_post(session, org.person(session, staff_id).department)
+    found = [(ab.acting_holder(org.view(head), away), PostKind(head.kind)) if head else
+             (None, None), (org.acting(session, PostKind.HR_HEAD, away), PostKind.HR_HEAD)]
+    told: list[Recipient] = []
+    for who, kind in found:
+        if who is not None and who != staff_id and all(r.staff_id != who for r in told):
+            told.append(Recipient(staff_id=who, post=kind))
+    return told
 
 
 def installed_on(session: Session, now: datetime | None = None,

@@ -20,6 +20,8 @@ from gateway.service import GatewayService
 from services.calls.models import Base as CallsBase
 from services.calls.models import Customer
 from services.calls.service import CallsService
+from services.inbox.models import Base as InboxBase
+from services.inbox.service import InboxService
 from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
 from services.staffing.models import Department, Shift, StaffMember
@@ -40,7 +42,8 @@ def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     for service, url in db_urls.items():
         upgrade(ROOT / "services" / service, url)
     metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
-                "visits": VisitsBase.metadata}
+                "visits": VisitsBase.metadata,
+                "inbox": InboxBase.metadata}
     return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
 
@@ -159,4 +162,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 
 
 SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
-            "visits": VisitsService}
+            "visits": VisitsService,
+            "inbox": InboxService}
