@@ -129,3 +129,21 @@ def test_the_evaluation_counts_what_the_rules_count():
         plan_first_submitted=at(2026, 11, 2), plan_due=deadlines.plan_due("2026-11"),
         visits=[], follow_ups=[], applied_cents=0, approved_cents=0, now=now)
     assert late_plan.plan_submitted and not late_plan.plan_on_time and late_plan.visits_short == 1
+
+
+def test_the_console_page_knows_every_value_of_s5():
+    import json
+    import re
+    from pathlib import Path
+
+    from services.visits.vocabulary import CustomerKind, Purpose
+
+    root = Path("gateway/console")
+    page = (root / "js/views/visits.js").read_text("utf-8")
+    catalogue = json.loads((root / "i18n/zh-CN.json").read_text("utf-8"))
+    for name, kind, prefix in (("KINDS", CustomerKind, "visits.kind"),
+                               ("PURPOSES", Purpose, "visits.purpose"),
+                               ("EXPENSES", ExpenseKind, "visits.expense")):
+        listed = re.search(rf"const {name} = \[(.*?)\];", page, re.S).group(1)
+        assert re.findall(r'"(\w+)"', listed) == [member.value for member in kind]
+        assert [m.value for m in kind if f"{prefix}.{m.value}" not in catalogue] == []
