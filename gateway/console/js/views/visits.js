@@ -12,6 +12,8 @@ const EXPENSES = ["travel", "materials", "gift", "hosting", "other"];
 const MATTERS = ["fault_report", "complaint", "service_application"];
 
 const options = (prefix, values) => values.map((v) => [v, label(prefix, v)]);
+/** Replace root's children with the nodes given, leaving out the absent (null, false). */
+const show = (root, ...nodes) => show(root, ...nodes.flat().filter(Boolean));
 const yuan = (cents) => (cents / 100).toFixed(2);
 const statusChip = (status) => chip(label("visits.status", status),
   { approved: "green", done: "green", returned: "yellow", submitted: "yellow", cancelled: "grey" }[status] || "");
@@ -41,7 +43,7 @@ export async function renderVisits(root, [month = chinaMonth()], staff) {
     field("visits.contact_person", h("input", { name: "contact_person", maxlength: 100 })),
     field("visits.address", h("input", { name: "address", maxlength: 256, size: 30 })),
   ], "visits.add_customer", async (v) => { await api.post("/api/visits/customers", v); renderVisits(root, [month], staff); });
-  root.replaceChildren(
+  show(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("visits.title")), monthInput,
       h("a", { href: `#/visit-evaluation/${month}` }, t("visits.evaluation"))),
     card(t("visits.progress"), table([
@@ -78,7 +80,7 @@ export async function renderVisitPlan(root, [id], staff) {
     field("visits.comment", h("input", { name: "comment", maxlength: 1000, size: 40 })),
     field("visits.approve", h("input", { name: "approve", type: "checkbox" })),
   ], "visits.review", async (v) => { await api.post(`/api/visits/plans/${id}/review`, { approve: !!v.approve, comment: v.comment || "" }); again(); });
-  root.replaceChildren(
+  show(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("visits.plan_title", { month: plan.month })),
       statusChip(plan.status), plan.changed_after_approval ? chip(t("visits.changed"), "yellow") : null),
     plan.comment ? card(t("visits.comment"), h("p", {}, plan.comment)) : null,
@@ -143,7 +145,7 @@ export async function renderVisit(root, [id], staff) {
   ] : [v.reported_at ? card(t("visits.review_report"), form([
     field("visits.comment", h("input", { name: "comment", maxlength: 1000, size: 40, value: v.review_comment })),
   ], "visits.review", (f) => post("report/review", { comment: f.comment || "" }))) : null];
-  root.replaceChildren(
+  show(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("visits.visit_title", { id: v.id })), statusChip(v.status),
       ...v.flags.map((f) => chip(label("visits.flag", f), "red"))),
     h("div", { class: "grid side" }, card(t("visits.details"), facts), card(t("visits.expenses"), expenses)),
@@ -160,7 +162,7 @@ export async function renderVisit(root, [id], staff) {
 
 export async function renderVisitCustomer(root, [id]) {
   const c = await api.get(`/api/visits/customers/${id}`);
-  root.replaceChildren(
+  show(root, 
     h("h1", {}, `${c.name} · ${label("visits.kind", c.kind)}`),
     h("div", { class: "grid side" },
       card(t("visits.open_orders"), table([
@@ -186,7 +188,7 @@ export async function renderVisitEvaluation(root, [month = chinaMonth()]) {
     link.click();
   } }, t("visits.csv"));
   const yes = (b) => (b ? "✓" : "✗");
-  root.replaceChildren(
+  show(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("visits.evaluation_title", { month })),
       h("input", { type: "month", value: month, onchange: (e) => { location.hash = `#/visit-evaluation/${e.target.value}`; } }), csv),
     card(null, table([
