@@ -14,6 +14,7 @@ import mimetypes
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import RootModel
 from werkzeug.wrappers import Request, Response
 
 from gateway.edge import ApiError, route
@@ -75,6 +76,10 @@ def asset_response(request: Request, relative: str, root: Path = ROOT) -> Respon
                     content_type=kind or "application/octet-stream")
 
 
+class MessageCatalogue(RootModel[dict[str, str]]):
+    """A console message catalogue (i18n/<language>.json): message key → text."""
+
+
 class ConsoleAssets:
     """The console's page and files, mixed into GatewayService (nameko finds entrypoints on the
     class's members, inherited ones included)."""
@@ -85,7 +90,7 @@ class ConsoleAssets:
         return asset_response(request, "index.html")
 
     @route("GET", "/console/<path:asset>", auth=False,
-           produces=("text/javascript", "text/css", "application/json"),
+           produces=("text/javascript", "text/css", "application/json"), reply=MessageCatalogue,
            summary="The console's scripts, styles, message catalogues and vendored library")
     def console_asset(self, request: Request, asset: str) -> Response:
         return asset_response(request, asset)

@@ -49,6 +49,7 @@ from services.calls.outages import (
     outage_for,
 )
 from services.calls.views import _iso, outage_view, storm_view
+from svckit import paging
 from svckit.db import Database, ServiceStore
 from svckit.outbox import emit
 
@@ -199,17 +200,26 @@ def active_outages(session: Session) -> tuple[ActiveOutage, ...]:
     return tuple(ActiveOutage(row.id, Area(row.area, tuple(row.keywords))) for row in rows)
 
 
-def listing(session: Session, now: datetime, rule: StormRule) -> dict[str, list[dict]]:
-    """Active outages, and storms still open with no outage declared."""
-    outages = session.scalars(
-        select(Outage).where(Outage.lifted_at.is_(None)).order_by(Outage.declared_at)
-    )
+def listing(session: Session, now: datetime, rule: StormRule, cursor: str | None = None,
+            limit: int = paging.DEFAULT_LIMIT) -> dict[str, Any]:
+    """A page of the active outages, oldest first (``{items, next_cursor}``, svckit.paging),
+    and the storms still open with no outage declared (at most one per configured area)."""
+    query = paging.keyset(select(Outage).where(Outage.lifted_at.is_(None)),
+                          (Outage.declared_at, Outage.id), cursor, limit)
+    rows, after = paging.page(list(session.scalars(query)), limit,
+                              lambda outage: (outage.declared_at, outage.id))
+    return {"items": [outage_view(o) for o in rows], "next_cursor": after,
+            "storms": open_storms(session, now, rule)}
+
+
+def open_storms(session: Session, now: datetime, rule: StormRule) -> list[dict]:
+    """Storms still open (a report within the rule's window) with no outage declared."""
     storms = session.scalars(
         select(Storm)
         .where(Storm.outage_id.is_(None), Storm.last_report_at >= now - rule.window)
         .order_by(Storm.detected_at)
     )
-    return {"items": [outage_view(o) for o in outages], "storms": [storm_view(s) for s in storms]}
+    return [storm_view(storm) for storm in storms]
 
 
 # Linking fault reports (off the call's path: the calls service's work_order.created handler)

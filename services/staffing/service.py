@@ -28,6 +28,7 @@ from services.staffing import (
 )
 from services.staffing import organisation as org
 from services.staffing.accounts import Hashing, HashingBusy
+from services.staffing.agent_states import members_by_state
 from services.staffing.assignment import assign, candidates_on_shift, follow, propose
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
@@ -326,13 +327,15 @@ class StaffingService:
         return self._clock(staff_id, clocking_in=False)
 
     @rpc(expected_exceptions=REFUSALS)
-    def attendance_report(self, caller: int, month: str, department: str | None = None) -> dict:
-        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read (S1.16)."""
+    def attendance_report(self, caller: int, month: str, department: str | None = None,
+                          cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read (S1.16): a page
+        of people, and every department's totals."""
         first = _month(month)
         with self._unit() as (session, now, zone):
             department = org.attendance_scope(session, caller, department, now, zone)
             return attendance_store.monthly_report(
-                session, first, now, zone, department, self._grace()
+                session, first, now, zone, department, self._grace(), cursor, limit
             )
 
     @rpc(expected_exceptions=REFUSALS)
@@ -374,9 +377,17 @@ class StaffingService:
     # ``caller`` is the authenticated staff id the gateway passes; refusals become 4xx there.
 
     @rpc(expected_exceptions=REFUSALS)
-    def org_overview(self, caller: int) -> dict:
+    def org_overview(self, caller: int, cursor: str | None = None,
+                     limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """Departments, a page of the posts with who acts for each now, who is away."""
         with self._unit() as (session, now, zone):
-            return org.overview(session, now, zone)
+            return org.overview(session, now, zone, cursor, limit)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def agent_states(self, caller: int) -> dict:
+        """The hotline's members by state now, for the leaders' board (issue 11)."""
+        with self._unit() as (session, now, zone):
+            return members_by_state(session, caller, now, zone)
 
     @rpc(expected_exceptions=REFUSALS)
     def on_duty(self, caller: int, at: str | None = None) -> dict:

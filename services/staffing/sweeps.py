@@ -161,10 +161,11 @@ def duty_today(session: Session, day: date) -> dict:
     since = installed_on(session)
     # working days of a year not published yet are the statutory rule's (issue 8)
     provisional = workdays.provisional_between(day, workdays.next_working_day(day))
-    if on_duty is None:
-        return {"day": day.isoformat(), "working_day": False, "window": None,
-                "installed_on": since.isoformat() if since else None,
-                "provisional": provisional}
+    if on_duty is None:  # every member, null: the same shape as a working day's (issue 10)
+        return {"day": day.isoformat(), "working_day": False, "window": None, "on_duty": None,
+                "next": None, "equipment": [],
+                "installed_on": since.isoformat() if since else None, "status": None,
+                "handover": None, "received": None, "provisional": provisional}
     away = org.away_in(session, (day, True))
     next_day, following = rota.next_duty(day, windows)
     handover = session.get(RotaHandover, day)

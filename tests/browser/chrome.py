@@ -3,6 +3,7 @@ browser tests and `make screenshots`."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -36,7 +37,10 @@ def chromium(width: int = 1440, height: int = 900):
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # the browser keeps the real clock when the suite runs under libfaketime (make test-dates):
+    # the services' dates are what the tests check, and faked time can stall Chromium
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=options)
     try:
         yield driver
     finally:

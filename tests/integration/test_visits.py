@@ -12,6 +12,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import select
 
 from contracts.catalogue_check import validate_published
+from gateway import replies
+from gateway import visits_replies as vr
 from services.staffing.models import Post, StaffMember
 from tests.integration import harness
 from tests.integration.amqp import Listener
@@ -115,6 +117,7 @@ def test_a_month_of_visits_from_plan_to_evaluation(sales_system):
     assert returned["status"] == "returned"
     ok(post(system, f"/visits/plans/{plan_id}/submit", seller))
     approved = ok(post(system, f"/visits/plans/{plan_id}/review", head, {"approve": True}))
+    vr.PlanDetail.model_validate(approved)
     assert approved["revision"] == 2 and all(v["approved"] for v in approved["visits"])
     submitted = [e for e in events_of(system, 4) if e["type"] == "visit_plan.submitted"]
     assert submitted[0]["payload"]["notify"] == [ids["mkt_chief"]]
@@ -176,10 +179,14 @@ def test_a_month_of_visits_from_plan_to_evaluation(sales_system):
     (order,) = harness.wait_for(opened, timeout=15)
     assert order["channel"] == "visit" and order["category"] == "fault_report"
     in_calls = ok(get(system, f"/work-orders/{order['work_order_id']}", seller))
+    replies.WorkOrderDetail.model_validate(in_calls)  # the answers are as described
+    vr.VisitCustomerDetail.model_validate(ok(get(system, f"/visits/customers/{mall['id']}",
+                                                 seller)))
     assert in_calls["channel"] == "visit"
     assert in_calls["first_contact"]["id"] == ids["sales01"]
     assert in_calls["matter"] == "商场配电房变压器异响"
-    page = ok(get(system, f"/visits/{second['id']}", seller))
+    page = vr.VisitDetail.model_validate(ok(get(system, f"/visits/{second['id']}", seller)))
+    page = page.model_dump()
     assert page["matters"][0]["id"] == matter["id"]
     assert page["matters"][0]["work_order_id"] == order["work_order_id"]
     problem(get(system, f"/visits/{second['id']}", other), 403)
@@ -204,7 +211,9 @@ def test_a_month_of_visits_from_plan_to_evaluation(sales_system):
     progress = ok(get(system, "/visits/progress?month=2026-11", seller))["items"]
     assert [(p["visits_done"], p["required_visits"]) for p in progress] == [(2, 2)]
     at(system, local(12, 1))
-    rows = {r["staff_id"]: r for r in ok(get(system, "/visits/evaluations/2026-11", head))["items"]}
+    evaluation = ok(get(system, "/visits/evaluations/2026-11", head))
+    vr.VisitEvaluation.model_validate(evaluation)
+    rows = {r["staff_id"]: r for r in evaluation["items"]}
     mine = rows[ids["sales01"]]
     assert (mine["visits_done"], mine["requirement_met"], mine["plan_on_time"]) == (2, True, True)
     assert (mine["reports_on_time"], mine["reports_late"]) == (1, 1)

@@ -68,6 +68,7 @@ async function route() {
 export function refresh() { route(); }
 
 function buildNav(staff) {
+  document.getElementById("whoami").textContent = t("app.whoami", { name: staff.name, role: label("role", staff.role || staff.department) });
   const nav = document.getElementById("nav");
   nav.replaceChildren(...Object.entries(VIEWS).filter(([, v]) => v.show(staff))
     .map(([name, v]) => h("a", { href: `#/${name}`, dataset: { view: name } }, t(v.key))));
@@ -198,7 +199,6 @@ async function start(staff) {
   if (state.stopStream) state.stopStream();
   hidePop();
   document.getElementById("topbar").hidden = false;
-  document.getElementById("whoami").textContent = `${staff.name}（${label("role", staff.role || staff.department)}）`;
   buildNav(staff);
   state.stopStream = openStream(onEvent);
   refreshUnread();

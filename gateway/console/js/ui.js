@@ -79,3 +79,8 @@ export function values(formEl) {
   }
   return out;
 }
+
+/** Replace root's children, skipping the absent ones (null, false, undefined). */
+export function fill(root, ...children) {
+  root.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}

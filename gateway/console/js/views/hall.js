@@ -2,18 +2,23 @@
 // me, attendance (clock-in/out, the month's report) and the equipment duty rota's handover.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaMonth, chinaToday } from "../i18n.js";
-import { h, card, table, chip, field, form, select, toast } from "../ui.js";
+import { h, fill, card, table, chip, field, form, select, toast } from "../ui.js";
 
 const LEAVE_TYPES = ["personal", "sick", "annual", "family_visit", "marriage", "maternity", "funeral"];
 
 export async function renderOrg(root) {
   const org = await api.get("/api/org");
-  const names = org.names || {};
+  const posts = [...org.items], names = { ...(org.names || {}) };
+  for (let page = org; page.next && posts.length < 500;) {
+    page = await api.get(page.next);
+    posts.push(...page.items);
+    Object.assign(names, page.names || {});
+  }
   const who = (id) => (id ? names[String(id)] || `#${id}` : "—");
   const away = new Set(org.away || []);
   const person = (id) => id ? h("span", {}, who(id), away.has(id) ? chip(t("org.away"), "yellow") : null) : "—";
   const deptName = Object.fromEntries(org.departments.map((d) => [d.code, d.name]));
-  root.replaceChildren(h("h1", {}, t("org.title")),
+  fill(root, h("h1", {}, t("org.title")),
     h("div", { class: "grid side" },
       card(t("org.posts"), table([
         { key: "org.post", cell: (p) => h("div", {}, label("post", p.code) !== p.code ? label("post", p.code) : p.code, h("div", { class: "muted" }, label("post_kind", p.kind))) },
@@ -21,7 +26,7 @@ export async function renderOrg(root) {
         { key: "org.a_holder", cell: (p) => person(p.a_holder_id) }, { key: "org.b_holder", cell: (p) => person(p.b_holder_id) },
         { key: "org.acting", cell: (p) => p.uncovered ? chip(t("org.uncovered"), "red")
           : h("span", {}, who(p.acting), p.covering_for ? chip(t("org.covering_for", { name: who(p.covering_for) }), "orange") : null) },
-      ], org.posts)),
+      ], posts)),
       card(t("org.departments"), table([
         { key: "org.department", cell: (d) => d.name }, { key: "org.kind", cell: (d) => label("department_kind", d.kind) },
       ], org.departments))));
@@ -69,7 +74,7 @@ export async function renderLeave(root, _args, staff) {
       l.waiting_for && l.status === "pending" ? h("div", { class: "muted" }, t("leave.waiting_for", { step: label("step", l.waiting_for.step) })) : null) },
     ...extra,
   ];
-  root.replaceChildren(h("h1", {}, t("leave.title")),
+  fill(root, h("h1", {}, t("leave.title")),
     card(t("leave.waiting"), h("div", { id: "leave-waiting" }, table(columns([{ key: "common.actions", cell: decide }]), waiting))),
     card(t("leave.request"), request),
     card(t("leave.mine"), h("div", { id: "leave-mine" }, table(columns([{ key: "common.actions", cell: back }]), mine))),
@@ -96,13 +101,13 @@ export async function renderAttendance(root, [month]) {
   };
   const report = h("div", { id: "attendance-report" });
   const picker = h("input", { type: "month", value: month, onchange: (e) => { location.hash = `#/attendance/${e.target.value}`; } });
-  root.replaceChildren(h("h1", {}, t("attendance.title")),
+  fill(root, h("h1", {}, t("attendance.title")),
     card(t("attendance.today", { day: chinaToday() }), h("div", { class: "form" },
       h("button", { class: "primary", id: "clock-in", onclick: clock("clock-in") }, t("attendance.clock_in")),
       h("button", { id: "clock-out", onclick: clock("clock-out") }, t("attendance.clock_out")), result)),
     card(null, h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, t("attendance.report")), picker), report));
   try {
-    const data = await api.get(`/api/attendance/report?month=${month}`);
+    const data = await api.get(`/api/attendance/report?month=${month}&limit=200`);
     report.replaceChildren(table([
       { key: "attendance.name", cell: (p) => p.name }, { key: "attendance.department", cell: (p) => label("department", p.department) },
       { key: "attendance.expected", cell: (p) => p.totals.expected_days }, { key: "attendance.present", cell: (p) => p.totals.present_days },
@@ -110,7 +115,7 @@ export async function renderAttendance(root, [month]) {
       { key: "attendance.early", cell: (p) => p.totals.early_leave_days },
       { key: "attendance.absent", cell: (p) => p.totals.absent_days ? chip(p.totals.absent_days, "red") : 0 },
       { key: "attendance.excused", cell: (p) => p.totals.excused_days },
-    ], data.people || []));
+    ], data.items || data.people || []));
   } catch (exc) {
     report.replaceChildren(h("div", { class: "empty" }, exc.message));
   }
@@ -129,7 +134,7 @@ export async function renderRota(root, [day]) {
     redraw();
   });
   const received = rota.received;
-  root.replaceChildren(h("h1", {}, t("rota.title")),
+  fill(root, h("h1", {}, t("rota.title")),
     h("div", { class: "grid two" },
       card(t("rota.today", { day: rota.day }), h("dl", { class: "kv" },
         h("dt", {}, t("rota.window")), h("dd", {}, rota.window || "—"),

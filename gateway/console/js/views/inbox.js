@@ -1,7 +1,7 @@
 // The inbox: notices newest first, unread in bold; opening one marks it read.
 import * as api from "../api.js";
 import { t, dateTime } from "../i18n.js";
-import { h, card, toast } from "../ui.js";
+import { h, fill, card, toast } from "../ui.js";
 import { noticeParams, refreshUnread, onLive } from "../app.js";
 
 function target(notice) {
@@ -20,7 +20,7 @@ export async function renderInbox(root) {
     const to = target(n);
     if (to) location.hash = to; else renderInbox(root);
   };
-  root.replaceChildren(
+  fill(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("inbox.title")),
       h("button", { onclick: async () => {
         try { await api.post("/api/inbox/read-all"); refreshUnread(); renderInbox(root); } catch (exc) { toast(exc.message, "error"); }

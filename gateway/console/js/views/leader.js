@@ -1,7 +1,7 @@
 // Leaders: the live board, outages and storms, the month's evaluation, the staffing plan chart.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaMonth, chinaToday, chinaInstant, timeOnly } from "../i18n.js";
-import { h, card, table, chip, field, form, select, toast } from "../ui.js";
+import { h, fill, card, table, chip, field, form, select, toast } from "../ui.js";
 import { onLive } from "../app.js";
 import { isLeader } from "../roles.js";
 
@@ -14,7 +14,7 @@ export async function renderBoard(root) {
     const b = await api.get("/api/board");
     const calls = b.calls_last_15_min || { by_category: {}, total: 0 };
     const states = Object.entries(b.orders_by_state || {});
-    root.replaceChildren(
+    fill(root, 
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("board.title")), h("span", { class: "muted" }, t("board.at", { at: dateTime(b.at) }))),
       h("div", { class: "stats", id: "board-stats" },
         stat(calls.total, "board.calls_15"), stat(b.overdue, "board.overdue", true), stat(b.escalated, "board.escalated", true),
@@ -51,7 +51,7 @@ export async function renderOutages(root, _args, staff) {
     toast(t("outage.declared_ok"));
     renderOutages(root, _args, staff);
   }) : null;
-  root.replaceChildren(h("h1", {}, t("outage.title")),
+  fill(root, h("h1", {}, t("outage.title")),
     leader ? card(t("outage.declare_title"), declare) : null,
     card(t("outage.active"), table([
       { key: "outage.area", cell: (o) => o.area }, { key: "outage.description", cell: (o) => o.description || "—" },
@@ -83,7 +83,7 @@ export async function renderEvaluation(root, [month], staff) {
   };
   const picker = h("input", { type: "month", value: month, onchange: (e) => { location.hash = `#/evaluation/${e.target.value}`; } });
   const csv = h("button", { onclick: () => download(`/api/evaluations/${month}?format=csv`, `evaluation-${month}.csv`) }, t("common.csv"));
-  root.replaceChildren(h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("evaluation.title")), h("div", {}, picker, " ", csv)),
+  fill(root, h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("evaluation.title")), h("div", {}, picker, " ", csv)),
     card(null, table([
       { key: "evaluation.name", cell: (r) => r.name }, { key: "evaluation.role", cell: (r) => label("role", r.role) },
       { key: "evaluation.assigned", cell: (r) => r.orders_assigned }, { key: "evaluation.handled", cell: (r) => r.orders_handled },
@@ -115,7 +115,7 @@ export async function renderPlan(root, [day]) {
   const canvas = h("canvas", { id: "plan-chart", "aria-label": t("plan.title") });
   const picker = h("input", { type: "date", value: day, onchange: (e) => { location.hash = `#/plan/${e.target.value}`; } });
   const summary = plan.summary?.seat_agent || {};
-  root.replaceChildren(
+  fill(root, 
     h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("plan.title")), picker),
     h("div", { class: "stats" },
       stat(summary.peak_needed, "plan.peak"), stat(summary.hours_needed, "plan.hours_needed"),

@@ -2,7 +2,7 @@
 // action the server's allowed_actions offers. A refusal shows the problem's detail.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaInstant } from "../i18n.js";
-import { h, card, chip, field, form, select } from "../ui.js";
+import { h, fill, card, chip, field, form, select } from "../ui.js";
 import { countdown } from "../clocks.js";
 import { onLive } from "../app.js";
 import { isLeader } from "../roles.js";
@@ -40,15 +40,25 @@ export async function renderOrder(root, [id], staff) {
     await api.post(`/api/work-orders/${order.id}/${action}`, fields);
     await renderOrder(root, [id], staff);
   };
-  const forms = await Promise.all(ORDER.filter((a) => order.allowed_actions.includes(a)).map((a) => actionForm(a, order, act)));
-  root.replaceChildren(
+  const allowed = ORDER.filter((a) => order.allowed_actions.includes(a));
+  const forms = await Promise.all(allowed.map((a) => actionForm(a, order, act)));
+  const panel = h("div", { id: "action-panel" });
+  const buttons = allowed.map((a) => h("button", {
+    type: "button", dataset: { open: a }, onclick: () => choose(a),
+  }, label("action", a)));
+  const choose = (chosen) => {
+    buttons.forEach((b) => b.classList.toggle("active", b.dataset.open === chosen));
+    panel.replaceChildren(forms[allowed.indexOf(chosen)]);
+  };
+  if (allowed.length) choose(suggested(order, allowed));
+  fill(root, 
     h("div", { class: "toolbar" },
       h("h1", { style: "margin:0" }, `${label("category", order.category)} · ${order.caller?.name || order.caller?.number || ""}`),
       chip(label("state", order.status), order.status === "closed" ? "grey" : "", ), ),
     h("div", { class: "grid side" },
       h("div", {},
         card(t("order.details"), details(order)),
-        card(t("order.actions"), forms.length ? h("div", { class: "actions-grid", id: "actions" }, forms)
+        card(t("order.actions"), forms.length ? h("div", { id: "actions" }, h("div", { class: "action-bar" }, buttons), panel)
           : h("div", { class: "empty" }, t("order.no_actions")))),
       h("div", {},
         card(t("order.clocks"), (order.clocks || []).length ? h("div", { class: "form stack" }, order.clocks.map(clockLine)) : h("div", { class: "empty" }, t("order.no_clocks"))),
@@ -60,6 +70,13 @@ export async function renderOrder(root, [id], staff) {
   onLive((name, data) => {
     if (name === "notice" && data.subject && data.subject.id === order.id) renderOrder(root, [id], staff);
   });
+}
+
+/** The action the order's state most likely waits for from this person (shown first). */
+function suggested(order, allowed) {
+  const classified = (order.history || []).some((e) => e.action === "classify");
+  const next = [...(classified ? [] : ["classify"]), "record_result", "start", "dispatch", "reply", "revisit", "close", "reopen"];
+  return next.find((a) => allowed.includes(a)) || allowed[0];
 }
 
 function details(o) {
@@ -75,6 +92,7 @@ function details(o) {
     h("dt", {}, t("order.owner")), h("dd", {}, o.assignee ? o.assignee.name : "—"),
     h("dt", {}, t("order.department")), h("dd", {}, label("department", o.department)),
     o.escalated_to ? [h("dt", {}, t("order.escalated_to")), h("dd", {}, `${o.escalated_to.name} (${label("role", o.escalated_to.role)})`)] : null,
+    o.parent_id ? [h("dt", {}, t("order.parent")), h("dd", {}, h("a", { href: `#/order/${o.parent_id}`, class: "mono" }, o.parent_id))] : null,
     h("dt", {}, t("order.matter")), h("dd", {}, o.matter || "—"),
     o.promise ? [h("dt", {}, t("order.promise")), h("dd", {}, o.promise)] : null,
     o.result ? [h("dt", {}, t("order.result")), h("dd", { id: "order-result" }, o.result)] : null,

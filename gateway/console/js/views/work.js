@@ -2,7 +2,7 @@
 // page, and a department's queue.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaInstant } from "../i18n.js";
-import { h, card, table, chip, field, form, select, empty } from "../ui.js";
+import { h, fill, card, table, chip, field, form, select, empty } from "../ui.js";
 import { countdown, nearestDue } from "../clocks.js";
 import { onLive } from "../app.js";
 
@@ -36,7 +36,7 @@ export async function renderWork(root, _args, staff) {
   const callbacks = await api.get("/api/callbacks?state=due").catch(() => ({ items: [] }));
   const overdueCallbacks = await api.get("/api/callbacks?state=overdue").catch(() => ({ items: [] }));
   const callbackRows = [...overdueCallbacks.items.map((c) => ({ ...c, overdue: true })), ...callbacks.items];
-  root.replaceChildren(
+  fill(root, 
     h("h1", {}, t("work.title")),
     h("div", { class: "stats" },
       stat(mine.length, "work.stat.mine"), stat(escalated.length, "work.stat.escalated", escalated.length > 0),
@@ -89,7 +89,7 @@ export async function renderSearch(root) {
         { key: "customer.work_unit", cell: (c) => c.work_unit || "—" }, { key: "customer.address", cell: (c) => c.address || "—" },
       ], page.items, (c) => { location.hash = `#/customer/${c.number}`; }));
     });
-  root.replaceChildren(h("h1", {}, t("search.title")),
+  fill(root, h("h1", {}, t("search.title")),
     card(t("search.orders"), searchForm, h("p", { class: "muted" }, t("search.hint")), results),
     card(t("customer.title_search"), customerForm, customers));
 }
@@ -102,20 +102,29 @@ export async function renderCustomer(root, [number]) {
     field("customer.contact", h("input", { name: "contact", value: c.contact || "" })),
     field("customer.address", h("input", { name: "address", value: c.address || "", size: 32 })),
   ], "common.save", async (v) => { await api.put(`/api/customers/${encodeURIComponent(number)}`, v); renderCustomer(root, [number]); });
-  root.replaceChildren(h("h1", {}, `${c.name} · ${c.number}`),
+  fill(root, h("h1", {}, `${c.name} · ${c.number}`),
     h("div", { class: "grid side" },
-      card(t("customer.orders"), table(orderColumns([{ key: "order.owner", cell: (o) => o.assignee?.name || "—" }]), c.work_orders || [], go)),
+      card(t("customer.orders"), table(orderColumns([{ key: "order.owner", cell: (o) => o.assignee?.name || "—" }]), await rest(c.work_orders), go)),
       card(t("customer.details"), edit)),
     card(t("customer.calls"), table([
       { key: "call.started_at", cell: (x) => dateTime(x.started_at) }, { key: "order.category", cell: (x) => label("category", x.category) },
       { key: "call.outcome", cell: (x) => x.outcome || "—" }, { key: "call.route", cell: (x) => x.route_target || "—" },
-    ], c.calls || [])));
+    ], await rest(c.calls))));
+}
+
+/** A list that is either an array or a first page ({items, next}): every item, up to 200. */
+async function rest(list) {
+  if (!list) return [];
+  if (Array.isArray(list)) return list;
+  const items = [...list.items];
+  if (list.next) items.push(...(await api.all(list.next, 200 - items.length)));
+  return items;
 }
 
 export async function renderDepartment(root, _args, staff) {
   const department = staff.department;
   const orders = await api.all(`/api/queues/departments/${encodeURIComponent(department)}`);
-  root.replaceChildren(h("h1", {}, t("department.title", { department: label("department", department) })),
+  fill(root, h("h1", {}, t("department.title", { department: label("department", department) })),
     card(t("department.queue"), orders.length ? table(orderColumns([
       { key: "order.matter", cell: (o) => o.matter || "—" },
       { key: "order.address", cell: (o) => o.place?.address || "—" },
