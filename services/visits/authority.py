@@ -1,26 +1,28 @@
 """Who may do what in the visits service. Pure; decided from staffing's current records.
 
 Staffing owns who people are: visits asks it by RPC (``get_staff`` for the caller's record,
-``org_overview`` for who acts for each post now), never reads its tables and keeps no copy. Why
+``department_heads`` for who acts as each department's head now), never reads its tables and
+keeps no copy. Why
 RPC and not a projection of ``staff.*`` events: staffing announces joins, transfers, leavers and
 role changes, but not who acts for a post today (an A holder away, the B holder acting, S1.5),
 and seeded staff were never announced; visits' traffic is a few requests per person per day.
 
 - **department head** (S5.3.1 部门主管; also the supervisor who reviews reports, S5.3.4 主管):
-  whoever acts now for the section-chief post of the department (A, or B while A is away).
+  whoever acts now for the department's head post (a section's chief; A, or B while A is
+  away), as staffing says.
 - **salesperson**: a member of the department on staff whom its head put on a sales position
   (visits' own data, S5.2.3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.visits.refusals import Forbidden
 
-HEAD_POST_KIND = "section_chief"
+Heads = Mapping[str, int | None]  # department code → the staff id acting as its head now
 
 
 @dataclass(frozen=True)
@@ -34,28 +36,20 @@ class Caller:
         return department is not None and department in self.heads
 
 
-def caller_from(record: Mapping[str, Any] | None, staff_id: int,
-                posts: Sequence[Mapping[str, Any]]) -> Caller:
+def caller_from(record: Mapping[str, Any] | None, staff_id: int, heads: Heads) -> Caller:
     """The caller as staffing describes them; refused when unknown or gone."""
     if record is None:
         raise Forbidden(f"staff member {staff_id} is not known")
     if record.get("left_on"):
         raise Forbidden(f"staff member {staff_id} has left; nothing here is theirs any more")
-    heads = frozenset(
-        post["department"] for post in posts
-        if post.get("kind") == HEAD_POST_KIND and post.get("acting") == staff_id
-        and post.get("department")
-    )
+    headed = frozenset(code for code, acting in heads.items() if acting == staff_id)
     return Caller(int(record["id"]), str(record.get("name") or record.get("username") or ""),
-                  record.get("department") or None, heads)
+                  record.get("department") or None, headed)
 
 
-def head_of(department: str, posts: Sequence[Mapping[str, Any]]) -> int | None:
+def head_of(department: str, heads: Heads) -> int | None:
     """Who acts as the head of ``department`` now (S5.3.1), or None."""
-    for post in posts:
-        if post.get("kind") == HEAD_POST_KIND and post.get("department") == department:
-            return post.get("acting")
-    return None
+    return heads.get(department)
 
 
 def require_head(caller: Caller, department: str | None, what: str) -> None:

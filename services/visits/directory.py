@@ -103,7 +103,3 @@ def required(session: Session, person: Salesperson) -> int:
     quota = session.get(Quota, (person.department, person.position))
     return quota.required_per_month if quota else 0
 
-
-def all_active_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Salesperson.staff_id).where(Salesperson.active)
-                                .order_by(Salesperson.staff_id)))

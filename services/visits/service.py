@@ -180,7 +180,7 @@ class VisitsService:
     @rpc(expected_exceptions=ASKS)
     def submit_plan(self, caller: int, plan_id: int) -> dict:
         who = self._caller(caller)
-        head = self._head_of(who.department, who.id)
+        head = self._head_of(who.department)
         with self.db.transaction() as session:
             plan = plan_store.submit(session, who, plan_id, head, self.clock.now())
             return plan_view(plan, plan_store.visits_of(session, plan.id))
@@ -225,7 +225,7 @@ class VisitsService:
     @rpc(expected_exceptions=ASKS)
     def mark_visit_done(self, caller: int, visit_id: int, data: dict) -> dict:
         who = self._caller(caller)
-        head = self._head_of(who.department, who.id)
+        head = self._head_of(who.department)
         days = int((self.config.get("REPORTS") or {}).get("due_working_days", 2))
         with self.db.transaction() as session:
             visit = visit_store.mark_done(session, who, visit_id, data, self.clock.now(), head,
@@ -339,13 +339,9 @@ class VisitsService:
 
     def _sweep(self, now: datetime) -> sweeps.SweepReport:
         before = int((self.config.get("FOLLOW_UPS") or {}).get("remind_before_days", 1))
+        heads = self._heads()
         with self.db.transaction() as session:
-            asker = next(iter(directory.all_active_ids(session)), None)
-        if asker is None:
-            return sweeps.SweepReport()
-        posts = self._posts(asker)
-        with self.db.transaction() as session:
-            report = sweeps.sweep(session, now, lambda d: authority.head_of(d, posts), before)
+            report = sweeps.sweep(session, now, lambda d: authority.head_of(d, heads), before)
         for kind in report.raised:
             VISIT_ALERTS.labels(kind).inc()
         return report
@@ -399,21 +395,21 @@ class VisitsService:
                 "staffing did not say in time who this is; try again")):
             return self.staffing.get_staff(int(staff_id))
 
-    def _posts(self, asker: int) -> list[dict]:
-        """Staffing's posts with who acts for each now (S1.5): the department heads."""
+    def _heads(self) -> dict[str, int | None]:
+        """Who acts as each department's head now (staffing decides, S1.5)."""
         with eventlet.Timeout(self._timeout(), StaffingUnavailable(
                 "staffing did not say in time who heads the department; try again")):
-            return self.staffing.org_overview(int(asker))["posts"]
+            return self.staffing.department_heads()
 
     def _caller(self, staff_id: object) -> Caller:
         try:
             wanted = int(staff_id)
         except (TypeError, ValueError):
             raise Forbidden(f"not a staff id: {staff_id!r}") from None
-        self._org_posts = self._posts(wanted)  # a worker serves one request: kept for it
-        return authority.caller_from(self._staff(wanted), wanted, self._org_posts)
+        self._request_heads = self._heads()  # a worker serves one request: kept for it
+        return authority.caller_from(self._staff(wanted), wanted, self._request_heads)
 
-    def _head_of(self, department: str | None, asker: int) -> int | None:
-        """Who acts as head of ``department`` now, from the posts read for this request."""
-        posts = getattr(self, "_org_posts", None) or self._posts(asker)
-        return authority.head_of(department, posts) if department else None
+    def _head_of(self, department: str | None) -> int | None:
+        """Who acts as head of ``department`` now, as read for this request."""
+        heads = getattr(self, "_request_heads", None) or self._heads()
+        return authority.head_of(department, heads) if department else None

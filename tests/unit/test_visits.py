@@ -91,18 +91,18 @@ def test_gifts_and_hosting_need_approval_before_the_visit_date():
     assert "hosting #4" in preparation.unapproved_detail([hosting_pending], day)
 
 
-def test_the_head_is_whoever_acts_for_the_section_chief_post_now():
-    posts = [{"kind": "section_chief", "department": "marketing", "acting": 8},
-             {"kind": "window", "department": "marketing", "acting": 9}]
-    head = authority.caller_from({"id": 8, "name": "科长", "department": "marketing"}, 8, posts)
-    window = authority.caller_from({"id": 9, "department": "marketing"}, 9, posts)
+def test_the_head_is_whoever_acts_as_head_of_the_department_now():
+    heads = {"marketing": 8, "metering": None}  # staffing's department_heads
+    head = authority.caller_from({"id": 8, "name": "科长", "department": "marketing"}, 8, heads)
+    window = authority.caller_from({"id": 9, "department": "marketing"}, 9, heads)
     assert head.heads == {"marketing"} and window.heads == frozenset()
-    assert authority.head_of("marketing", posts) == 8
+    assert authority.head_of("marketing", heads) == 8
+    assert authority.head_of("metering", heads) is None
     authority.require_head(head, "marketing", "x")
     with pytest.raises(Forbidden):
         authority.require_head(window, "marketing", "x")
     with pytest.raises(Forbidden):
-        authority.caller_from({"id": 9, "left_on": "2026-01-01"}, 9, posts)
+        authority.caller_from({"id": 9, "left_on": "2026-01-01"}, 9, heads)
     assert authority.may_read(window, 9, "marketing") and authority.may_read(head, 9, "marketing")
     assert not authority.may_read(window, 10, "marketing")
 
