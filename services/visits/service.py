@@ -288,7 +288,10 @@ class VisitsService:
 
     @configured_timer("SWEEPS", "interval_seconds", 60)
     def alert_sweep(self) -> None:
-        self._sweep(self.clock.now())
+        try:
+            self._sweep(self.clock.now())
+        except StaffingUnavailable:  # nothing raised, nothing lost: the next pass tries again
+            log.warning("alert sweep skipped: staffing did not say who heads the departments")
 
     @rpc(expected_exceptions=(ClockNotSettable, StaffingUnavailable))
     def sweep(self, now_iso: str | None = None) -> dict:
