@@ -115,6 +115,11 @@ class WorkOrderCreated(Payload):
     category: Category
     caller: Caller
     created_at: UtcDateTime
+    # how the request reached the hotline: a call, or a salesperson's visit (issue 14), whose
+    # matter id is ``source_ref`` and who is the order's first contact (S1.6)
+    channel: str = Field(default="phone", pattern=r"^(phone|visit)$")
+    source_ref: str | None = Field(default=None, max_length=64)
+    first_contact_id: int | None = None
 
 
 class CallEnded(Payload):
@@ -527,6 +532,112 @@ class RotaHandoverMissing(Payload):
     notify: list[Recipient]
 
 
+# --- Customer visits (issue 14, S5; the visits service publishes all of them) ---
+
+
+class MatterCategory(StrEnum):
+    """A customer matter raised during a visit that becomes a 95598 work order (S3.1)."""
+
+    FAULT_REPORT = "fault_report"
+    COMPLAINT = "complaint"
+    SERVICE_APPLICATION = "service_application"
+
+
+class VisitPlanSubmitted(Payload):
+    """visits → a salesperson submitted next month's visit plan for the department head's review
+    (S5.3.1); ``changed_after_approval``: an approved plan was changed and is reviewed again.
+    ``notify``: the staff ids who must review it (the department head acting now)."""
+
+    plan_id: int
+    staff_id: int
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    revision: int = Field(ge=1)
+    visits: int = Field(ge=0)
+    changed_after_approval: bool
+    notify: list[int]
+    at: UtcDateTime
+
+
+class VisitPlanReviewed(Payload):
+    """visits → the department head approved a visit plan or returned it with comments (S5.3.1);
+    ``notify``: the salesperson."""
+
+    plan_id: int
+    staff_id: int
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    revision: int = Field(ge=1)
+    approved: bool
+    comment: str = Field(default="", max_length=1000)
+    reviewed_by: int
+    notify: list[int]
+    at: UtcDateTime
+
+
+class VisitPlanMissing(Payload):
+    """visits → a salesperson had not submitted next month's visit plan by the end of the last
+    working day of the month (S5.3.1): an alert, raised once per person and month, to the
+    salesperson and the department head (``notify``)."""
+
+    staff_id: int
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    due_at: UtcDateTime
+    notify: list[int]
+    at: UtcDateTime
+
+
+class VisitFlagged(Payload):
+    """visits → a visit was marked done with something the rules do not accept silently: gifts or
+    hosting without approval before the visit date (S5.3.2, S5.3.3 (3)); ``notify``: the
+    department head."""
+
+    visit_id: int
+    staff_id: int
+    flag: str = Field(max_length=40)
+    detail: str = Field(default="", max_length=500)
+    notify: list[int]
+    at: UtcDateTime
+
+
+class VisitReportOverdue(Payload):
+    """visits → a visit report was not filed within its time after the visit (S5.3.4 (1)): an
+    alert, raised once per visit, to the salesperson and the supervisor (``notify``)."""
+
+    visit_id: int
+    staff_id: int
+    due_at: UtcDateTime
+    notify: list[int]
+    at: UtcDateTime
+
+
+class FollowUpReminder(Payload):
+    """visits → a promise made during a visit is due soon (``due_soon``) or overdue
+    (``overdue``) and not done (S5.3.4 (2)); each phase once per follow-up, to its owner and,
+    when overdue, the department head (``notify``)."""
+
+    follow_up_id: int
+    visit_id: int
+    owner_id: int
+    phase: str = Field(pattern=r"^(due_soon|overdue)$")
+    due_on: date
+    what: str = Field(max_length=500)
+    notify: list[int]
+    at: UtcDateTime
+
+
+class VisitMatterRaised(Payload):
+    """visits → a customer raised a fault, complaint or application during a visit: the calls
+    service opens a 95598 work order for it (channel ``visit``), with the salesperson as its
+    first contact (S1.6)."""
+
+    matter_id: int
+    visit_id: int
+    category: MatterCategory
+    description: str = Field(min_length=1, max_length=2000)
+    customer: Caller
+    address: str = Field(default="", max_length=256)
+    salesperson_id: int
+    salesperson_name: str = Field(default="", max_length=100)
+    raised_at: UtcDateTime
 class PresenceState(StrEnum):
     READY = "ready"
     AWAY = "away"
@@ -615,6 +726,13 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("outage.declared", 1): OutageDeclared,
     ("outage.lifted", 1): OutageLifted,
     ("storm.detected", 1): StormDetected,
+    ("visit_plan.submitted", 1): VisitPlanSubmitted,
+    ("visit_plan.reviewed", 1): VisitPlanReviewed,
+    ("visit_plan.missing", 1): VisitPlanMissing,
+    ("visit.flagged", 1): VisitFlagged,
+    ("visit.report_overdue", 1): VisitReportOverdue,
+    ("follow_up.reminder", 1): FollowUpReminder,
+    ("visit.matter_raised", 1): VisitMatterRaised,
     ("staff.presence_changed", 1): StaffPresenceChanged,
     ("outage.in_effect", 1): OutageInEffect,
     ("outage.ended", 1): OutageEnded,

@@ -128,6 +128,13 @@ PATH_TYPES: dict[str, Any] = {
     "decision": LeaveDecision,
     "day": Day,
     "outage_id": Uuid,
+    # the visits service (issue 14, gateway/routes_visits.py)
+    "customer_id": RowId,
+    "plan_id": RowId,
+    "visit_id": RowId,
+    "expense_id": RowId,
+    "follow_up_id": RowId,
+    "position": text(40, 1, r"^[a-z0-9_]+$"),
     "notice_id": RowId,
     "asset": text(200, 1),  # a console file (gateway/console.py refuses what leaves its folder)
 }

@@ -78,6 +78,14 @@ class EscalatedTo(Reply):
     at: str | None
 
 
+class FirstContact(Reply):
+    """Who took the request first when it did not come by phone (S1.6): the salesperson of the
+    visit it was raised on (issue 14)."""
+
+    id: int
+    name: str | None
+
+
 class WorkOrderView(Reply):
     """A work order (S3.2a) as every list and action answers it."""
 
@@ -87,6 +95,8 @@ class WorkOrderView(Reply):
     status: str
     caller: Caller
     created_at: str
+    channel: str
+    first_contact: FirstContact | None
     assignee: Assignee | None
     routing_reason: str | None
     routed_at: str | None

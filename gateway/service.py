@@ -30,6 +30,7 @@ from gateway.openapi import docs_page, openapi_document
 from gateway.order_reads import OrderReads
 from gateway.routes_board import BoardRoutes
 from gateway.routes_console import ConsoleRoutes
+from gateway.routes_visits import VisitsRoutes
 from gateway.tokens import TokenGuard
 from svckit import paging
 from svckit.events import event_types_handler
@@ -45,7 +46,7 @@ ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_st
                  "work_order.deadline_warning")
 
 
-class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets):
+class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes):
     name = "gateway"
 
     config = Config()

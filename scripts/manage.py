@@ -25,6 +25,8 @@ from services.calls.models import Base as CallsBase  # noqa: E402
 from services.inbox.models import Base as InboxBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
+from services.visits import seed as visits_seed  # noqa: E402
+from services.visits.models import Base as VisitsBase  # noqa: E402
 from svckit.archive import replay as replay_archive  # noqa: E402
 from svckit.clock import wall_now  # noqa: E402
 from svckit.config import load_config  # noqa: E402
@@ -34,6 +36,7 @@ from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
+            "visits": VisitsBase.metadata,
             "inbox": InboxBase.metadata}
 
 
@@ -56,6 +59,9 @@ def seed() -> None:
         staffing_seed.seed_roster(stores["staffing"], wall_now()) and "the hotline's roster",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
     ]
+    sales = staffing_seed.seed_sales(stores["staffing"], password)
+    seeded.append(visits_seed.seed_demo(stores["visits"], sales, wall_now())
+                  and "the sales department's quota, 2 salespeople and 4 customers to visit")
     for opened in stores.values():
         opened.dispose()
     done = [item for item in seeded if item]

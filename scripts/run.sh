@@ -38,9 +38,11 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Gateway (JSON API)    http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/api/
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
+                        http://${VISITS_HTTP_ADDRESS:-127.0.0.1:9104}/metrics (visits)
                         http://${INBOX_HTTP_ADDRESS:-127.0.0.1:9105}/metrics (inbox)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
+                        visits (S5): mkt_chief (department head), sales01 / sales02
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
 MSG
 wait "$supervisor"

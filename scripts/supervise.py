@@ -29,6 +29,7 @@ SERVICES = [  # name, config, nameko service class
     ("staffing", "services/staffing/config.yaml", "services.staffing.service:StaffingService"),
     ("calls", "services/calls/config.yaml", "services.calls.service:CallsService"),
     ("inbox", "services/inbox/config.yaml", "services.inbox.service:InboxService"),
+    ("visits", "services/visits/config.yaml", "services.visits.service:VisitsService"),
     ("gateway", "gateway/config.yaml", "gateway.service:GatewayService"),
 ]
 LOG_BYTES = 20 * 1024 * 1024

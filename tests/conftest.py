@@ -83,44 +83,20 @@ def database_templates(tmp_path_factory):
 
 
 @pytest.fixture
-def db_urls(db_backend, tmp_path, database_templates):
+def db_urls(db_backend, tmp_path, database_templates, request):
     """One database per service on the backend under test, migrated to head, with no rows
-    (copied from a template migrated once per run: tests/databases.py)."""
+    (copied from a template migrated once per run: tests/databases.py): calls and staffing, and
+    those a test module names in ``EXTRA_DATABASES`` (e.g. ``("inbox", "visits")``), made only
+    where needed (one more PostgreSQL database for every test would cost the suite)."""
+    services = (*DATABASE_SERVICES, *getattr(request.module, "EXTRA_DATABASES", ()))
     if db_backend == "sqlite":
         yield {svc: database_templates.sqlite_copy(svc, tmp_path / f"{svc}.db")
-               for svc in DATABASE_SERVICES}
+               for svc in services}
         return
-    created = {svc: database_templates.postgres_copy(svc) for svc in DATABASE_SERVICES}
+    created = {svc: database_templates.postgres_copy(svc) for svc in services}
     yield {svc: url for svc, (_, url) in created.items()}
     for name, _ in created.values():
         database_templates.drop_later(name)
-
-
-@pytest.fixture
-def service_database(db_backend, tmp_path, database_templates, db_urls):
-    """``make(service)``: another service's database on the backend under test, migrated,
-    added to ``db_urls``; made only for the tests that run that service (one more PostgreSQL
-    database for every test would cost the suite)."""
-    created = []
-
-    def make(service: str) -> str:
-        if db_backend == "sqlite":
-            url = database_templates.sqlite_copy(service, tmp_path / f"{service}.db")
-        else:
-            name, url = database_templates.postgres_copy(service)
-            created.append(name)
-        db_urls[service] = url
-        return url
-
-    yield make
-    for name in created:
-        database_templates.drop_later(name)
-
-
-@pytest.fixture
-def inbox_db_url(service_database):
-    """The inbox service's database (issue 11)."""
-    return service_database("inbox")
 
 
 @pytest.fixture

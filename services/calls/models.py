@@ -132,6 +132,12 @@ class WorkOrder(Base):
     escalated_to_name: Mapped[str | None] = mapped_column(String(100))
     escalated_to_role: Mapped[str | None] = mapped_column(String(30))
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # how the request came (issue 14): a call, or a matter a salesperson raised on a visit, who
+    # is then its first contact (S1.6); a visit's order keeps the matter's reference in
+    # ``call_uniqueid`` (``visit-matter:<id>``), unique as a call's uniqueid is
+    channel: Mapped[str] = mapped_column(String(20), default="phone", server_default="phone")
+    first_contact_id: Mapped[int | None] = mapped_column(Integer)
+    first_contact_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class WorkOrderHistory(Base):

@@ -20,6 +20,7 @@ from contracts.events import (
     OutageDeclared,
     OutageLifted,
     Payload,
+    VisitMatterRaised,
     WorkOrderRouted,
     WorkOrdersHandoverRequested,
     WorkOrderTransitioned,
@@ -35,6 +36,7 @@ from services.calls import (
     outage_store,
     recovery,
     sweeps,
+    visit_orders,
 )
 from services.calls.clocks import SweepSettings
 from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
@@ -169,6 +171,13 @@ class CallsService:
         """A fault report an agent refined (not chosen in the menu) is linked like one that was."""
         if classified.category == Category.FAULT_REPORT.value:
             self._link_fault_report(classified.work_order_id)
+
+    @reliable_event_handler("visits", "visit.matter_raised")
+    def on_visit_matter_raised(self, event: Envelope, matter: VisitMatterRaised) -> None:
+        """A customer's matter raised on a visit opens a work order (issue 14, S1.6)."""
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_visit_matter_raised", str(event.id)):
+                visit_orders.open_from_visit(session, matter, self.clock.now())
 
     @reliable_event_handler("grid", "outage.declared")
     def on_outage_declared(self, event: Envelope, declared: OutageDeclared) -> None:
@@ -589,6 +598,8 @@ class CallsService:
             raise
 
     def _require_readable(self, who: access.Caller, order: WorkOrder) -> None:
+        if order.first_contact_id is not None and order.first_contact_id == who.id:
+            return  # the salesperson who took it on a visit follows it (S1.6, issue 14)
         serving = (who.reach is access.Reach.AGENT
                    and orders.serves(self.db.session, who.id, order.caller_number))
         if not access.may_read(who, order.assignee_id, order.escalated_to_id, order.department,

@@ -44,6 +44,11 @@ def work_order_view(order: WorkOrder) -> dict[str, Any]:
             "contact": order.contact,
         },
         "created_at": _iso(order.created_at),
+        "channel": order.channel,
+        "first_contact": (
+            {"id": order.first_contact_id, "name": order.first_contact_name}
+            if order.first_contact_id is not None else None
+        ),
         "assignee": assignee,
         "routing_reason": order.routing_reason,
         "routed_at": _iso(order.routed_at),

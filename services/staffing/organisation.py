@@ -120,6 +120,18 @@ def head_post(session: Session, department: str | None) -> Post | None:
     return session.scalars(query.order_by(Post.id)).first()
 
 
+def department_heads(session: Session, now: datetime, zone: tzinfo) -> dict[str, int | None]:
+    """Who acts now as the head of each department (its head post's A holder, or the B holder or
+    named cover while A is away, S1.5), or None: for services that decide by it (the visits
+    service's department head, S5.3.1)."""
+    away, covers = away_at(session, now, zone), covers_in(session, slot_of(now, zone))
+    heads: dict[str, int | None] = {}
+    for department in session.scalars(select(Department.code).order_by(Department.code)):
+        post = head_post(session, department)
+        heads[department] = ab.acting_holder(view(post, covers), away) if post else None
+    return heads
+
+
 def deciding_posts(
     session: Session, chain: list[ApprovalStep], member: StaffMember
 ) -> list[tuple[ApprovalStep, Post]]:

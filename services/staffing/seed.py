@@ -192,3 +192,33 @@ def seed_org(store: ServiceStore, password: str) -> bool:
             session.add(Post(code=code, kind=kind, name=name, department=department,
                              a_holder_id=lead, b_holder_id=leader))
     return True
+
+
+# --- The sales staff of the marketing section (issue 14, S5): visits keeps their positions ---
+
+SALES_DEPARTMENT = "marketing"
+SALES_STAFF = [
+    ("sales01", "销售员01", "permanent", date(2019, 7, 1)),
+    ("sales02", "销售员02", "contract", date(2024, 3, 4)),
+]
+
+
+def seed_sales(store: ServiceStore, password: str) -> dict[str, int]:
+    """Add the demo salespeople to the marketing section unless they exist (the section is
+    seeded by ``seed_org``); the staff ids of them and of the section's chief, by username."""
+    with store.transaction() as session:
+        if session.get(Department, SALES_DEPARTMENT) is None:
+            return {}
+        existing = {m.username: m for m in session.scalars(select(StaffMember).where(
+            StaffMember.username.in_([u for u, *_ in SALES_STAFF] + ["mkt_chief"])))}
+        hashed = None
+        for username, name, employment, joined in SALES_STAFF:
+            if username in existing:
+                continue
+            hashed = hashed or hash_password(password)
+            existing[username] = StaffMember(
+                username=username, name=name, role="staff", department=SALES_DEPARTMENT,
+                extension="", password_hash=hashed, employment=employment, joined_on=joined)
+            session.add(existing[username])
+        session.flush()
+        return {username: member.id for username, member in existing.items()}

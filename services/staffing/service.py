@@ -383,6 +383,13 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return org.overview(session, now, zone, cursor, limit)
 
+    @rpc
+    def department_heads(self) -> dict[str, int | None]:
+        """Department code → the staff id acting as its head now (issue 14: the visits service's
+        department head and report supervisor, S5.3.1, S5.3.4)."""
+        with self._unit() as (session, now, zone):
+            return org.department_heads(session, now, zone)
+
     @rpc(expected_exceptions=REFUSALS)
     def agent_states(self, caller: int) -> dict:
         """The hotline's members by state now, for the leaders' board (issue 11)."""

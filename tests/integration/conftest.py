@@ -15,9 +15,9 @@ def stores(db_urls):
 
 
 @pytest.fixture
-def inbox_store(stores, inbox_db_url):
-    """The inbox's database, migrated, beside the others in ``stores``."""
-    stores.update(harness.migrate({"inbox": inbox_db_url}))
+def inbox_store(stores):
+    """The inbox's database (the test module names it in ``EXTRA_DATABASES``)."""
+    assert "inbox" in stores, 'add "inbox" to the module\'s EXTRA_DATABASES'
     return stores["inbox"]
 
 

@@ -26,6 +26,8 @@ from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
 from services.staffing.models import Department, Shift, StaffMember
 from services.staffing.service import StaffingService
+from services.visits.models import Base as VisitsBase
+from services.visits.service import VisitsService
 from svckit.agi.server import FastAgiServer
 from svckit.clock import Clock
 from svckit.db import ServiceStore
@@ -38,6 +40,7 @@ PASSWORD = "s3cret-test"
 def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     """The services' stores on ``db_urls`` (already migrated: tests/databases.py)."""
     metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
+                "visits": VisitsBase.metadata,
                 "inbox": InboxBase.metadata}
     return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
@@ -157,4 +160,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 
 
 SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
+            "visits": VisitsService,
             "inbox": InboxService}

@@ -31,6 +31,8 @@ from tests.browser.chrome import available, chromium
 from tests.integration import harness
 from tests.integration.client import KNOWN_CALLER, call
 
+EXTRA_DATABASES = ("inbox",)  # tests/conftest.py db_urls
+
 pytestmark = pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver "
                                 "(scripts/ensure_chromium.sh, which `make test` runs)")
 POP_SECONDS = 1.0

@@ -18,6 +18,8 @@ from svckit.deadletters import connection_parameters
 from tests.integration import harness
 from tests.integration.client import call, get, login, post, put, start_system
 
+EXTRA_DATABASES = ("inbox",)  # tests/conftest.py db_urls
+
 CUSTOMER = ("13700137000", "王五", "城南机械厂", "0571-87654321", "城南区解放路1号")
 POP_BOUND_SECONDS = 1.0
 

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.integration.client import login
 
+EXTRA_DATABASES = ("inbox", "visits")  # tests/conftest.py db_urls: their routes are fuzzed too
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -35,6 +36,7 @@ BOUNDED = dict(deadline=None, derandomize=True, database=None,
 @pytest.mark.timeout(600)
 def test_the_live_gateway_holds_to_its_description(system, inbox_store, run_service):
     run_service("inbox")  # the console's inbox routes (issue 11) answer, not time out
+    run_service("visits")
     base = system["api"].removesuffix("/api")
     document = requests.get(f"{system['api']}/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document)

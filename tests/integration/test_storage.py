@@ -10,6 +10,8 @@ from services.staffing.models import Base as StaffingBase
 from svckit.migrations import head
 from tests.integration.harness import ROOT
 
+EXTRA_DATABASES = ("inbox",)  # tests/conftest.py db_urls
+
 METADATA = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
             "inbox": InboxBase.metadata}
 

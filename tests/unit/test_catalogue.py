@@ -51,6 +51,7 @@ from contracts.events import (
 )
 from tests.unit.console_samples import CONSOLE_BAD_ENUM, CONSOLE_SAMPLES
 from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
+from tests.unit.visit_samples import VISIT_BAD_ENUM, VISIT_SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("asyncapi_script", ROOT / "scripts" / "asyncapi.py")
@@ -149,6 +150,8 @@ BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
 }
 SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
 BAD_ENUM.update(ORG_BAD_ENUM)
+SAMPLES.update(VISIT_SAMPLES)  # issue 14: visits events
+BAD_ENUM.update(VISIT_BAD_ENUM)
 SAMPLES.update(CONSOLE_SAMPLES)  # issue 11: presence, outages on the pages, notices
 BAD_ENUM.update(CONSOLE_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}

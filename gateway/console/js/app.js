@@ -10,6 +10,7 @@ import { renderOrder } from "./views/order.js";
 import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./views/leader.js";
 import { renderOrg, renderLeave, renderAttendance, renderRota } from "./views/hall.js";
 import { renderInbox } from "./views/inbox.js";
+import { renderVisits, renderVisitPlan, renderVisit, renderVisitCustomer, renderVisitEvaluation } from "./views/visits.js";
 import { isHotline, isLeader } from "./roles.js";
 
 const OFFICES = ["hall", "hr", "bureau"]; // departments that take no dispatched orders
@@ -25,6 +26,12 @@ const VIEWS = {
   leave: { key: "nav.leave", show: () => true, render: renderLeave },
   attendance: { key: "nav.attendance", show: () => true, render: renderAttendance },
   rota: { key: "nav.rota", show: (s) => !isHotline(s), render: renderRota },
+  // customer visits (issue 14): department staff; the visits service says who is a salesperson
+  visits: { key: "nav.visits", show: (s) => !s.role && !!s.department, render: renderVisits },
+  "visit-plan": { key: "nav.visit_plan", show: () => false, render: renderVisitPlan },
+  visit: { key: "nav.visit", show: () => false, render: renderVisit },
+  "visit-customer": { key: "nav.visit_customer", show: () => false, render: renderVisitCustomer },
+  "visit-evaluation": { key: "nav.visit_evaluation", show: () => false, render: renderVisitEvaluation },
   inbox: { key: "nav.inbox", show: () => false, render: renderInbox },
   order: { key: "nav.order", show: () => false, render: renderOrder },
   customer: { key: "nav.customer", show: () => false, render: renderCustomer },

@@ -1,15 +1,15 @@
 """calls instances and the instance serving each call, for closing interrupted calls
 
-Revision ID: 0010
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The visits service: sales staff visiting customers (S5, issue 14)."""
