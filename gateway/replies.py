@@ -791,3 +791,69 @@ class OpenApiDocument(BaseModel):
     info: dict[str, Any]
     paths: dict[str, Any]
     components: dict[str, Any]
+
+
+# --- the console's live side (issue 11): inbox, presence, screen pop --------------------
+
+
+class NoticeSubject(Reply):
+    type: str
+    id: str
+
+
+class Notice(Reply):
+    """A notice in a person's inbox (services/inbox): what asks her to act, and whether she
+    has read it."""
+
+    id: int
+    kind: str
+    subject: NoticeSubject
+    params: dict[str, Any]
+    created_at: str
+    read_at: str | None
+
+
+class NoticePage(PageOf):
+    items: list[Notice]
+    unread_count: int
+
+
+class NoticesRead(Reply):
+    read: int
+
+
+class Presence(Reply):
+    staff_id: int
+    state: str
+    reason: str | None
+    since: str | None
+
+
+class PopCustomer(Reply):
+    name: str
+    work_unit: str | None
+    contact: str | None
+    address: str | None
+
+
+class EarlierOrder(Reply):
+    work_order_id: str
+    state: str
+    category: str | None
+    created_at: str | None
+    assignee: dict[str, Any] | None
+
+
+class ScreenPop(Reply):
+    """What an agent sees the moment a call is routed to her (services/calls/pop.py)."""
+
+    work_order_id: str
+    caller_number: str
+    caller_name: str | None
+    customer: PopCustomer | None
+    category: str | None
+    state: str
+    created_at: str | None
+    earlier_orders: list[EarlierOrder]
+    earlier_total: int
+    outages: list[OutageView]

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.events import hotline_role
 from gateway import models as m
+from gateway import replies as r
 from gateway.edge import ApiError, route
 from gateway.push import EventStream, PushHub
 
@@ -78,34 +79,34 @@ class ConsoleRoutes:
 
     # --- the inbox ----------------------------------------------------------------------
 
-    @route("GET", "/api/inbox", query=m.InboxQuery)
+    @route("GET", "/api/inbox", query=m.InboxQuery, reply=r.NoticePage)
     def inbox_list(self, request: Request, query: m.InboxQuery) -> dict:
         """The caller's notices, newest first, with her unread count."""
         page = self._ask(self.inbox.list_notices, self._caller(request), query.unread,
                          query.cursor, query.limit)
         return _paged_inbox(request, page)
 
-    @route("POST", "/api/inbox/<int:notice_id>/read")
+    @route("POST", "/api/inbox/<int:notice_id>/read", reply=r.Notice)
     def inbox_read(self, request: Request, notice_id: int) -> dict:
         return self._ask(self.inbox.read_notice, self._caller(request), notice_id)
 
-    @route("POST", "/api/inbox/read-all")
+    @route("POST", "/api/inbox/read-all", reply=r.NoticesRead)
     def inbox_read_all(self, request: Request) -> dict:
         return self._ask(self.inbox.read_all, self._caller(request))
 
     # --- the screen pop and presence ----------------------------------------------------
 
-    @route("GET", "/api/work-orders/<string:work_order_id>/pop")
+    @route("GET", "/api/work-orders/<string:work_order_id>/pop", reply=r.ScreenPop)
     def work_order_pop(self, request: Request, work_order_id: str) -> dict:
         """Caller, customer, IVR category, earlier orders and outages of the caller's area;
         read as the order is (calls decides)."""
         return self._ask(self.calls.work_order_pop, work_order_id, self._caller(request))
 
-    @route("GET", "/api/presence")
+    @route("GET", "/api/presence", reply=r.Presence)
     def presence_get(self, request: Request) -> dict:
         return self._ask(self.staffing.get_presence, self._caller(request))
 
-    @route("PUT", "/api/presence", body=m.PresenceBody)
+    @route("PUT", "/api/presence", body=m.PresenceBody, reply=r.Presence)
     def presence_set(self, request: Request, body: m.PresenceBody) -> dict:
         """``{state: ready|away, reason}``: routing honours it at once (staffing decides who
         may: the hotline's staff)."""
