@@ -102,10 +102,10 @@ def test_personal_leave_of_days_climbs_the_whole_chain_and_only_the_approver_dec
     assert leave["status"] == "approved" and [d["decided_by"] for d in leave["decisions"]] == [
         ids["met_chief"], ids["supervisor01"], ids["bureau01"]]
     refused(post(f"{url}/reject", headers=who["bureau01"]), 409, "already approved")
-    events = org["events"].drain(expect=3)
-    assert types(events) == ["leave.requested", "leave.approved",
-                             "work_orders.handover_requested"]
-    handover = events[2]["payload"]
+    events = org["events"].drain(expect=5)
+    assert types(events) == ["leave.requested", "leave.advanced", "leave.advanced",
+                             "leave.approved", "work_orders.handover_requested"]
+    handover = events[4]["payload"]
     # S1.19 and S1.5: the leaver's work goes to the B holder of their window W03
     assert (handover["from_staff_id"], handover["to_staff_id"]) == (ids["win03"], ids["win04"])
     assert handover["reason"] == "leave" and handover["leave_id"] == leave["id"]
