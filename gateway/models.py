@@ -122,6 +122,19 @@ PATH_TYPES: dict[str, Any] = {
     "decision": LeaveDecision,
     "day": Day,
     "outage_id": Uuid,
+    # the assets service (issue 13, gateway/routes_assets.py)
+    "asset_id": RowId,
+    "seal_id": RowId,
+    "key_id": RowId,
+    "task_id": RowId,
+    "window": text(40, 1),
+    "repair_id": RowId,
+    "repair_step": Literal["ordered", "received", "fitted"],
+    "supply_id": RowId,
+    "supply_step": Literal["approve", "reject", "collect"],
+    "room": text(40, 1),
+    "booking_id": RowId,
+    "fault_id": RowId,
 }
 
 
@@ -344,3 +357,25 @@ class RosterQuery(Model):
     staff_id: StaffId | Literal["all"] | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- the assets service (issue 13): bodies and queries are the service's own shapes
+# (services/assets/schemas.py), declared once; the lists' queries page here.
+
+
+class AssetQuery(Page):
+    location: text(40, 1) | None = None
+    kind: text(20, 1) | None = None
+    include_disposed: bool = False
+
+
+class HandoverQuery(Page):
+    state: Literal["open", "confirmed"] | None = None
+
+
+class RepairQuery(Page):
+    status: Literal["registered", "ordered", "received", "fitted"] | None = None
+
+
+class BookingDecision(Model):
+    approve: bool

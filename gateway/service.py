@@ -23,6 +23,7 @@ from gateway.auth import AuthError, Principal, issue_token, principal_from_heade
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
+from gateway.routes_assets import AssetsRoutes
 from gateway.tokens import TokenGuard
 from svckit.metrics import EntrypointMetrics, metrics_response
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 CSV = ("application/json", "text/csv")
 
 
-class GatewayService:
+class GatewayService(AssetsRoutes):
     name = "gateway"
 
     config = Config()

@@ -39,6 +39,7 @@ start() {  # name, config, module:Class
 }
 start staffing services/staffing/config.yaml services.staffing.service:StaffingService
 start calls services/calls/config.yaml services.calls.service:CallsService
+start assets services/assets/config.yaml services.assets.service:AssetsService
 start gateway gateway/config.yaml gateway.service:GatewayService
 
 $BIN/python scripts/wait_ready.py
@@ -49,6 +50,7 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Gateway (JSON API)    http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/api/
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
+                        http://${ASSETS_HTTP_ADDRESS:-127.0.0.1:9103}/metrics (assets)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)

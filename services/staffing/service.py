@@ -356,6 +356,13 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return org.overview(session, now, zone)
 
+    @rpc
+    def organisation(self) -> dict:
+        """The organisation now (departments, posts with who acts for each, who is away), for
+        services that decide their own rules from it (assets, issue 13): no caller needed."""
+        with self._unit() as (session, now, zone):
+            return org.overview(session, now, zone)
+
     @rpc(expected_exceptions=REFUSALS)
     def on_duty(self, caller: int, at: str | None = None) -> dict:
         """Who is on duty at ``at`` (ISO 8601 with offset; now if omitted), S1.7."""

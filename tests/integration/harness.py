@@ -17,6 +17,7 @@ from nameko.containers import ServiceContainer
 from nameko.web.server import WebServer
 
 from gateway.service import GatewayService
+from services.assets.service import AssetsService
 from services.calls.models import Base as CallsBase
 from services.calls.models import Customer
 from services.calls.service import CallsService
@@ -157,4 +158,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
     raise AssertionError(f"condition not met within {timeout} s: {predicate}")
 
 
-SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService}
+SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
+            "assets": AssetsService}

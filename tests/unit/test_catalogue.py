@@ -49,6 +49,7 @@ from contracts.events import (
     make_event,
     parse_event,
 )
+from tests.unit.assets_samples import ASSETS_BAD_ENUM, ASSETS_SAMPLES
 from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +149,8 @@ BAD_ENUM: dict[type[Payload], tuple[str, str]] = {
 }
 SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
 BAD_ENUM.update(ORG_BAD_ENUM)
+SAMPLES.update(ASSETS_SAMPLES)  # issue 13: the assets service's events
+BAD_ENUM.update(ASSETS_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
 
