@@ -16,6 +16,8 @@ from svckit import workdays
 from svckit.outbox import emit
 
 PRODUCER = "assets"
+TITLES = {PostKind.FIXED_ASSET_ADMIN: "fixed-asset administrator",
+          PostKind.BUREAU_OFFICE: "bureau office", PostKind.TRAINER: "center trainer"}
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Unit:
         """The caller acts now for a post of one of ``kinds``, else Forbidden citing ``rule``."""
         self.caller(caller)
         if not self.org.acts_as(caller, *kinds):
-            names = " or ".join(kind.value.replace("_", " ") for kind in kinds)
+            names = " or ".join(TITLES.get(kind, kind.value.replace("_", " ")) for kind in kinds)
             raise Forbidden(f"only the {names} may do this ({rule})")
 
     def publish(self, payload: Payload, event_type: str | None = None) -> Envelope:

@@ -193,4 +193,5 @@ def staff_ids(store: ServiceStore) -> dict[str, int]:
     """username → staff id, for the operator's seeding of other services' demo data (issue 13:
     the assets service's custodians); the services themselves never read these tables."""
     with store.transaction() as session:
-        return dict(session.execute(select(StaffMember.username, StaffMember.id)).tuples())
+        rows = session.execute(select(StaffMember.username, StaffMember.id))
+        return {username: staff_id for username, staff_id in rows}
