@@ -17,7 +17,10 @@ CSV = ("application/json", "text/csv")
 
 
 class AssetsRoutes:
-    assets = RpcProxy("assets", use_confirms=False)
+    # With publisher confirms (unlike the hot read paths' proxies): a request published while
+    # no assets service runs comes back unroutable at once, a 503, instead of hanging the
+    # worker and surfacing as another service's error on a later publish.
+    assets = RpcProxy("assets")
 
     # --- fixed assets (S1.13) --------------------------------------------------------------
 
