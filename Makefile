@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-dates lint call bench ceiling clean
+.PHONY: run test test-dates lint call bench ceiling screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ run: $(VENV)/.installed
 ## test: the whole test suite against a real RabbitMQ, SQLite and PostgreSQL
 test: $(VENV)/.installed
 	scripts/ensure_rabbitmq.sh --management
+	scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -33,6 +34,12 @@ lint: $(VENV)/.installed
 ## call: place one simulated 95598 call against a running system (DIGITS=2 by default)
 call: $(VENV)/.installed
 	$(BIN)/python -m asterisk_sim call --digits $(or $(DIGITS),2)
+
+## screenshots: a PNG of each main screen of the console, from the running demo (`make run`),
+## into var/screenshots/ (headless Chromium; places one simulated call)
+screenshots: $(VENV)/.installed
+	scripts/ensure_chromium.sh
+	$(BIN)/python scripts/screenshots.py
 
 ## bench: concurrent simulated calls against the running system, with the no-op ceiling
 bench: $(VENV)/.installed

@@ -140,6 +140,9 @@ class WorkOrderRouted(Payload):
     dial_string: str | None
     reason: str
     decided_at: UtcDateTime
+    # what the routed person's screen pop shows at once (issue 11); absent in older events
+    caller_number: str | None = Field(default=None, max_length=64)
+    category: Category | None = None
 
 
 class Actor(Payload):
@@ -170,6 +173,8 @@ class WorkOrderTransitioned(Payload):
     category: str
     created_at: UtcDateTime
     at: UtcDateTime
+    # the handling department the order is with (an urge is for its staff, S3.2a)
+    department: str | None = Field(default=None, max_length=64)
 
 
 class ClockStarted(Payload):
@@ -248,6 +253,9 @@ class WorkOrderEscalated(Payload):
     recipient_staff_id: int | None = None
     recipient_name: str | None = Field(default=None, max_length=100)
     escalated_by: Actor | None = None
+    # for the leader's screen pop (issue 11); absent in older events
+    caller_number: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, max_length=30)
 
 
 class OutageDeclared(Payload):
@@ -441,6 +449,20 @@ class LeaveRequested(Payload):
     half_days: int = Field(ge=1)
     chain: list[ApprovalStep]
     uncovers: list[str]
+    # who decides the first step now (its acting holder): the request waits in their inbox
+    approver_id: int | None = None
+
+
+class LeaveAdvanced(Payload):
+    """staffing → a leave request passed a step of its chain and waits at the next one, for
+    ``approver_id`` (its acting holder now; null when nobody holds or covers that post)."""
+
+    leave_id: int
+    staff_id: int
+    leave_type: LeaveType
+    step: ApprovalStep
+    approved_by: int
+    approver_id: int | None
 
 
 class LeaveApproved(Payload):
@@ -477,6 +499,8 @@ class StaffAbsent(Payload):
     leave_id: int
     leave_type: LeaveType
     due_back_at: UtcDateTime
+    # who is told (S1.19, S1.21): the head of the absentee's department and the HR head, acting
+    notify: list[Recipient] = Field(default_factory=list)
 
 
 class WorkOrdersHandoverRequested(Payload):
@@ -506,6 +530,68 @@ class RotaHandoverMissing(Payload):
     on_duty_staff_id: int | None
     next_post_code: str
     notify: list[Recipient]
+
+
+class PresenceState(StrEnum):
+    READY = "ready"
+    AWAY = "away"
+
+
+class AwayReason(StrEnum):
+    BREAK = "break"
+    MEAL = "meal"
+    TRAINING = "training"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class StaffPresenceChanged(Payload):
+    """staffing → a hotline member set herself ready or away (issue 11); routing honours it at
+    once (an away member is never picked)."""
+
+    staff_id: int
+    state: PresenceState
+    reason: AwayReason | None
+    since: UtcDateTime
+
+
+class OutageInEffect(Payload):
+    """calls → an outage is in effect on the hotline (a leader declared it, or the grid did):
+    the agents' pages show it (issue 11). ``outage_id`` is the hotline's id."""
+
+    outage_id: str = Field(max_length=64)
+    area: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    source: str = Field(max_length=20)
+    declared_by: str = Field(max_length=100)
+    declared_at: UtcDateTime
+    expected_restore_at: UtcDateTime | None = None
+
+
+class OutageEnded(Payload):
+    """calls → an outage in effect on the hotline was lifted."""
+
+    outage_id: str = Field(max_length=64)
+    area: str = Field(max_length=100)
+    lifted_by: str = Field(max_length=100)
+    lifted_at: UtcDateTime
+
+
+class NoticeSubject(Payload):
+    type: str = Field(max_length=30)
+    id: str = Field(max_length=64)
+
+
+class NoticeCreated(Payload):
+    """inbox → a notice asking a person to act reached their inbox (issue 11); the gateway
+    pushes it to her open pages."""
+
+    notice_id: int
+    recipient_id: int
+    kind: str = Field(max_length=40)
+    subject: NoticeSubject
+    params: dict[str, Any] = Field(default_factory=dict)
+    created_at: UtcDateTime
 
 
 # --- The assets service (issue 13): fixed assets, custody, seals, keys, windows, rooms -----
@@ -689,6 +775,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("staff.role_changed", 1): StaffRoleChanged,
     ("post.uncovered", 1): PostUncovered,
     ("leave.requested", 1): LeaveRequested,
+    ("leave.advanced", 1): LeaveAdvanced,
     ("leave.approved", 1): LeaveApproved,
     ("leave.rejected", 1): LeaveRejected,
     ("staff.absent", 1): StaffAbsent,
@@ -697,6 +784,10 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("outage.declared", 1): OutageDeclared,
     ("outage.lifted", 1): OutageLifted,
     ("storm.detected", 1): StormDetected,
+    ("staff.presence_changed", 1): StaffPresenceChanged,
+    ("outage.in_effect", 1): OutageInEffect,
+    ("outage.ended", 1): OutageEnded,
+    ("notice.created", 1): NoticeCreated,
     **{(event_type, 1): AssetChanged for event_type in ASSET_CHANGE_TYPES},
     ("custody.handover_requested", 1): CustodyHandoverRequested,
     ("custody.handed_over", 1): CustodyHandedOver,

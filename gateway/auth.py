@@ -25,6 +25,7 @@ class Principal:
     role: str
     department: str | None = None
     issued_at: float = 0.0  # epoch seconds
+    expires_at: float = 0.0  # epoch seconds (an open event stream closes then)
 
 
 def issue_token(staff: dict, secret: str, ttl: timedelta) -> str:
@@ -60,4 +61,5 @@ def principal_from_header(header: str | None, secret: str) -> Principal:
         claims.get("role", ""),
         claims.get("department"),
         float(claims["iat"]),
+        float(claims["exp"]),
     )

@@ -69,6 +69,8 @@ REFUSALS = {
     "CustomerNotFound": 404,
     "CustomerConflict": 409,
     "StaffingUnavailable": 503,
+    # the inbox service (services/inbox): another person's notice is not found either
+    "NoticeNotFound": 404,
     # a list's cursor or limit (svckit/paging.py)
     "BadCursor": 400,
 }
@@ -176,7 +178,12 @@ class ApiRoute(HttpRequestHandler):
 
     ``consumes`` are the accepted body media types (415 otherwise); ``produces`` and
     ``summary`` feed the OpenAPI description (gateway/openapi.py); ``auth`` says the route
-    wants a bearer token (documented, and checked by the handler itself)."""
+    wants a bearer token (documented, and checked by the handler itself).
+
+    Described only (gateway/openapi.py), never enforced at run time: ``reply``, the success
+    answer's model (gateway/replies.py); ``links``, what the answer leads to (``{operationId:
+    {parameter: runtime expression}}``, OpenAPI links); ``described_body``, the body of a route
+    that parses its own (the token endpoint answers in RFC 6749 terms, not as a problem)."""
 
     server = None  # set below, once EdgeServer exists
 
@@ -184,10 +191,15 @@ class ApiRoute(HttpRequestHandler):
         self, method: str, url: str, *, query: type[BaseModel] | None = None,
         body: type[BaseModel] | None = None, consumes: tuple[str, ...] = ("application/json",),
         produces: tuple[str, ...] = ("application/json",), auth: bool = True,
-        summary: str | None = None, public: bool = True, **kwargs: Any,
+        summary: str | None = None, public: bool = True, reply: Any = None,
+        links: dict[str, dict[str, str]] | None = None,
+        described_body: type[BaseModel] | None = None, **kwargs: Any,
     ) -> None:
         self.query_model = query
         self.body_model = body
+        self.reply = reply
+        self.links = links or {}
+        self.described_body = described_body
         self.consumes = consumes
         self.produces = produces
         self.auth = auth

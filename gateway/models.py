@@ -14,9 +14,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
-from contracts.events import Role
+from contracts.events import AwayReason, LeaveType, PresenceState, Role
+from services.calls import customers
 from services.calls.lifecycle import Action
 
 MAX_ID = 2**63 - 1  # a BIGINT
@@ -91,6 +92,8 @@ Instant = Annotated[
 ]
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 PhoneNumber = Annotated[str, StringConstraints(pattern=r"^[0-9+*#-]{1,64}$")]
+# a registered customer's number: what the registry takes (services/calls/customers.py)
+CustomerNumber = Annotated[str, StringConstraints(pattern=customers.NUMBER.pattern)]
 Uuid = text(36, 1)
 Department = text(64, 1)
 Note = text(500)
@@ -112,7 +115,7 @@ PATH_TYPES: dict[str, Any] = {
     "work_order_id": Uuid,
     "action": Action,
     "department": Department,
-    "number": PhoneNumber,
+    "number": CustomerNumber,
     "uniqueid": text(64, 1),
     "month": Month,
     "staff_id": StaffId,
@@ -135,6 +138,8 @@ PATH_TYPES: dict[str, Any] = {
     "room": text(40, 1),
     "booking_id": RowId,
     "fault_id": RowId,
+    "notice_id": RowId,
+    "asset": text(200, 1),  # a console file (gateway/console.py refuses what leaves its folder)
 }
 
 
@@ -149,12 +154,38 @@ class Page(Model):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
+class FirstPage(Model):
+    """How many rows the first page of each list in an answer holds (``next`` reads on)."""
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
 # --- bodies -------------------------------------------------------------------------------
 
 
-class TokenRequest(Model):
-    username: text(50, 1)
-    password: text(200, 1)
+# the token endpoint's parameter lengths: described below, checked by gateway/tokens.py
+TOKEN_LIMITS = {"grant_type": 32, "username": 64, "password": 1024, "refresh_token": 256}
+
+
+class PasswordGrant(Model):
+    """RFC 6749 §4.3: a member's username and password (``grant_type`` may be left out)."""
+
+    grant_type: Literal["password"] = "password"
+    username: text(TOKEN_LIMITS["username"], 1)
+    password: text(TOKEN_LIMITS["password"], 1)
+
+
+class RefreshGrant(Model):
+    """RFC 6749 §6: a refresh token, spent once (a new one comes back)."""
+
+    grant_type: Literal["refresh_token"]
+    refresh_token: text(TOKEN_LIMITS["refresh_token"], 1)
+
+
+class TokenGrant(RootModel[PasswordGrant | RefreshGrant]):
+    """The token endpoint's body, as JSON or ``application/x-www-form-urlencoded``. Described
+    here; the route parses it itself (gateway/tokens.py ``grant_parameters``, the same limits)
+    so that every refusal is an RFC 6749 error."""
 
 
 class WorkOrderFields(Model):
@@ -186,7 +217,7 @@ class WorkOrderFields(Model):
 
 
 class CustomerFields(Model):
-    number: PhoneNumber | None = None
+    number: CustomerNumber | None = None
     name: text(100) | None = None
     work_unit: text(256) | None = None
     contact: text(128) | None = None
@@ -194,7 +225,7 @@ class CustomerFields(Model):
 
 
 class NewCustomer(CustomerFields):
-    number: PhoneNumber
+    number: CustomerNumber
     name: text(100, 1)
 
 
@@ -234,7 +265,7 @@ class PostHolders(Model):
 
 
 class LeaveRequestBody(Model):
-    leave_type: text(20, 1)
+    leave_type: LeaveType
     starts_on: Day
     half_days: Annotated[int, Field(ge=1, le=720)]
     start_pm: bool = False
@@ -323,7 +354,7 @@ class EvaluationQuery(Model):
     format: Literal["json", "csv"] = "json"
 
 
-class AttendanceQuery(Model):
+class AttendanceQuery(Page):
     month: Month
     department: Department | None = None
     format: Literal["json", "csv"] = "json"
@@ -359,6 +390,20 @@ class RosterQuery(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# --- the console (issue 11): inbox and presence ------------------------------------------
+
+
+class InboxQuery(Page):
+    """``?unread=true|false`` (both when absent), ``cursor``, ``limit``."""
+
+    unread: bool | None = None
+
+
+class PresenceBody(Model):
+    """``{state: ready|away, reason: break|meal|training|meeting|other|null}``."""
+
+    state: PresenceState
+    reason: AwayReason | None = None
 # --- the assets service (issue 13): bodies and queries are the service's own shapes
 # (services/assets/schemas.py), declared once; the lists' queries page here.
 

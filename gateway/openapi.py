@@ -14,27 +14,10 @@ from pydantic import BaseModel, TypeAdapter
 
 from gateway.edge import PROBLEM, ApiRoute
 from gateway.models import PATH_TYPES
+from gateway.replies import Problem
 
 CONVERTER = re.compile(r"<(?:(?P<kind>[a-z]+):)?(?P<name>[a-z_]+)>")
 REF = "#/components/schemas/"
-
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": "RFC 9457 problem details; `code` is stable and machine-readable, "
-    "`error` repeats `detail` for older clients.",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "error": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
-        "limit": {"type": "integer"},
-    },
-}
-
 
 def routes(service_cls: type) -> list[tuple[str, ApiRoute]]:
     """(handler name, route) for every http entrypoint nameko records on the class."""
@@ -93,15 +76,22 @@ def _operation(name: str, entry: ApiRoute, handler: Any, defs: dict) -> dict:
     ]
     if entry.query_model is not None:
         parameters += _query_parameters(entry.query_model, defs)
-    content = {kind: {"schema": {}} for kind in entry.produces}
+    content = {kind: {"schema": {"type": "string"}} for kind in entry.produces}
     if "application/json" in content:
-        content["application/json"] = {"schema": {"type": "object"}}
+        reply = _model_ref(entry.reply, defs) if entry.reply else {"type": "object"}
+        content["application/json"] = {"schema": reply}
+    success: dict[str, Any] = {"description": "OK", "content": content}
+    if entry.links:
+        success["links"] = {
+            target: {"operationId": target, "parameters": parameters_}
+            for target, parameters_ in entry.links.items()
+        }
     operation: dict[str, Any] = {
         "operationId": name,
-        "summary": entry.summary or (doc.splitlines()[0] if doc else name.replace("_", " ")),
+        "summary": entry.summary or _first_sentence(doc) or name.replace("_", " "),
         "parameters": parameters,
         "responses": {
-            "200": {"description": "OK", "content": content},
+            "200": success,
             "default": {
                 "description": "A problem (RFC 9457)",
                 "content": {PROBLEM: {"schema": {"$ref": REF + "Problem"}}},
@@ -114,8 +104,9 @@ def _operation(name: str, entry: ApiRoute, handler: Any, defs: dict) -> dict:
         operation["security"] = [{"bearer": []}]
     else:
         operation["security"] = []
-    if entry.body_model is not None:
-        ref = _model_ref(entry.body_model, defs)
+    body_model = entry.body_model or entry.described_body
+    if body_model is not None:
+        ref = _model_ref(body_model, defs)
         operation["requestBody"] = {
             "required": True,
             "content": {kind: {"schema": ref} for kind in entry.consumes},
@@ -123,10 +114,17 @@ def _operation(name: str, entry: ApiRoute, handler: Any, defs: dict) -> dict:
     return operation
 
 
+def _first_sentence(doc: str) -> str:
+    """A docstring's first sentence (its first paragraph up to ". "), on one line."""
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    return re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0]
+
+
 @cache
 def openapi_document(service_cls: type) -> dict:
     """The OpenAPI 3.1 description of the service's routes."""
-    defs: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    defs: dict[str, Any] = {}
+    _model_ref(Problem, defs)
     paths: dict[str, dict] = {}
     for name, entry in routes(service_cls):
         handler = getattr(service_cls, name)

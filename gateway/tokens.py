@@ -27,6 +27,7 @@ from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
 from gateway.edge import PROBLEM, problem_body
+from gateway.models import TOKEN_LIMITS
 
 LOGIN_FAILURES = Counter(
     "csc_login_failures_total",
@@ -35,7 +36,7 @@ LOGIN_FAILURES = Counter(
     ["reason"],
 )
 GRANTS = ("password", "refresh_token")
-LIMITS = {"grant_type": 32, "username": 64, "password": 1024, "refresh_token": 256}
+LIMITS = TOKEN_LIMITS  # declared with the body's description (gateway/models.py TokenGrant)
 LOCKED_CACHE_SECONDS = 10.0
 TARPIT_SECONDS = 1.0  # the longest a refusal from the cache is held back
 CACHE_SIZE = 10_000

@@ -21,6 +21,7 @@ from services.assets import seed as assets_seed  # noqa: E402
 from services.assets.models import Base as AssetsBase  # noqa: E402
 from services.calls import seed as calls_seed  # noqa: E402
 from services.calls.models import Base as CallsBase  # noqa: E402
+from services.inbox.models import Base as InboxBase  # noqa: E402
 from services.staffing import seed as staffing_seed  # noqa: E402
 from services.staffing.models import Base as StaffingBase  # noqa: E402
 from svckit.clock import wall_now  # noqa: E402
@@ -31,7 +32,8 @@ from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
-            "assets": AssetsBase.metadata}
+            "assets": AssetsBase.metadata,
+            "inbox": InboxBase.metadata}
 
 
 def service_url(service: str) -> str:

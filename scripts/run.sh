@@ -40,6 +40,7 @@ start() {  # name, config, module:Class
 start staffing services/staffing/config.yaml services.staffing.service:StaffingService
 start calls services/calls/config.yaml services.calls.service:CallsService
 start assets services/assets/config.yaml services.assets.service:AssetsService
+start inbox services/inbox/config.yaml services.inbox.service:InboxService
 start gateway gateway/config.yaml gateway.service:GatewayService
 
 $BIN/python scripts/wait_ready.py
@@ -51,6 +52,7 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
                         http://${ASSETS_HTTP_ADDRESS:-127.0.0.1:9103}/metrics (assets)
+                        http://${INBOX_HTTP_ADDRESS:-127.0.0.1:9105}/metrics (inbox)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)

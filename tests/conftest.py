@@ -102,6 +102,20 @@ def db_urls(db_backend, tmp_path):
 
 
 @pytest.fixture
+def inbox_db_url(db_urls, db_backend, tmp_path):
+    """The inbox service's database (issue 11), made only for the tests that run the inbox (a
+    third PostgreSQL database for every test would cost the suite), added to ``db_urls``."""
+    if db_backend == "sqlite":
+        db_urls["inbox"] = f"sqlite:///{tmp_path}/inbox.db"
+        yield db_urls["inbox"]
+        return
+    admin, name, url = _postgres_database()
+    db_urls["inbox"] = url
+    yield url
+    _drop_postgres(admin, name)
+
+
+@pytest.fixture
 def holiday_arrangements(tmp_path, monkeypatch):
     """The path of the operator's holiday arrangement file (CSC_HOLIDAY_ARRANGEMENTS), set for
     the test and written by it; the calendar goes back to the packages' afterwards."""

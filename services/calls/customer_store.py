@@ -14,6 +14,7 @@ from services.calls import customers
 from services.calls.customers import CustomerConflict, CustomerNotFound, Search
 from services.calls.models import Call, Customer, WorkOrder
 from services.calls.views import call_view, customer_view, work_order_view
+from svckit import paging
 
 
 def find(session: Session, wanted: Search) -> dict[str, Any]:
@@ -37,26 +38,51 @@ def find(session: Session, wanted: Search) -> dict[str, Any]:
     }
 
 
-def page(session: Session, number: str, readable: ColumnElement[bool] | None = None) -> dict:
-    """A customer with their history: work orders and calls from their number, newest first.
-    ``readable``: the condition on work orders the reader may read (calls.access); the calls
-    listed are then those that opened such an order. None: everything."""
+def page(session: Session, number: str, readable: ColumnElement[bool] | None = None,
+         limit: int = paging.DEFAULT_LIMIT) -> dict:
+    """A customer with the first page of their history: work orders and calls from their
+    number, newest first, each ``{items, next_cursor}`` (read on with :func:`orders_of` and
+    :func:`calls_of`). ``readable``: the condition on work orders the reader may read
+    (calls.access); the calls listed are then those that opened such an order. None:
+    everything."""
     customer = _get(session, number)
-    order_query = select(WorkOrder).where(WorkOrder.caller_number == customer.number)
-    call_query = select(Call).where(Call.caller_number == customer.number)
-    if readable is not None:
-        order_query = order_query.where(readable)
-        call_query = call_query.where(
-            Call.work_order_id.in_(select(WorkOrder.id).where(readable)))
-    orders = session.scalars(
-        order_query.order_by(WorkOrder.created_at.desc()).limit(customers.HISTORY_LIMIT))
-    calls = session.scalars(
-        call_query.order_by(Call.started_at.desc()).limit(customers.HISTORY_LIMIT))
+    orders, after_order = orders_of(session, customer.number, readable, None, limit)
+    calls, after_call = calls_of(session, customer.number, readable, None, limit)
     return {
         **customer_view(customer),
-        "work_orders": [work_order_view(order) for order in orders],
-        "calls": [call_view(call) for call in calls],
+        "work_orders": {"items": orders, "next_cursor": after_order},
+        "calls": {"items": calls, "next_cursor": after_call},
     }
+
+
+def orders_of(session: Session, number: str, readable: ColumnElement[bool] | None,
+              cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """A page of the work orders opened from ``number``, newest first (svckit.paging)."""
+    query = select(WorkOrder).where(WorkOrder.caller_number == number)
+    if readable is not None:
+        query = query.where(readable)
+    query = paging.keyset(query, (WorkOrder.created_at, WorkOrder.id), cursor, limit,
+                          descending=True)
+    rows, after = paging.page(list(session.scalars(query)), limit, lambda o: (o.created_at, o.id))
+    return [work_order_view(order) for order in rows], after
+
+
+def calls_of(session: Session, number: str, readable: ColumnElement[bool] | None,
+             cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """A page of the calls from ``number``, newest first; with ``readable``, only the calls
+    that opened an order the reader may read."""
+    query = select(Call).where(Call.caller_number == number)
+    if readable is not None:
+        query = query.where(Call.work_order_id.in_(select(WorkOrder.id).where(readable)))
+    query = paging.keyset(query, (Call.started_at, Call.uniqueid), cursor, limit,
+                          descending=True)
+    rows, after = paging.page(list(session.scalars(query)), limit,
+                              lambda c: (c.started_at, c.uniqueid))
+    return [call_view(call) for call in rows], after
+
+
+def require_registered(session: Session, number: str) -> None:
+    _get(session, number)
 
 
 def register(session: Session, data: Mapping[str, Any], by: str, now: datetime) -> Customer:

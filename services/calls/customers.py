@@ -23,7 +23,6 @@ FIELDS: Mapping[str, tuple[int, bool]] = MappingProxyType(
 QUERY_MAX = 64
 PER_PAGE_MAX = 100
 PER_PAGE_DEFAULT = 20
-HISTORY_LIMIT = 50  # orders and calls shown on a customer's page, newest first
 
 
 class CustomerError(Exception):

@@ -55,7 +55,7 @@ class Call(Base):
     caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_name: Mapped[str] = mapped_column(Text)
     dnid: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # the board
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     digits: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str | None] = mapped_column(String(30))

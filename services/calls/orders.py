@@ -154,6 +154,7 @@ def record(session: Session, row: WorkOrder, entry: HistoryEntry, publish: bool 
         category=row.category,
         created_at=row.created_at,
         at=entry.at,
+        department=row.department,
     )
     emit(session, make_event(PRODUCER, payload, occurred_at=entry.at, event_type=entry.event))
 
@@ -185,6 +186,7 @@ def _escalate(
         work_order_id=row.id, level=level, reason=entry.data["reason"], clock=clock,
         assignee_id=row.assignee_id, at=entry.at, recipient_staff_id=recipient,
         recipient_name=row.escalated_to_name, escalated_by=_actor_payload(entry),
+        caller_number=row.caller_number, category=row.category,
     )
     emit(session, make_event(PRODUCER, escalated, occurred_at=entry.at))
     return entry

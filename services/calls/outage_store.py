@@ -20,7 +20,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import OutageDeclared, OutageLifted, StormDetected, make_event
+from contracts.events import (
+    OutageDeclared,
+    OutageEnded,
+    OutageInEffect,
+    OutageLifted,
+    StormDetected,
+    make_event,
+)
 from services.calls import orders
 from services.calls.lifecycle import Action, LifecycleError, Status
 from services.calls.models import AreaReport, Customer, Outage, Storm, WorkOrder
@@ -42,6 +49,7 @@ from services.calls.outages import (
     outage_for,
 )
 from services.calls.views import _iso, outage_view, storm_view
+from svckit import paging
 from svckit.db import Database, ServiceStore
 from svckit.outbox import emit
 
@@ -126,6 +134,10 @@ def declare(
     if storm is not None:
         outage.parent_work_order_id = storm.parent_work_order_id
         session.execute(update(Storm).where(Storm.id == storm.id).values(outage_id=outage.id))
+    emit(session, make_event(PRODUCER, OutageInEffect(
+        outage_id=outage.id, area=outage.area, description=description[:2000], source=source,
+        declared_by=declared_by[:100], declared_at=at, expected_restore_at=expected_restore_at,
+    ), occurred_at=at))
     return outage
 
 
@@ -145,6 +157,9 @@ def lift(session: Session, outage_id: str, lifted_by: str, at: datetime) -> Outa
             f"{_iso(outage.lifted_at)}"
         )
     outage.lifted_at, outage.lifted_by = at, lifted_by
+    emit(session, make_event(PRODUCER, OutageEnded(
+        outage_id=outage.id, area=outage.area, lifted_by=lifted_by[:100], lifted_at=at,
+    ), occurred_at=at))
     return outage
 
 
@@ -185,17 +200,26 @@ def active_outages(session: Session) -> tuple[ActiveOutage, ...]:
     return tuple(ActiveOutage(row.id, Area(row.area, tuple(row.keywords))) for row in rows)
 
 
-def listing(session: Session, now: datetime, rule: StormRule) -> dict[str, list[dict]]:
-    """Active outages, and storms still open with no outage declared."""
-    outages = session.scalars(
-        select(Outage).where(Outage.lifted_at.is_(None)).order_by(Outage.declared_at)
-    )
+def listing(session: Session, now: datetime, rule: StormRule, cursor: str | None = None,
+            limit: int = paging.DEFAULT_LIMIT) -> dict[str, Any]:
+    """A page of the active outages, oldest first (``{items, next_cursor}``, svckit.paging),
+    and the storms still open with no outage declared (at most one per configured area)."""
+    query = paging.keyset(select(Outage).where(Outage.lifted_at.is_(None)),
+                          (Outage.declared_at, Outage.id), cursor, limit)
+    rows, after = paging.page(list(session.scalars(query)), limit,
+                              lambda outage: (outage.declared_at, outage.id))
+    return {"items": [outage_view(o) for o in rows], "next_cursor": after,
+            "storms": open_storms(session, now, rule)}
+
+
+def open_storms(session: Session, now: datetime, rule: StormRule) -> list[dict]:
+    """Storms still open (a report within the rule's window) with no outage declared."""
     storms = session.scalars(
         select(Storm)
         .where(Storm.outage_id.is_(None), Storm.last_report_at >= now - rule.window)
         .order_by(Storm.detected_at)
     )
-    return {"items": [outage_view(o) for o in outages], "storms": [storm_view(s) for s in storms]}
+    return [storm_view(storm) for storm in storms]
 
 
 # Linking fault reports (off the call's path: the calls service's work_order.created handler)

@@ -26,6 +26,7 @@ from contracts.events import (
 )
 from services.calls import (
     access,
+    board,
     clock_store,
     customer_store,
     customers,
@@ -41,6 +42,7 @@ from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, L
 from services.calls.models import Base, Call, WorkOrder
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
+from services.calls.pop import screen_pop
 from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
@@ -215,13 +217,25 @@ class CallsService:
         self.active_outages.invalidate()
         return view
 
-    @rpc(expected_exceptions=CALLER)
-    def list_outages(self, caller: int) -> dict:
-        """Active outages, and open storms a duty leader may want to declare: the hotline's."""
+    @rpc(expected_exceptions=(paging.BadCursor, *CALLER))
+    def list_outages(self, caller: int, cursor: str | None = None,
+                     limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """A page of the active outages ``{items, next_cursor}``, the open storms a duty
+        leader may want to declare, and the configured areas: the hotline's."""
         access.require_hotline(self._caller(caller), "the outage list")
         settings = OutageSettings.from_config(self.config.get("OUTAGES"))
         with self.db.transaction() as session:
-            return outage_store.listing(session, self.clock.now(), settings.storm)
+            listed = outage_store.listing(session, self.clock.now(), settings.storm, cursor, limit)
+        # the configured areas, for the console's area picker
+        return {**listed, "areas": [area.name for area in settings.areas]}
+
+    @rpc(expected_exceptions=CALLER)
+    def board_figures(self, caller: int) -> dict:
+        """The leaders' board's calls figures (issue 11): a duty leader and up (S3.2)."""
+        access.require_leader(self._caller(caller), "the leaders' board")
+        settings = OutageSettings.from_config(self.config.get("OUTAGES"))
+        with self.db.transaction() as session:
+            return board.figures(session, self.clock.now(), settings.storm)
 
     @rpc(expected_exceptions=CALLER)
     def get_work_order(self, work_order_id: str, caller: int) -> dict | None:
@@ -238,6 +252,17 @@ class CallsService:
         view.update(self._deadlines(order))
         view["allowed_actions"] = orders.actions_for(order, orders.actor_from(actor))
         return view
+
+    @rpc(expected_exceptions=(orders.WorkOrderNotFound, *CALLER))
+    def work_order_pop(self, work_order_id: str, caller: int) -> dict:
+        """The screen pop of an order (issue 11, services/calls/pop.py): read as the order is
+        (access.py); the earlier orders listed are those the caller may read."""
+        who = self._caller(caller)
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            raise orders.WorkOrderNotFound(f"work order {work_order_id} not found")
+        self._require_readable(who, order)
+        return screen_pop(self.db.session, order, orders.readable(who))
 
     @rpc(expected_exceptions=(LifecycleError, orders.WorkOrderNotFound, *CALLER))
     def act_on_work_order(
@@ -370,13 +395,30 @@ class CallsService:
         wanted = customers.search(query, page, per_page)
         return customer_store.find(self.db.session, wanted)
 
-    @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
-    def get_customer(self, caller: int, number: str) -> dict:
-        """A customer with their work orders and calls as history, newest first: the hotline's;
-        the orders and calls listed are those the reader may read (access.py)."""
+    @rpc(expected_exceptions=(customers.CustomerError, paging.BadCursor, *CALLER))
+    def get_customer(self, caller: int, number: str, limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """A customer with the first page of their work orders and of their calls as history,
+        newest first: the hotline's; the orders and calls listed are those the reader may read
+        (access.py)."""
         who = self._caller(caller)
         access.require_hotline(who, "a customer's page")
-        return customer_store.page(self.db.session, number, orders.readable(who))
+        return customer_store.page(self.db.session, number, orders.readable(who), limit)
+
+    @rpc(expected_exceptions=(customers.CustomerError, paging.BadCursor, *CALLER))
+    def customer_history(
+        self, caller: int, number: str, kind: str, cursor: str | None = None,
+        limit: int = paging.DEFAULT_LIMIT,
+    ) -> dict:
+        """A page of a customer's ``work_orders`` or ``calls``, newest first, as on their page."""
+        who = self._caller(caller)
+        access.require_hotline(who, "a customer's page")
+        read = {"work_orders": customer_store.orders_of, "calls": customer_store.calls_of}
+        if kind not in read:
+            raise customers.InvalidCustomer(f"a customer's history is work_orders or calls, "
+                                            f"not {kind!r}")
+        customer_store.require_registered(self.db.session, number)
+        items, after = read[kind](self.db.session, number, orders.readable(who), cursor, limit)
+        return {"items": items, "next_cursor": after}
 
     @rpc(expected_exceptions=(customers.CustomerError, *CALLER))
     def register_customer(self, data: dict, caller: int) -> dict:

@@ -26,8 +26,8 @@ _staff, _decisions = StaffMember.__table__, RoutingDecision.__table__
 
 ROUTABLE = select(
     _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
+    _staff.c.away,
 ).where(
-    _staff.c.away == false(),
     _staff.c.on_leave == false(),
     _staff.c.left_on.is_(None),
     _staff.c.role.in_([role.value for role in Role]),
@@ -44,8 +44,8 @@ CALLER_ORDER_OWNER = (
 )
 DECISION_OF_ORDER = (
     select(
-        _decisions.c.reason, _decisions.c.decided_at, _staff.c.id, _staff.c.name,
-        _staff.c.role, _staff.c.extension,
+        _decisions.c.reason, _decisions.c.decided_at, _decisions.c.caller_number,
+        _decisions.c.category, _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension,
     )
     .select_from(_decisions.outerjoin(_staff))
     .where(_decisions.c.work_order_id == bindparam("work_order_id"))
@@ -60,13 +60,15 @@ ONE_MORE_OPEN_ORDER = (
 
 def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[routing.Candidate]:
     """Everyone the roster puts on shift at ``at`` (local time in ``zone``; a night shift
-    rostered yesterday included, see ``roster``), not away and not on approved leave
-    (``staff.on_leave``, kept by the organisation sweep and on approval)."""
+    rostered yesterday included, see ``roster``), not on approved leave (``staff.on_leave``,
+    kept by the organisation sweep and on approval); those away are marked, and routing passes
+    them (routing.present)."""
     local = at.astimezone(zone)
     day = local.date()
     view = roster_store.load(session, day - timedelta(days=1), day)
     return [
-        routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders)
+        routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders,
+                          bool(row.away))
         for row in session.execute(ROUTABLE)
         if any(routing.on_shift(starts, ends, local.time())
                for starts, ends in view.cover(row.id, day))
@@ -139,7 +141,8 @@ def _decide(
     )
     if chosen is not None:
         session.execute(ONE_MORE_OPEN_ORDER, {"staff_id": chosen.staff_id})
-    routed = _as_event_payload(work_order_id, chosen, decision.reason, now)
+    routed = _as_event_payload(work_order_id, chosen, decision.reason, now,
+                               caller_number, category)
     emit(session, make_event(PRODUCER, routed, occurred_at=now))
     return routed
 
@@ -153,11 +156,13 @@ def _existing(session: Session, work_order_id: str) -> WorkOrderRouted | None:
         if row.id is not None
         else None
     )
-    return _as_event_payload(work_order_id, person, row.reason, row.decided_at)
+    return _as_event_payload(work_order_id, person, row.reason, row.decided_at,
+                             row.caller_number, Category(row.category))
 
 
 def _as_event_payload(
-    work_order_id: str, chosen: routing.Candidate | None, reason: str, at: datetime
+    work_order_id: str, chosen: routing.Candidate | None, reason: str, at: datetime,
+    caller_number: str | None = None, category: Category | None = None,
 ) -> WorkOrderRouted:
     return WorkOrderRouted(
         work_order_id=work_order_id,
@@ -168,6 +173,8 @@ def _as_event_payload(
         dial_string=routing.dial_string(chosen.extension) if chosen else None,
         reason=reason,
         decided_at=at,
+        caller_number=caller_number,
+        category=category,
     )
 
 

@@ -26,7 +26,7 @@ from services.staffing.models import (
 )
 from services.staffing.refusals import Forbidden, Invalid
 from services.staffing.roster import RosterView
-from svckit import workdays
+from svckit import paging, workdays
 
 UNASSIGNED = "(none)"
 
@@ -199,14 +199,20 @@ def monthly_report(
     zone: tzinfo,
     department: str | None = None,
     grace: timedelta = timedelta(0),
+    cursor: str | None = None,
+    limit: int = paging.DEFAULT_LIMIT,
 ) -> dict:
-    """Per person and per department, the month's attendance up to today (S1.16)."""
+    """The month's attendance up to today (S1.16): a page of people by id (``items``,
+    ``next_cursor``: svckit.paging) and, on every page, the totals of every department."""
     today = now.astimezone(zone).date()
     days = [day for day in attendance.month_days(month) if day <= today]
-    query = select(StaffMember).order_by(StaffMember.id)
+    query = select(StaffMember)
     if department is not None:
         query = query.where(StaffMember.department == department)
-    people = list(session.scalars(query))
+    people = list(session.scalars(query.order_by(StaffMember.id)))
+    page_query = paging.keyset(query, (StaffMember.id,), cursor, limit)
+    shown, after = paging.page(list(session.scalars(page_query)), limit, lambda p: (p.id,))
+    shown_ids = {person.id for person in shown}
     first = month.replace(day=1)
     roster = roster_store.load(session, first - timedelta(days=1), days[-1] if days else first)
     facts = _month_facts(session, days)
@@ -215,12 +221,14 @@ def monthly_report(
         results = _person_days(person, days, facts, roster, now, zone, grace)
         totals = attendance.totals_of(results)
         by_department.setdefault(person.department or UNASSIGNED, Totals()).merge(totals)
-        rows.append(_person_row(person, totals, results))
+        if person.id in shown_ids:
+            rows.append(_person_row(person, totals, results))
     return {
         "month": month.strftime("%Y-%m"),
         "department": department,
         "generated_at": now.isoformat(),
-        "people": rows,
+        "items": rows,
+        "next_cursor": after,
         "departments": [
             {"department": name, "totals": totals.as_dict()}
             for name, totals in sorted(by_department.items())

@@ -23,6 +23,7 @@ from contracts.events import (
     ApprovalStep,
     EmploymentType,
     HandoverReason,
+    LeaveAdvanced,
     LeaveApproved,
     LeaveRejected,
     LeaveRequested,
@@ -107,6 +108,7 @@ def request(session: Session, caller: int, data: dict, now: datetime, zone: tzin
     emit(session, make_event("staffing", LeaveRequested(
         leave_id=leave.id, staff_id=caller, leave_type=leave_type, starts_on=leave.starts_on,
         start_pm=leave.start_pm, half_days=half_days, chain=chain, uncovers=flagged,
+        approver_id=_approver_now(session, leave, now, zone) if chain else None,
     ), occurred_at=now))
     if not chain:
         _approved(session, leave, None, now, zone)
@@ -148,6 +150,11 @@ def decide(session: Session, caller: int, leave_id: int, approve: bool, note: st
         ), occurred_at=now))
     elif leave.step + 1 < len(_chain(leave)):
         leave.step += 1
+        emit(session, make_event("staffing", LeaveAdvanced(
+            leave_id=leave.id, staff_id=leave.staff_id, leave_type=LeaveType(leave.leave_type),
+            step=_chain(leave)[leave.step], approved_by=caller,
+            approver_id=_approver_now(session, leave, now, zone),
+        ), occurred_at=now))
     else:
         _approved(session, leave, caller, now, zone)
     session.flush()
@@ -228,6 +235,14 @@ def _waiting_for(session: Session, leave: LeaveRequest, away: set[int], now: dat
     acting = ab.acting_holder(deciding, away) if post else None
     return {"step": step.value, "post": post.code if post else None, "staff_id": acting,
             "covering_for": ab.covering_for(deciding, acting, away) if acting else None}
+
+
+def _approver_now(session: Session, leave: LeaveRequest, now: datetime,
+                  zone: tzinfo) -> int | None:
+    """Who decides the leave's current step now (its acting holder): told in its event, so the
+    request reaches their inbox (issue 11)."""
+    waiting = _waiting_for(session, leave, org.away_at(session, now, zone), now, zone)
+    return waiting["staff_id"] if waiting else None
 
 
 def _post_now(session: Session, post: Post | None, now: datetime, zone: tzinfo):
@@ -325,6 +340,12 @@ def _leave(session: Session, leave_id: int) -> LeaveRequest:
     return leave
 
 
+def _name(session: Session, staff_id: int) -> str | None:
+    """The leaver's name, for people reading the list (the console)."""
+    member = session.get(StaffMember, staff_id)
+    return member.name if member is not None else None
+
+
 def _view(session: Session, leave: LeaveRequest, now: datetime, zone: tzinfo,
           flagged: list[str] | None = None) -> dict:
     slots = _slots(leave)
@@ -332,6 +353,7 @@ def _view(session: Session, leave: LeaveRequest, now: datetime, zone: tzinfo,
                                 .order_by(LeaveDecision.step))
     return {
         "id": leave.id, "staff_id": leave.staff_id, "leave_type": leave.leave_type,
+        "staff_name": _name(session, leave.staff_id),
         "starts_on": leave.starts_on.isoformat(), "start_pm": leave.start_pm,
         "half_days": leave.half_days, "ends_on": leave.ends_on.isoformat(),
         "end_pm": leave.end_pm, "emergency": leave.emergency,

@@ -163,21 +163,18 @@ def revoke_family(session: Session, family: str, now: datetime) -> None:
                     .values(revoked_at=now))
 
 
-def revoke_member(session: Session, staff_id: int, now: datetime, reason: str,
-                  refresh_tokens: bool) -> None:
+def revoke_member(session: Session, staff_id: int, now: datetime, reason: str) -> None:
     """Record that ``staff_id``'s tokens issued until ``now`` are void (the gateways learn it
-    from the event published in the same transaction); with ``refresh_tokens`` their refresh
-    tokens are revoked too."""
+    from the event published in the same transaction) and revoke every refresh-token family of
+    theirs: after leaving, a transfer or a role change they sign in again (issue 10)."""
     row = session.get(TokenRevocation, staff_id)
     if row is None:
         session.add(TokenRevocation(staff_id=staff_id, revoked_at=now, reason=reason))
     else:
         row.revoked_at, row.reason = now, reason
-    if refresh_tokens:
-        session.execute(update(RefreshToken)
-                        .where(RefreshToken.staff_id == staff_id,
-                               RefreshToken.revoked_at.is_(None))
-                        .values(revoked_at=now))
+    session.execute(update(RefreshToken)
+                    .where(RefreshToken.staff_id == staff_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
 
 
 def revoked_since(session: Session, since: datetime) -> list[int]:

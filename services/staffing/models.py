@@ -40,7 +40,10 @@ class StaffMember(Base):
     department: Mapped[str | None] = mapped_column(String(64))
     extension: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # presence (issue 11, migration 0009): away (a break, training...) is never routed to
     away: Mapped[bool] = mapped_column(default=False)
+    away_reason: Mapped[str | None] = mapped_column(String(20))
+    presence_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Organisation (issue 4, migration 0003): contract or permanent staff, dates of joining and
     # leaving (a leaver keeps the row: history refers to it); on approved leave right now.
     employment: Mapped[str] = mapped_column(

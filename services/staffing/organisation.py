@@ -44,7 +44,7 @@ from services.staffing.models import (
 )
 from services.staffing.office_hours import OnDuty, ShiftView, on_duty
 from services.staffing.refusals import Conflict, Forbidden, Invalid, NotFound
-from svckit import workdays
+from svckit import paging, workdays
 from svckit.outbox import emit
 
 PRODUCER = "staffing"
@@ -338,7 +338,8 @@ def join(session: Session, data: dict, today: date) -> StaffMember:
 def transfer(session: Session, staff_id: int, to_department: object, now: datetime,
              zone: tzinfo) -> list[str]:
     """A person moves to another department; their posts are released (``staff.transferred``);
-    the tokens they hold stop working (issue 10: a fresh one carries the new department)."""
+    the tokens they hold stop working, refresh tokens included, in this transaction (issue 10:
+    they sign in again, and the new token carries the new department)."""
     today = workdays.local_date(now, zone)
     member = _active(session, staff_id)
     department = _department(session, to_department)
@@ -351,14 +352,15 @@ def transfer(session: Session, staff_id: int, to_department: object, now: dateti
         posts_released=released,
     )))
     member.department = department.code
-    login_store.revoke_member(session, staff_id, now, "transferred", refresh_tokens=False)
+    login_store.revoke_member(session, staff_id, now, "transferred")
     return released
 
 
 def change_role(session: Session, staff_id: int, to_role: object, now: datetime,
                 zone: tzinfo) -> StaffMember:
     """A person's hotline role changes (S3.2; ``None``: they leave the hotline's roles),
-    ``staff.role_changed``; the tokens they hold stop working (issue 10). Refused while the
+    ``staff.role_changed``; the tokens they hold stop working, refresh tokens included, in
+    this transaction (issue 10). Refused while the
     new role would not fit the hotline's head post they hold (reassign it first)."""
     member = _active(session, staff_id)
     try:
@@ -384,7 +386,7 @@ def change_role(session: Session, staff_id: int, to_role: object, now: datetime,
         staff_id=staff_id, from_role=previous, to_role=role, department=member.department,
         effective_on=workdays.local_date(now, zone),
     )))
-    login_store.revoke_member(session, staff_id, now, "role_changed", refresh_tokens=False)
+    login_store.revoke_member(session, staff_id, now, "role_changed")
     return member
 
 
@@ -405,7 +407,7 @@ def depart(session: Session, staff_id: int, reason: object, now: datetime, zone:
         staff_id=staff_id, department=member.department, left_on=today, reason=why,
         posts_released=released,
     )))
-    login_store.revoke_member(session, staff_id, now, "left", refresh_tokens=True)
+    login_store.revoke_member(session, staff_id, now, "left")
     return released
 
 
@@ -470,16 +472,30 @@ def post_view(post: ab.PostView, away: set[int]) -> dict:
     }
 
 
-def overview(session: Session, now: datetime, zone: tzinfo) -> dict:
-    """Departments, positions and windows with who acts for each right now."""
+def overview(session: Session, now: datetime, zone: tzinfo, cursor: str | None = None,
+             limit: int = paging.DEFAULT_LIMIT) -> dict:
+    """Departments, a page of the posts and windows by code with who acts for each right now
+    (``items``, ``next_cursor``: svckit.paging), and who is away now."""
     away = away_at(session, now, zone)
     departments = session.scalars(select(Department).order_by(Department.code))
-    posts = all_posts(session, slot=slot_of(now, zone))
+    query = paging.keyset(select(Post), (Post.code,), cursor, limit)
+    rows, after = paging.page(list(session.scalars(query)), limit, lambda post: (post.code,))
+    covers = covers_in(session, slot_of(now, zone))
+    posts = [view(post, covers) for post in rows]
     return {
         "departments": [{"code": d.code, "name": d.name, "kind": d.kind} for d in departments],
-        "posts": [post_view(post, away) for post in posts],
+        "items": [post_view(post, away) for post in posts],
+        "next_cursor": after,
         "away": sorted(away),
+        "names": _names(session, posts, away),
     }
+
+
+def _names(session: Session, posts: list[ab.PostView], away: set[int]) -> dict[str, str]:
+    """The names of the people the overview mentions by id (the console shows names)."""
+    ids = set(away) | {i for p in posts for i in (p.a_holder, p.b_holder, p.cover) if i}
+    rows = session.execute(select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids)))
+    return {str(staff_id): name for staff_id, name in rows}
 
 
 def duty_at(session: Session, at: datetime, zone: tzinfo) -> OnDuty:

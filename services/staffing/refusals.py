@@ -5,6 +5,8 @@ They cross RPC as nameko ``RemoteError`` with ``exc_type`` the class name and th
 
 from __future__ import annotations
 
+from svckit.paging import BadCursor
+
 
 class Refusal(Exception):
     """A request the organisation rules refuse; the message is for the person who asked."""
@@ -26,4 +28,5 @@ class Conflict(Refusal):
     """The state does not allow it any more (409): already decided, already recorded."""
 
 
-REFUSALS = (Invalid, Forbidden, NotFound, Conflict)
+# a list's bad cursor or limit (svckit.paging) is refused as a 400 too
+REFUSALS = (Invalid, Forbidden, NotFound, Conflict, BadCursor)

@@ -6,7 +6,9 @@ Rules, in order:
    and holds the needed role (a complaint about an agent's order still reaches a duty leader);
 3. the least-loaded person (fewest open work orders) of the needed role takes it;
 4. with nobody of that role on shift, the next role up takes it
-   (seat agent → duty leader → deputy team lead): each role can do the work of those below it.
+   (seat agent → duty leader → deputy team lead): each role can do the work of those below it;
+5. nobody away (presence, issue 11: a break, a meal, training) is ever picked, not even as the
+   caller's owner: the call goes to the next choice.
 """
 
 from __future__ import annotations
@@ -34,13 +36,19 @@ class Reason:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A person on shift and not away, with their current load."""
+    """A person on shift and not on leave, with their current load and presence."""
 
     staff_id: int
     name: str
     role: Role
     extension: str
     open_orders: int
+    away: bool = False
+
+
+def present(candidates: list[Candidate]) -> list[Candidate]:
+    """Those who may be given work now: not away (rule 5)."""
+    return [c for c in candidates if not c.away]
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ def route(
     """Choose the assignee for a new work order from ``candidates`` (all on shift)."""
     needed = required_role(category)
     ladder = roles_from(needed)
+    candidates = present(candidates)
     for candidate in candidates:
         if candidate.staff_id == caller_order_owner and candidate.role in ladder:
             return Decision(candidate, Reason.CALLER_OPEN_ORDER_OWNER)

@@ -21,12 +21,14 @@ from services.staffing import (
     leave_flow,
     login_store,
     plan_store,
+    presence_store,
     roster_store,
     sweeps,
     throttle,
 )
 from services.staffing import organisation as org
 from services.staffing.accounts import Hashing, HashingBusy
+from services.staffing.agent_states import members_by_state
 from services.staffing.assignment import assign, candidates_on_shift, follow, propose
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
@@ -287,6 +289,27 @@ class StaffingService:
             return None
         return {"code": department.code, "name": department.name, "kind": department.kind}
 
+    @rpc
+    def department_staff(self, code: str) -> list[int]:
+        """The serving staff of department ``code`` (those an urge to it reaches, S3.2a)."""
+        return list(self.db.session.scalars(
+            select(StaffMember.id).where(StaffMember.department == code,
+                                         StaffMember.left_on.is_(None))
+            .order_by(StaffMember.id)))
+
+    # --- presence (issue 11): ready or away, honoured by routing at once -----------------------
+
+    @rpc(expected_exceptions=REFUSALS)
+    def get_presence(self, caller: int) -> dict:
+        return presence_store.get(self.db.session, caller).view()
+
+    @rpc(expected_exceptions=REFUSALS)
+    def set_presence(self, caller: int, state: str, reason: str | None = None) -> dict:
+        """The caller sets her own presence (a hotline member); ``staff.presence_changed``."""
+        with self.db.transaction() as session:
+            return presence_store.set_presence(
+                session, caller, state, reason, self.clock.now()).view()
+
     @http("GET", "/metrics")
     def metrics_page(self, request):
         return metrics_response()
@@ -304,13 +327,15 @@ class StaffingService:
         return self._clock(staff_id, clocking_in=False)
 
     @rpc(expected_exceptions=REFUSALS)
-    def attendance_report(self, caller: int, month: str, department: str | None = None) -> dict:
-        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read (S1.16)."""
+    def attendance_report(self, caller: int, month: str, department: str | None = None,
+                          cursor: str | None = None, limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """The monthly report (``month`` as YYYY-MM) of what ``caller`` may read (S1.16): a page
+        of people, and every department's totals."""
         first = _month(month)
         with self._unit() as (session, now, zone):
             department = org.attendance_scope(session, caller, department, now, zone)
             return attendance_store.monthly_report(
-                session, first, now, zone, department, self._grace()
+                session, first, now, zone, department, self._grace(), cursor, limit
             )
 
     @rpc(expected_exceptions=REFUSALS)
@@ -352,16 +377,29 @@ class StaffingService:
     # ``caller`` is the authenticated staff id the gateway passes; refusals become 4xx there.
 
     @rpc(expected_exceptions=REFUSALS)
-    def org_overview(self, caller: int) -> dict:
+    def org_overview(self, caller: int, cursor: str | None = None,
+                     limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """Departments, a page of the posts with who acts for each now, who is away."""
         with self._unit() as (session, now, zone):
-            return org.overview(session, now, zone)
+            return org.overview(session, now, zone, cursor, limit)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def agent_states(self, caller: int) -> dict:
+        """The hotline's members by state now, for the leaders' board (issue 11)."""
+        with self._unit() as (session, now, zone):
+            return members_by_state(session, caller, now, zone)
 
     @rpc
     def organisation(self) -> dict:
         """The organisation now (departments, posts with who acts for each, who is away), for
         services that decide their own rules from it (assets, issue 13): no caller needed."""
         with self._unit() as (session, now, zone):
-            return org.overview(session, now, zone)
+            first = org.overview(session, now, zone, None, paging.MAX_LIMIT)
+            posts, after = list(first["items"]), first["next_cursor"]
+            while after:  # every post: the assets rules look any of them up
+                page = org.overview(session, now, zone, after, paging.MAX_LIMIT)
+                posts, after = posts + page["items"], page["next_cursor"]
+            return {"departments": first["departments"], "posts": posts, "away": first["away"]}
 
     @rpc(expected_exceptions=REFUSALS)
     def on_duty(self, caller: int, at: str | None = None) -> dict:

@@ -85,10 +85,26 @@ def _record_absence(session: Session, leave: LeaveRequest, due: datetime, now: d
     emit(session, make_event(org.PRODUCER, StaffAbsent(
         staff_id=leave.staff_id, day=day, leave_id=leave.id,
         leave_type=LeaveType(leave.leave_type), due_back_at=due,
+        notify=_told_of_absence(session, leave.staff_id, now, zone),
     ), occurred_at=now))
     session.flush()
     org.request_handover(session, leave.staff_id, HandoverReason.ABSENCE, now, None, leave.id)
     return 1
+
+
+def _told_of_absence(session: Session, staff_id: int, now: datetime,
+                     zone: tzinfo) -> list[Recipient]:
+    """Who is told of an absence (S1.19, S1.21): the acting head of the absentee's department
+    and the acting HR head, each once, never the absentee."""
+    away = org.away_at(session, now, zone) | {staff_id}
+    head = org.head_post(session, org.person(session, staff_id).department)
+    found = [(ab.acting_holder(org.view(head), away), PostKind(head.kind)) if head else
+             (None, None), (org.acting(session, PostKind.HR_HEAD, away), PostKind.HR_HEAD)]
+    told: list[Recipient] = []
+    for who, kind in found:
+        if who is not None and who != staff_id and all(r.staff_id != who for r in told):
+            told.append(Recipient(staff_id=who, post=kind))
+    return told
 
 
 def installed_on(session: Session, now: datetime | None = None,
@@ -145,10 +161,11 @@ def duty_today(session: Session, day: date) -> dict:
     since = installed_on(session)
     # working days of a year not published yet are the statutory rule's (issue 8)
     provisional = workdays.provisional_between(day, workdays.next_working_day(day))
-    if on_duty is None:
-        return {"day": day.isoformat(), "working_day": False, "window": None,
-                "installed_on": since.isoformat() if since else None,
-                "provisional": provisional}
+    if on_duty is None:  # every member, null: the same shape as a working day's (issue 10)
+        return {"day": day.isoformat(), "working_day": False, "window": None, "on_duty": None,
+                "next": None, "equipment": [],
+                "installed_on": since.isoformat() if since else None, "status": None,
+                "handover": None, "received": None, "provisional": provisional}
     away = org.away_in(session, (day, True))
     next_day, following = rota.next_duty(day, windows)
     handover = session.get(RotaHandover, day)

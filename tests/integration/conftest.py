@@ -15,6 +15,13 @@ def stores(db_urls):
 
 
 @pytest.fixture
+def inbox_store(stores, inbox_db_url):
+    """The inbox's database, migrated, beside the others in ``stores``."""
+    stores.update(harness.migrate({"inbox": inbox_db_url}))
+    return stores["inbox"]
+
+
+@pytest.fixture
 def hotline_staff(stores):
     harness.add_staff(
         stores["staffing"],

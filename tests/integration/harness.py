@@ -21,6 +21,8 @@ from services.assets.service import AssetsService
 from services.calls.models import Base as CallsBase
 from services.calls.models import Customer
 from services.calls.service import CallsService
+from services.inbox.models import Base as InboxBase
+from services.inbox.service import InboxService
 from services.staffing.accounts import hash_password
 from services.staffing.models import Base as StaffingBase
 from services.staffing.models import Department, Shift, StaffMember
@@ -38,10 +40,9 @@ PASSWORD = "s3cret-test"
 def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     for service, url in db_urls.items():
         upgrade(ROOT / "services" / service, url)
-    return {
-        "calls": ServiceStore(db_urls["calls"], CallsBase.metadata),
-        "staffing": ServiceStore(db_urls["staffing"], StaffingBase.metadata),
-    }
+    metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
+                "inbox": InboxBase.metadata}
+    return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
 
 def add_staff(store: ServiceStore, people: list[tuple[str, ...]], shift=ALL_DAY) -> None:
@@ -159,4 +160,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 
 
 SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
-            "assets": AssetsService}
+            "assets": AssetsService,
+            "inbox": InboxService}

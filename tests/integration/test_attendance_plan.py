@@ -101,7 +101,7 @@ def test_the_monthly_report_per_person_and_department(api, people, stores):
     response = get(f"{api}/attendance/report", params={"month": "2024-10"}, headers=leader)
     assert response.status_code == 200, response.text
     report = response.json()
-    rows = {row["username"]: row for row in report["people"]}
+    rows = {row["username"]: row for row in report["items"]}
     working_days = sum(is_working_day(day) for day in OCTOBER)
     clerk = rows["clerk01"]["totals"]
     assert clerk["expected_days"] == working_days
@@ -128,7 +128,7 @@ def test_the_monthly_report_per_person_and_department(api, people, stores):
         f"{api}/attendance/report", params={"month": "2024-10", "department": "营销部"},
         headers=leader,
     ).json()
-    assert [row["username"] for row in only_sales["people"]] == ["clerk01"]
+    assert [row["username"] for row in only_sales["items"]] == ["clerk01"]
 
 
 @pytest.mark.parametrize(

@@ -98,8 +98,8 @@ def test_a_known_caller_s_order_holds_their_words_and_their_page_shows_history(s
     assert page.status_code == 200, page.text
     page = page.json()
     assert page["name"] == "赵六"
-    assert [o["id"] for o in page["work_orders"]] == [oid]
-    assert page["work_orders"][0]["matter"] == words["matter"]
-    assert [c["work_order_id"] for c in page["calls"]] == [oid]
+    assert [o["id"] for o in page["work_orders"]["items"]] == [oid]
+    assert page["work_orders"]["items"][0]["matter"] == words["matter"]
+    assert [c["work_order_id"] for c in page["calls"]["items"]] == [oid]
     known = get(system, f"/customers/{KNOWN_CALLER[0]}", agent).json()
-    assert known["work_orders"] == [] and known["calls"] == []
+    assert known["work_orders"] == known["calls"] == {"items": [], "next": None}

@@ -187,7 +187,7 @@ def test_leave_that_empties_a_window_is_approved_only_with_a_named_cover(hall):
     assert duty["windows"]["W03"] == ids["met_chief"] and duty["covering"]["W03"] == ids["win03"]
     assert duty["uncovered"] == []
     hall["clock"](datetime(2026, 3, 4, 10, 0, tzinfo=SH))
-    w03 = next(p for p in ok(get(f"{api}/org", headers=who["win01"]))["posts"]
+    w03 = next(p for p in ok(get(f"{api}/org", headers=who["win01"]))["items"]
                if p["code"] == "W03")
     assert (w03["acting"], w03["cover_id"], w03["uncovered"]) == (
         ids["met_chief"], ids["met_chief"], False)
@@ -239,7 +239,7 @@ def test_hr_reads_the_evaluation_and_attendance_in_full(hall):
     report = ok(get(f"{api}/attendance/report", params={"month": "2026-02"},
                     headers=who["hr01"]))
     assert report["department"] is None
-    assert {row["staff_id"] for row in report["people"]} >= hotline | {ids["win01"], ids["hr02"]}
+    assert {row["staff_id"] for row in report["items"]} >= hotline | {ids["win01"], ids["hr02"]}
 
 
 # --- 4. the duty rota from the install day, confirmed by the receiving window (S1.9) ---

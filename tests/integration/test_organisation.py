@@ -146,7 +146,7 @@ def test_b_holder_covers_an_away_section_chief_and_approves_with_their_authority
     assert leave["status"] == "approved"
     assert leave["decisions"][0]["acting_for"] == ids["met_chief"]
     overview = ok(get(f"{api}/org", headers=who["win04"]))
-    chief = next(p for p in overview["posts"] if p["code"] == "chief:metering")
+    chief = next(p for p in overview["items"] if p["code"] == "chief:metering")
     assert chief["acting"] == ids["win03"] and chief["covering_for"] == ids["met_chief"]
     with org["store"].transaction() as session:  # routing treats staff on leave as away
         assert session.get(StaffMember, ids["met_chief"]).on_leave
@@ -271,7 +271,7 @@ def test_hr_the_hall_director_and_a_section_chief_read_attendance(org):
     for reader in ("hr01", "director01", "leader01"):
         ok(get(url, params=month, headers=who[reader]))
     metering = ok(get(url, params=month, headers=who["met_chief"]))  # their own department
-    assert {row["department"] for row in metering["people"]} == {"metering"}
+    assert {row["department"] for row in metering["items"]} == {"metering"}
     refused(get(url, params={**month, "department": "marketing"}, headers=who["met_chief"]),
             403, "own department")
     refused(get(url, params=month, headers=who["win03"]), 403, "section chief")

@@ -196,7 +196,7 @@ def test_a_rostered_agents_month_has_no_false_absences_and_hr_corrects_a_day(hot
     def agents_row():
         report = ok(get(f"{hotline['api']}/attendance/report", params={"month": "2026-03"},
                         headers=token(hotline, "hr01")))
-        return next(row for row in report["people"] if row["staff_id"] == agent)
+        return next(row for row in report["items"] if row["staff_id"] == agent)
 
     row = agents_row()
     totals = row["totals"]
@@ -260,7 +260,7 @@ def test_proof_of_work_reporting_back_and_hr_end_an_absence(hotline):
     assert open_absences(hotline) == {}
     overview = ok(get(f"{hotline['api']}/org", headers=token(hotline, "hr01")))
     assert not {back, corrected} & set(overview["away"])
-    w04 = next(p for p in overview["posts"] if p["code"] == "W04")
+    w04 = next(p for p in overview["items"] if p["code"] == "W04")
     assert (w04["acting"], w04["covering_for"]) == (back, None)  # her post is hers again
     history = ok(get(f"{hotline['api']}/attendance/history/{back}", headers=token(hotline,
                                                                                    "hr01")))

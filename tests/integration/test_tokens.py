@@ -125,7 +125,10 @@ def test_leaving_moving_or_changing_role_voids_the_tokens_at_once(
         assert moved.status_code == 200, moved.text
         harness.wait_for(lambda: get(f"{api}/org", headers=bearer(mover)).status_code == 401,
                          timeout=5)
-        fresh = refresh(api, mover["refresh_token"])  # a new token carries the new department
+        # the refresh token died in the transfer's transaction: she signs in again, and the
+        # new token carries the new department
+        assert refresh(api, mover["refresh_token"]).json()["error"] == "invalid_grant"
+        fresh = token(api, "win02")
         assert fresh.status_code == 200 and fresh.json()["staff"]["department"] == "metering"
         assert get(f"{api}/org", headers=bearer(fresh.json())).status_code == 200
 
@@ -139,7 +142,8 @@ def test_leaving_moving_or_changing_role_voids_the_tokens_at_once(
         assert changed.status_code == 200 and changed.json()["role"] == "duty_leader"
         harness.wait_for(lambda: get(f"{api}/org", headers=bearer(promoted)).status_code == 401,
                          timeout=5)
-        fresh = refresh(api, promoted["refresh_token"])
+        assert refresh(api, promoted["refresh_token"]).status_code == 400
+        fresh = token(api, "agent01")
         assert fresh.status_code == 200 and fresh.json()["staff"]["role"] == "duty_leader"
 
         published = {e["type"]: e for e in events.drain(expect=3)}

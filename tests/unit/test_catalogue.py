@@ -50,6 +50,7 @@ from contracts.events import (
     parse_event,
 )
 from tests.unit.assets_samples import ASSETS_BAD_ENUM, ASSETS_SAMPLES
+from tests.unit.console_samples import CONSOLE_BAD_ENUM, CONSOLE_SAMPLES
 from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +152,8 @@ SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
 BAD_ENUM.update(ORG_BAD_ENUM)
 SAMPLES.update(ASSETS_SAMPLES)  # issue 13: the assets service's events
 BAD_ENUM.update(ASSETS_BAD_ENUM)
+SAMPLES.update(CONSOLE_SAMPLES)  # issue 11: presence, outages on the pages, notices
+BAD_ENUM.update(CONSOLE_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
 

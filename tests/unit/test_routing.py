@@ -106,3 +106,15 @@ def test_on_shift(starts, ends, at, expected):
 
 def test_dial_string():
     assert dial_string("8001") == "PJSIP/8001"
+
+
+def test_nobody_away_is_picked_not_even_the_callers_owner():
+    """Rule 5 (presence, issue 11): the away agent is passed; with every agent away the call
+    goes up the ladder."""
+    away = Candidate(2, "p2", Role.SEAT_AGENT, "8002", 0, away=True)
+    decision = route(Category.INQUIRY, [AGENTS[0], away, AGENTS[2], LEADER],
+                     caller_order_owner=2)
+    assert decision.assignee.staff_id == 3 and decision.reason == Reason.LEAST_LOADED_SEAT_AGENT
+    everyone_away = [Candidate(c.staff_id, c.name, c.role, c.extension, 0, away=True)
+                     for c in AGENTS]
+    assert route(Category.INQUIRY, [*everyone_away, LEADER]).assignee == LEADER

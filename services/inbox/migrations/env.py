@@ -1,0 +1,4 @@
+from services.inbox.models import Base
+from svckit.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,119 @@
+"""The console's message catalogues and static files (issue 11), without a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contracts.events import (
+    ROLE_LADDER,
+    ApprovalStep,
+    Category,
+    LeaveType,
+    PostKind,
+    WorkOrderStatus,
+)
+from gateway.console import ROOT, resolve
+from services.calls import taxonomy
+from services.calls.lifecycle import Action
+
+CATALOGUES = {lang: json.loads((ROOT / "i18n" / f"{lang}.json").read_text("utf-8"))
+              for lang in ("zh-CN", "en")}
+SOURCES = [*ROOT.glob("js/**/*.js"), ROOT / "index.html"]
+# a quoted literal shaped like a catalogue key: prefix.rest (not a path, not a file name)
+KEY = re.compile(r"""["']([a-z][a-z_]*\.[A-Za-z0-9_.:\-]+)["']""")
+NOT_MESSAGES = {"csc.session", "csc.lang"}  # browser storage keys
+
+
+def used_keys() -> set[str]:
+    found = set()
+    for path in SOURCES:
+        text = path.read_text("utf-8")
+        found |= set(KEY.findall(text))
+        found |= set(re.findall(r'data-i18n="([^"]+)"', text))
+    files = (".js", ".json", ".css")
+    return {key for key in found if key not in NOT_MESSAGES and not key.endswith(files)}
+
+
+def test_both_catalogues_have_the_same_keys():
+    zh, en = (set(CATALOGUES[lang]) for lang in ("zh-CN", "en"))
+    assert zh - en == set(), "missing in en.json"
+    assert en - zh == set(), "missing in zh-CN.json"
+
+
+def test_placeholders_agree_between_languages():
+    for key, text in CATALOGUES["zh-CN"].items():
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(
+            re.findall(r"\{(\w+)\}", CATALOGUES["en"][key])), key
+
+
+def test_every_key_the_code_uses_exists():
+    used = used_keys()
+    assert len(used) > 150  # the scan sees the code's keys (it would pass vacuously otherwise)
+    assert sorted(used - set(CATALOGUES["zh-CN"])) == []
+
+
+def _clock_names() -> set[str]:
+    policies = yaml.safe_load(Path("services/calls/deadline_policies.yaml").read_text("utf-8"))
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("clock"), str):
+                found.add(node["clock"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(policies)
+    return found
+
+
+@pytest.mark.parametrize(("prefix", "values"), [
+    ("state", [s.value for s in WorkOrderStatus]),
+    ("category", [*taxonomy.CATEGORIES, *(c.value for c in Category)]),
+    ("sub_type", [s for subs in taxonomy.SUB_TYPES.values() for s in subs]),
+    ("area", [a.value for a in taxonomy.Area]),
+    ("action", [a.value for a in Action]),
+    ("leave_type", [t.value for t in LeaveType]),
+    ("post_kind", [k.value for k in PostKind]),
+    ("step", [s.value for s in ApprovalStep]),
+    ("role", [str(r) for r in ROLE_LADDER]),
+    ("clock", sorted(_clock_names())),
+    ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
+                "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
+                "post.uncovered", "rota.handover_missing"]),
+])
+def test_every_domain_value_has_a_label(prefix, values):
+    assert values
+    assert [v for v in values if f"{prefix}.{v}" not in CATALOGUES["zh-CN"]] == []
+
+
+def test_every_action_form_has_a_submit_label():
+    assert [a for a in Action if f"action.{a.value}.submit" not in CATALOGUES["en"]] == []
+
+
+@pytest.mark.parametrize("bad", [
+    "", "../console.py", "js/../../service.py", "/etc/passwd", "js/./app.js", "js//app.js",
+    "..", "js\\app.js", "js/app.js\x00", "i18n", "missing.js",
+])
+def test_paths_outside_the_console_or_not_files_are_refused(bad):
+    assert resolve(bad) is None
+
+
+def test_a_symlink_out_of_the_console_is_refused(tmp_path):
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "secret.txt").write_text("x")
+    (tmp_path / "inside" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    assert resolve("link.txt", tmp_path / "inside") is None
+
+
+def test_console_files_resolve():
+    assert resolve("js/app.js") == (ROOT / "js" / "app.js").resolve()
+    assert resolve("vendor/chart.umd.min.js") is not None
