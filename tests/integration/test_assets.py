@@ -180,6 +180,13 @@ def test_the_hall_s_assets_custody_upkeep_and_rooms(hall):
     for step, person in (("ordered", "office01"), ("received", "office01"),
                          ("fitted", "assets01")):
         assert ok(post(hall, f"/assets/repairs/{repair}/{step}", who[person]))["status"] == step
+    assert [r["id"] for r in ok(get(hall, "/assets/repairs?status=fitted", who["win02"]))[
+        "items"]] == [repair]
+    ok(post(hall, "/assets/repairs", who["win03"], {"description": "W03 键盘损坏",
+                                                     "window": "W03"}))
+    day = {w["window"]: w for w in ok(get(hall, "/assets/windows/checks", who["win01"]))[
+        "windows"]}
+    assert (day["W01"]["missing"], day["W02"]["missing"]) == ([], ["check_out"])
 
     # --- supplies (S1.14) -----------------------------------------------------------------
     asked = ok(post(hall, "/assets/supplies", who["win01"], {"item": "A4纸", "quantity": 5}))
@@ -217,6 +224,8 @@ def test_the_hall_s_assets_custody_upkeep_and_rooms(hall):
                    booking()))["state"] == "confirmed"
     refused(post(hall, "/assets/rooms/expansion_hall/bookings", who["win03"], booking(
         starts_at="2026-03-05T15:00:00+08:00", ends_at="2026-03-05T16:00:00+08:00")), 409)
+    day = ok(get(hall, "/assets/rooms/expansion_hall/bookings?day=2026-03-05", who["win03"]))
+    assert [(b["title"], b["state"]) for b in day["items"]] == [("业扩流程培训", "confirmed")]
     big = ok(post(hall, "/assets/rooms/expansion_hall/bookings", who["win02"],
                   booking(attendees=12, starts_at="2026-03-06T09:00:00+08:00",
                           ends_at="2026-03-06T10:00:00+08:00")))
@@ -285,6 +294,8 @@ def test_the_hall_s_assets_custody_upkeep_and_rooms(hall):
     assert ok(get(hall, "/assets/seals", who["win01"]))["items"][1]["alert_open"] is True
     back = ok(post(hall, f"/assets/seals/{marketing}/back", who["win02"]))
     assert back["was_overdue"] and not back["alert_open"] and not back["out"]
+    log = ok(get(hall, f"/assets/seals/{marketing}", who["mkt_chief"]))["log"]
+    assert [(m["action"], m["by"]) for m in log] == [("out", ids["win02"]), ("back", ids["win02"])]
     hall["clock"].set(at(17, 45))
     swept = sweeps()
     harness.wait_for(lambda: sweeps() >= swept + 2)  # two more passes raise nothing new
