@@ -116,6 +116,20 @@ def inbox_db_url(db_urls, db_backend, tmp_path):
 
 
 @pytest.fixture
+def assets_db_url(db_urls, db_backend, tmp_path):
+    """The assets service's database (issue 13), made only for the tests that run it, added to
+    ``db_urls`` (as the inbox's)."""
+    if db_backend == "sqlite":
+        db_urls["assets"] = f"sqlite:///{tmp_path}/assets.db"
+        yield db_urls["assets"]
+        return
+    admin, name, url = _postgres_database()
+    db_urls["assets"] = url
+    yield url
+    _drop_postgres(admin, name)
+
+
+@pytest.fixture
 def holiday_arrangements(tmp_path, monkeypatch):
     """The path of the operator's holiday arrangement file (CSC_HOLIDAY_ARRANGEMENTS), set for
     the test and written by it; the calendar goes back to the packages' afterwards."""

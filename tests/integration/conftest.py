@@ -22,6 +22,13 @@ def inbox_store(stores, inbox_db_url):
 
 
 @pytest.fixture
+def assets_store(stores, assets_db_url):
+    """The assets service's database, migrated, beside the others in ``stores``."""
+    stores.update(harness.migrate({"assets": assets_db_url}))
+    return stores["assets"]
+
+
+@pytest.fixture
 def hotline_staff(stores):
     harness.add_staff(
         stores["staffing"],

@@ -17,6 +17,7 @@ from nameko.containers import ServiceContainer
 from nameko.web.server import WebServer
 
 from gateway.service import GatewayService
+from services.assets.models import Base as AssetsBase
 from services.assets.service import AssetsService
 from services.calls.models import Base as CallsBase
 from services.calls.models import Customer
@@ -41,7 +42,7 @@ def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     for service, url in db_urls.items():
         upgrade(ROOT / "services" / service, url)
     metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
-                "inbox": InboxBase.metadata}
+                "inbox": InboxBase.metadata, "assets": AssetsBase.metadata}
     return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
 

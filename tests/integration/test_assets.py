@@ -16,14 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.auth import issue_token
 from services.assets import seed as assets_seed
-from services.assets.models import Base as AssetsBase
 from services.assets.models import RoomBooking
-from services.staffing.models import Base as StaffingBase
 from services.staffing.seed import seed_org, staff_ids
 from svckit.clock import Clock
 from svckit.db import ServiceStore
-from svckit.migrations import upgrade
-from tests.conftest import _drop_postgres, _postgres_database
 from tests.integration import harness
 from tests.integration.client import get, login, post
 
@@ -37,34 +33,18 @@ def at(hour: int, minute: int = 0, day: int = 3) -> datetime:
 
 
 @pytest.fixture
-def hall(db_backend, db_urls, tmp_path, run_service, amqp_uri):
+def hall(stores, assets_store, run_service):
     """staffing (demo organisation) + assets (demo hall) + gateway; clocks at TUESDAY."""
-    if db_backend == "sqlite":
-        assets_url, created = f"sqlite:///{tmp_path}/assets.db", None
-    else:
-        created = _postgres_database()
-        assets_url = created[2]
-    root = harness.ROOT / "services"
-    upgrade(root / "staffing", db_urls["staffing"])
-    upgrade(root / "assets", assets_url)
-    staffing = ServiceStore(db_urls["staffing"], StaffingBase.metadata)
-    assets = ServiceStore(assets_url, AssetsBase.metadata)
-    seed_org(staffing, harness.PASSWORD)
-    ids = staff_ids(staffing)
-    assert assets_seed.seed_demo(assets, ids)
+    seed_org(stores["staffing"], harness.PASSWORD)
+    ids = staff_ids(stores["staffing"])
+    assert assets_seed.seed_demo(assets_store, ids)
     run_service("staffing", at=TUESDAY)
-    service = run_service("assets", at=TUESDAY, DB_URL=assets_url,
-                          ORG={"cache_seconds": 0},
+    service = run_service("assets", at=TUESDAY, ORG={"cache_seconds": 0},
                           ALERTS={"sweep_interval_seconds": 0.1, "window_grace_minutes": 0})
     gateway = run_service("gateway")
-    system = {"api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "ids": ids,
-              "store": assets, "clock": next(d for d in service.dependencies
-                                             if isinstance(d, Clock))}
-    yield system
-    staffing.dispose()
-    assets.dispose()
-    if created:
-        _drop_postgres(created[0], created[1])
+    return {"api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "ids": ids,
+            "store": assets_store, "run_service": run_service,
+            "clock": next(d for d in service.dependencies if isinstance(d, Clock))}
 
 
 def events(store: ServiceStore, event_type: str) -> list[dict]:

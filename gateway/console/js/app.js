@@ -10,6 +10,7 @@ import { renderOrder } from "./views/order.js";
 import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./views/leader.js";
 import { renderOrg, renderLeave, renderAttendance, renderRota } from "./views/hall.js";
 import { renderInbox } from "./views/inbox.js";
+import { renderAssets, renderRooms, renderRegister } from "./views/assets.js";
 import { isHotline, isLeader } from "./roles.js";
 
 const VIEWS = {
@@ -24,6 +25,9 @@ const VIEWS = {
   leave: { key: "nav.leave", show: () => true, render: renderLeave },
   attendance: { key: "nav.attendance", show: () => true, render: renderAttendance },
   rota: { key: "nav.rota", show: (s) => !s.role, render: renderRota },
+  assets: { key: "nav.assets", show: (s) => !s.role, render: renderAssets },
+  rooms: { key: "nav.rooms", show: () => true, render: renderRooms },
+  register: { key: "nav.register", show: (s) => !s.role, render: renderRegister },
   inbox: { key: "nav.inbox", show: () => false, render: renderInbox },
   order: { key: "nav.order", show: () => false, render: renderOrder },
   customer: { key: "nav.customer", show: () => false, render: renderCustomer },
