@@ -91,6 +91,13 @@ class ApiError(Exception):
         self.extra = extra
 
 
+class BackendTimeout(ApiError):
+    """A backend service did not answer within the gateway's bound (503)."""
+
+    def __init__(self) -> None:
+        super().__init__(503, "a backend service did not answer in time", "backend_timeout")
+
+
 def problem_body(status: int, detail: str, code: str | None = None, **extra: Any) -> dict:
     code = code or CODES.get(status, "error")
     return {

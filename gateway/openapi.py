@@ -195,10 +195,14 @@ def docs_page() -> str:
             open_ = "" if op["security"] else " <em>(no token needed)</em>"
             param_line = f"<br>Parameters: {html.escape(params)}" if params else ""
             body_line = f"<pre>{html.escape(_brief(schema))}</pre>" if schema else ""
+            answer = op["responses"]["200"]["content"].get("application/json", {})
+            answer_ref = answer.get("schema", {}).get("$ref", "").removeprefix(REF)
+            answer_line = f"<br>Answers: <code>{html.escape(answer_ref)}</code>" \
+                if answer_ref else ""
             parts.append(
                 f'<div class="op" id="{op_id}"><span class="m">{verb}</span>'
                 f"<code>{html.escape(path)}</code> {html.escape(op['summary'])}"
-                f"{open_}{param_line}{body_line}</div>"
+                f"{open_}{param_line}{answer_line}{body_line}</div>"
             )
     info = document["info"]
     return DOCS_PAGE % {

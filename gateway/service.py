@@ -23,7 +23,7 @@ from gateway import tokens
 from gateway.auth import AuthError, Principal, issue_token, principal_from_header
 from gateway.console import ConsoleAssets
 from gateway.csvout import csv_download, to_csv
-from gateway.edge import ApiError, route
+from gateway.edge import ApiError, BackendTimeout, route
 from gateway.openapi import docs_page, openapi_document
 from gateway.routes_assets import AssetsRoutes
 from gateway.routes_board import BoardRoutes
@@ -71,7 +71,7 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, AssetsRoutes):
                                             "refresh_reused" if reused else "invalid_refresh")
         except tokens.OAuthError as exc:
             return exc.response()
-        except (eventlet.Timeout, UnknownService):
+        except (BackendTimeout, UnknownService):
             return tokens.OAuthError(503, "temporarily_unavailable",
                                      "service staffing is not running or did not answer",
                                      "busy", 1).response()
@@ -521,9 +521,15 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, AssetsRoutes):
         return self._authenticated(request).staff_id
 
     def _ask(self, method, *args):
-        """An RPC with the gateway's time bound (eventlet.Timeout becomes a 503)."""
-        with eventlet.Timeout(self.config.get("GATEWAY", {}).get("rpc_timeout_seconds", 5)):
-            return method(*args)
+        """An RPC with the gateway's time bound: a 503 when it passes. eventlet.Timeout is a
+        BaseException, which nameko's http entrypoint does not catch (the connection would hang
+        with no answer): it becomes the edge's ApiError here."""
+        bound = self.config.get("GATEWAY", {}).get("rpc_timeout_seconds", 5)
+        try:
+            with eventlet.Timeout(bound):
+                return method(*args)
+        except eventlet.Timeout:
+            raise BackendTimeout() from None
 
     def _secret(self) -> str:
         return self.config["GATEWAY"]["token_secret"]

@@ -1,8 +1,9 @@
 """`make screenshots`: a PNG of each main screen of the console, taken in headless Chromium
 from the running demo system (`make run`), into var/screenshots/.
 
-It places one simulated call (as `make call` does), signs in as the agent it was routed to
-(her pop is waiting), then as a duty leader; the pages are those a person would open."""
+It places two simulated calls (as `make call` does), signs in as the agent the second was
+routed to (her pop is waiting), then as a duty leader and the deputy team lead; the pages are
+those a person would open. Each run adds its calls and a leave request to the demo data."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from asterisk_sim import place_call
 from svckit import workdays
@@ -56,8 +57,10 @@ def shot(driver, name: str, fragment: str | None, ready: str) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     host, port = AGI.rsplit(":", 1)
-    # an inquiry: repeated fault reports from one area would make a storm and be merged
-    transcript = place_call(host, int(port), caller_num="13800138000", digits=["1"])
+    # an inquiry, then a service application (repeated fault reports from one area would make
+    # a storm and be merged): the second call's pop shows the first as the caller's history
+    place_call(host, int(port), caller_num="13800138000", digits=["1"])
+    transcript = place_call(host, int(port), caller_num="13800138000", digits=["4"])
     target = transcript.variables.get("ROUTE_TARGET", "")
     order_id = transcript.variables["WORK_ORDER_ID"]
     if not target.startswith("PJSIP/80"):
@@ -88,6 +91,9 @@ def main() -> int:
         shot(driver, "8-outages", "outages", "#main form")
         sign_in(driver, "lead01")
         shot(driver, "9-leave-approvals", "leave", "#leave-waiting")
+        shot(driver, "10-organisation", "org", "#main table")
+        Select(driver.find_element(By.ID, "lang")).select_by_value("en")
+        shot(driver, "11-board-in-english", "board", "#board-stats")
     return 0
 
 

@@ -73,11 +73,17 @@ class WorkOrder(Base):
     """
 
     __tablename__ = "work_orders"
+    __table_args__ = (
+        # the escalated orders, few among many: the leaders' board counts them
+        Index("ix_work_orders_escalated", "status",
+              postgresql_where=text("escalation_level IS NOT NULL"),
+              sqlite_where=text("escalation_level IS NOT NULL")),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)  # the board
     caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_name: Mapped[str] = mapped_column(Text)
     work_unit: Mapped[str] = mapped_column(String(256), default="")
@@ -205,6 +211,9 @@ class WorkOrderClock(Base):
     __tablename__ = "work_order_clocks"
     __table_args__ = (
         UniqueConstraint("work_order_id", "clock", name="uq_work_order_clocks_order_clock"),
+        # the running clocks by due time: the overdue list and the leaders' board
+        Index("ix_work_order_clocks_running_due", "due_at", "work_order_id",
+              postgresql_where=text("stopped_at IS NULL"), sqlite_where=text("stopped_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -3,13 +3,20 @@ the organisation around the hall (issue 4)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
 from contracts.events import Role
 from services.staffing.accounts import hash_password
-from services.staffing.models import Department, Post, RosterEntry, ShiftTemplate, StaffMember
+from services.staffing.models import (
+    Department,
+    Post,
+    RosterEntry,
+    Shift,
+    ShiftTemplate,
+    StaffMember,
+)
 from services.staffing.roster import REST
 from svckit import workdays
 from svckit.db import ServiceStore
@@ -31,6 +38,12 @@ DEMO_STAFF = [
 ]
 
 
+# The demo's agent on call round the clock: a standing all-day shift instead of rota entries,
+# so that a first try (sign in as agent01, `make call`) reaches her at any hour (issue 11);
+# routing breaks ties by staff id, and she is the first.
+ON_CALL = "agent01"
+
+
 def seed_demo(store: ServiceStore, password: str) -> bool:
     """Insert the demo staff unless staff exist already; True when it seeded."""
     with store.transaction() as session:
@@ -38,8 +51,11 @@ def seed_demo(store: ServiceStore, password: str) -> bool:
             return False
         hashed = hash_password(password)
         for username, name, role, extension, _ in DEMO_STAFF:
-            session.add(StaffMember(username=username, name=name, role=role.value,
-                                    extension=extension, password_hash=hashed))
+            member = StaffMember(username=username, name=name, role=role.value,
+                                 extension=extension, password_hash=hashed)
+            if username == ON_CALL:
+                member.shifts.append(Shift(starts=time(0), ends=time(0)))
+            session.add(member)
     return True
 
 
@@ -66,7 +82,8 @@ def seed_roster(store: ServiceStore, now: datetime, days: int = ROSTER_DAYS) -> 
         for username, _, _, _, code in DEMO_STAFF:
             member, index = people.get(username), in_group.get(code, 0)
             in_group[code] = index + 1
-            if member is None or member.left_on is not None or code not in templates:
+            if member is None or member.left_on is not None or code not in templates \
+                    or username == ON_CALL:
                 continue
             resting = rest_days(code, index)
             for n in range(days):

@@ -94,8 +94,8 @@ def test_personal_data_is_read_only_by_those_the_order_concerns(system, crew):
             for name in (owner_name, other_name, "leader01", "hr01")}
     assert [o["id"] for o in page[owner_name].json()["work_orders"]["items"]] == [oid]
     assert [o["id"] for o in page["leader01"].json()["work_orders"]["items"]] == [oid]
-    other = page[other_name].json()
-    assert other["work_orders"]["items"] == [] and other["calls"]["items"] == []
+    not_served = page[other_name].json()
+    assert not_served["work_orders"]["items"] == [] and not_served["calls"]["items"] == []
     assert page["hr01"].status_code == 403
     assert [status(h, f"/calls/{uniqueid}") for h in (owner, leader, other, hr)] == [
         200, 200, 403, 403]

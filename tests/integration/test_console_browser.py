@@ -10,17 +10,20 @@ lead (her department's head) and the supervising leader approve. Waits, never sl
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from gateway.tokens import TokenGuard
 from services.staffing import seed as staffing_seed
 from svckit import workdays
 from svckit.clock import wall_now
@@ -48,7 +51,7 @@ def console(stores, inbox_store, run_service, amqp_uri):
     calls = run_service("calls", OUTAGES={"areas": {"城南区": ["城南区"], "城北区": ["城北区"]}})
     run_service("inbox")
     gateway = run_service("gateway")
-    return {"agi": harness.agi_port(calls),
+    return {"agi": harness.agi_port(calls), "gateway": gateway,
             "url": f"http://127.0.0.1:{harness.http_port(gateway)}"}
 
 
@@ -91,8 +94,11 @@ def go(driver, base: str, fragment: str, ready_css: str) -> None:
 
 def act(driver, action: str, fields: dict | None = None) -> None:
     """Fill the action's form and send it; wait for the page to show the order again."""
-    visible(driver, f'#actions button[data-open="{action}"]').click()
-    card = visible(driver, f'.action-card[data-action="{action}"]')
+    def opened(d):  # the page may be drawn anew meanwhile: click the button that is there
+        visible(d, f'#actions button[data-open="{action}"]').click()
+        return d.find_element(By.CSS_SELECTOR, f'.action-card[data-action="{action}"]')
+
+    card = wait(driver).until(opened)
     for name, value in (fields or {}).items():
         control = card.find_element(By.NAME, name)
         if control.tag_name == "select":
@@ -106,6 +112,17 @@ def act(driver, action: str, fields: dict | None = None) -> None:
     except TimeoutException:
         refusal = card.find_element(By.CSS_SELECTOR, ".error").text
         raise AssertionError(f"{action} was not done: {refusal}") from None
+
+
+def end_session(console, driver) -> None:
+    """The browser's tokens stop working: its refresh token is used by someone else (so it is
+    spent) and the member's access tokens are revoked at the gateway, as a role change does."""
+    session = json.loads(driver.execute_script("return sessionStorage.getItem('csc.session')"))
+    spent = requests.post(f"{console['url']}/api/auth/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": session["refresh"]})
+    assert spent.status_code == 200, spent.text
+    guard = next(d for d in console["gateway"].dependencies if isinstance(d, TokenGuard))
+    guard.state.revocations.revoke(int(session["staff"]["id"]))
 
 
 def history(driver) -> str:
@@ -142,7 +159,7 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         assert "故障报修" in earlier.text
         assert len(earlier.find_elements(By.CSS_SELECTOR, "tbody tr")) == 1
         driver.find_element(By.ID, "pop-open").click()
-        wait(driver).until(EC.url_contains(order_id))
+        wait(driver).until(EC.text_to_be_present_in_element((By.ID, "order-details"), order_id))
 
         act(driver, "classify", {"category": "fault_report", "area": "urban"})
         act(driver, "dispatch", {"department": "metering", "note": "请计量室上门检查"})
@@ -164,8 +181,22 @@ def test_an_order_from_call_to_close_and_a_leave_through_its_chain(console):
         driver.switch_to.window(agent_tab)
         go(driver, base, f"order/{order_id}", '#actions button[data-open="reply"]')
         assert "已更换电能表" in driver.find_element(By.ID, "order-result").text
-        act(driver, "reply", {"reply": "您好，计量室已更换电能表，已恢复供电。"})
+        # her session ends while she types the reply (its tokens revoked, the refresh token
+        # spent elsewhere): sending asks her to sign in again over the page, then goes on
+        visible(driver, '#actions button[data-open="reply"]').click()
+        card = visible(driver, '.action-card[data-action="reply"]')
+        card.find_element(By.NAME, "reply").send_keys("您好，计量室已更换电能表，已恢复供电。")
+        end_session(console, driver)
+        send = card.find_element(By.CSS_SELECTOR, "button[type=submit]")
+        driver.execute_script("arguments[0].click()", send)  # the overlay may be up already
+        password = visible(driver, "#signin-form input[name=password]")
+        assert driver.find_element(By.NAME, "username").get_attribute("value") == "agent01"
+        password.send_keys(harness.PASSWORD)
+        driver.find_element(By.ID, "signin-submit").click()
+        wait(driver).until(EC.staleness_of(card))  # the reply was sent as typed
+        assert "您好，计量室已更换电能表" in driver.find_element(By.ID, "order-details").text
         act(driver, "revisit", {"satisfaction": "5"})
+        assert "等待值长办结" in visible(driver, "#order-waiting").text  # what comes next
 
         # a duty leader closes it, then declares an outage: the agent's page shows the banner
         leader_tab = [h for h in driver.window_handles if h != agent_tab][0]

@@ -33,7 +33,8 @@ BOUNDED = dict(deadline=None, derandomize=True, database=None,
 
 
 @pytest.mark.timeout(600)
-def test_the_live_gateway_holds_to_its_description(system):
+def test_the_live_gateway_holds_to_its_description(system, inbox_store, run_service):
+    run_service("inbox")  # the console's inbox routes (issue 11) answer, not time out
     base = system["api"].removesuffix("/api")
     document = requests.get(f"{system['api']}/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document)
@@ -47,6 +48,8 @@ def test_the_live_gateway_holds_to_its_description(system):
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/api/stream":  # never ends while the token lives: see its test
+            continue
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))

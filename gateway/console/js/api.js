@@ -24,7 +24,7 @@ function keep(granted) {
   session = {
     access: granted.access_token,
     refresh: granted.refresh_token,
-    expires: Date.now() + (granted.expires_in - 20) * 1000,
+    expires: Date.now() + (granted.expires_in - Math.min(20, granted.expires_in / 4)) * 1000,
     staff: granted.staff || (session && session.staff),
   };
   sessionStorage.setItem(KEY, JSON.stringify(session));

@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { loadLanguage, preferredLanguage, t, translate, label } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { openStream } from "./stream.js";
-import { showPop, showNewestUnreadPop, hidePop } from "./pop.js";
+import { showPop, showNewestUnreadPop, hidePop, isPop } from "./pop.js";
 import { renderWork, renderSearch, renderCustomer, renderDepartment } from "./views/work.js";
 import { renderOrder } from "./views/order.js";
 import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./views/leader.js";
@@ -13,10 +13,11 @@ import { renderInbox } from "./views/inbox.js";
 import { renderAssets, renderRooms, renderRegister } from "./views/assets.js";
 import { isHotline, isLeader } from "./roles.js";
 
+const OFFICES = ["hall", "hr", "bureau"]; // departments that take no dispatched orders
 const VIEWS = {
   work: { key: "nav.work", show: isHotline, render: renderWork },
   search: { key: "nav.search", show: isHotline, render: renderSearch },
-  department: { key: "nav.department", show: (s) => !s.role && !!s.department, render: renderDepartment },
+  department: { key: "nav.department", show: (s) => !isHotline(s) && !!s.department && !OFFICES.includes(s.department), render: renderDepartment },
   board: { key: "nav.board", show: isLeader, render: renderBoard },
   outages: { key: "nav.outages", show: isHotline, render: renderOutages },
   evaluation: { key: "nav.evaluation", show: isHotline, render: renderEvaluation },
@@ -24,7 +25,7 @@ const VIEWS = {
   org: { key: "nav.org", show: () => true, render: renderOrg },
   leave: { key: "nav.leave", show: () => true, render: renderLeave },
   attendance: { key: "nav.attendance", show: () => true, render: renderAttendance },
-  rota: { key: "nav.rota", show: (s) => !s.role, render: renderRota },
+  rota: { key: "nav.rota", show: (s) => !isHotline(s), render: renderRota },
   assets: { key: "nav.assets", show: (s) => !isHotline(s), render: renderAssets },
   rooms: { key: "nav.rooms", show: () => true, render: renderRooms },
   register: { key: "nav.register", show: (s) => !isHotline(s), render: renderRegister },
@@ -40,7 +41,7 @@ export function onLive(handler) { listeners.add(handler); }
 
 function home(staff) {
   if (isHotline(staff)) return "work";
-  if (staff.department && !["hall", "hr", "bureau"].includes(staff.department)) return "department";
+  if (staff.department && !OFFICES.includes(staff.department)) return "department";
   return "leave";
 }
 
@@ -65,6 +66,7 @@ async function route() {
 export function refresh() { route(); }
 
 function buildNav(staff) {
+  document.getElementById("whoami").textContent = t("app.whoami", { name: staff.name, role: isHotline(staff) ? label("role", staff.role) : label("department", staff.department) });
   const nav = document.getElementById("nav");
   nav.replaceChildren(...Object.entries(VIEWS).filter(([, v]) => v.show(staff))
     .map(([name, v]) => h("a", { href: `#/${name}`, dataset: { view: name } }, t(v.key))));
@@ -132,7 +134,7 @@ function setUnread(n) {
 function onEvent(name, data) {
   if (name === "notice") {
     if (!data.read_at) setUnread(state.unread + 1);
-    if (data.kind === "screen_pop") showPop(data);
+    if (isPop(data)) showPop(data);
     else toast(t(`notice.${data.kind}`, noticeParams(data)));
   } else if (name === "outage") {
     if (data.state === "lifted") state.outages.delete(data.outage_id);
@@ -195,9 +197,10 @@ async function start(staff) {
   if (state.stopStream) state.stopStream();
   hidePop();
   document.getElementById("topbar").hidden = false;
-  document.getElementById("whoami").textContent = `${staff.name}（${label("role", staff.role || staff.department)}）`;
   buildNav(staff);
-  state.stopStream = openStream(onEvent);
+  // on each (re)connection the badge is read again: notices may have come meanwhile
+  state.stopStream = openStream(onEvent, (now) => { if (now === "live") refreshUnread(); },
+    () => signInOverlay({ again: true }));
   refreshUnread();
   loadOutages();
   if (isHotline(staff)) {

@@ -8,6 +8,12 @@ import { refreshUnread } from "./app.js";
 
 let shown = null;
 
+/** A notice shown as a pop: a routed call, or a call a person escalated to me (a caller is
+ *  waiting: ``live``). */
+export function isPop(notice) {
+  return notice.kind === "screen_pop" || (notice.kind === "work_order.escalated" && !!notice.params?.live);
+}
+
 function onKey(event) {
   if (!shown) return;
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
@@ -39,24 +45,27 @@ export async function showPop(notice) {
   if (!orderId) return;
   shown = { notice, orderId };
   const box = document.getElementById("pop");
-  box.replaceChildren(frame(notice.params || {}, null, orderId));
+  box.replaceChildren(frame(notice, null, orderId));
   box.hidden = false;
   try {
     const pop = await api.get(`/api/work-orders/${orderId}/pop`);
-    if (shown && shown.orderId === orderId) box.replaceChildren(frame(notice.params || {}, pop, orderId));
+    if (shown && shown.orderId === orderId) box.replaceChildren(frame(notice, pop, orderId));
   } catch (exc) {
     if (shown && shown.orderId === orderId) box.querySelector(".body").append(h("div", { class: "warn" }, exc.message));
   }
 }
 
-function frame(params, pop, orderId) {
+function frame(notice, pop, orderId) {
+  const params = notice.params || {};
   const number = (pop && pop.caller_number) || params.caller_number || "—";
+  const title = notice.kind === "work_order.escalated"
+    ? t("pop.escalated", { by: params.by || "", reason: params.reason || "" }) : t("pop.title");
   const customer = pop && pop.customer;
   const body = h("div", { class: "body" });
   if (!pop) body.append(h("div", { class: "muted" }, t("common.loading")));
   else {
     body.append(h("dl", { class: "kv" },
-      h("dt", {}, t("pop.name")), h("dd", { id: "pop-name" }, customer ? customer.name : t("pop.unknown_caller")),
+      h("dt", {}, t("pop.name")), h("dd", { id: "pop-name" }, customer ? customer.name : pop.caller_name || t("pop.unknown_caller")),
       h("dt", {}, t("pop.work_unit")), h("dd", {}, customer?.work_unit || "—"),
       h("dt", {}, t("pop.contact")), h("dd", {}, customer?.contact || "—"),
       h("dt", {}, t("pop.address")), h("dd", {}, customer?.address || "—"),
@@ -77,7 +86,7 @@ function frame(params, pop, orderId) {
       : h("div", { class: "muted" }, t("pop.no_earlier")));
   }
   return h("div", { id: "pop-card", role: "dialog", "aria-label": t("pop.title") },
-    h("header", {}, h("div", {}, h("div", { class: "muted-light" }, t("pop.title")), h("div", { class: "number", id: "pop-number" }, number)),
+    h("header", {}, h("div", {}, h("div", { class: "muted-light" }, title), h("div", { class: "number", id: "pop-number" }, number)),
       h("button", { class: "link", style: "color:#fff", onclick: hidePop, "aria-label": t("common.close") }, "✕")),
     body,
     h("div", { class: "actions" },
@@ -95,7 +104,7 @@ function ownerName(assignee) {
 export async function showNewestUnreadPop() {
   try {
     const page = await api.get("/api/inbox?unread=true&limit=50");
-    const pop = page.items.find((n) => n.kind === "screen_pop");
+    const pop = page.items.find(isPop);
     if (pop) showPop(pop);
   } catch { /* no inbox yet */ }
 }

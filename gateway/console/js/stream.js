@@ -24,12 +24,16 @@ export function parseEvents(buffer, emit) {
   return rest;
 }
 
-export function openStream(onEvent, onState = () => {}) {
+export function openStream(onEvent, onState = () => {}, signInAgain = null) {
   let stopped = false, controller = null, pause = 1000;
   async function run() {
     while (!stopped) {
       const access = await accessToken();
-      if (!access) { onState("offline"); await wait(3000); continue; }
+      if (!access) { // the session is over: ask to sign in again (pops must not stop silently)
+        onState("offline");
+        if (signInAgain) await signInAgain(); else await wait(3000);
+        continue;
+      }
       controller = new AbortController();
       try {
         const response = await fetch("/api/stream", {

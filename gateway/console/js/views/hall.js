@@ -143,12 +143,13 @@ export async function renderRota(root, [day]) {
   fill(root, h("h1", {}, t("rota.title")),
     h("div", { class: "grid two" },
       card(t("rota.today", { day: rota.day }), h("dl", { class: "kv" },
-        h("dt", {}, t("rota.window")), h("dd", {}, rota.window || "—"),
+        h("dt", {}, t("rota.window")), h("dd", {}, rota.window ? label("post", rota.window) : "—"),
         h("dt", {}, t("rota.status")), h("dd", {}, chip(label("rota_status", rota.status), rota.status === "missing" ? "red" : "")),
-        h("dt", {}, t("rota.next")), h("dd", {}, rota.next ? `${rota.next.day} · ${rota.next.window}` : "—"))),
+        h("dt", {}, t("rota.next")), h("dd", {}, rota.next ? `${rota.next.day} · ${label("post", rota.next.window)}` : "—"))),
       card(t("rota.received"), received ? h("div", {},
-        h("p", {}, t("rota.received_from", { day: received.day || "", window: received.window || "" })),
-        h("button", { onclick: async () => {
+        h("p", {}, t("rota.received_from", { day: received.day, window: label("post", received.from_window) })),
+        h("p", { class: "muted" }, Object.entries(received.items || {}).map(([k, n]) => `${label("equipment", k)} ${n}`).join("，")),
+        received.confirmed ? chip(label("rota_status", "confirmed"), "green") : h("button", { onclick: async () => {
           try { await api.post(`/api/rota/handover/${received.day}/confirm`, {}); toast(t("rota.confirmed_ok")); redraw(); } catch (exc) { toast(exc.message, "error"); }
         } }, t("rota.confirm"))) : h("div", { class: "empty" }, t("rota.nothing_received")))),
     card(t("rota.handover"), rota.working_day ? handover : h("div", { class: "empty" }, t("rota.closed_day"))));

@@ -54,12 +54,14 @@ export async function renderOrder(root, [id], staff) {
   fill(root, 
     h("div", { class: "toolbar" },
       h("h1", { style: "margin:0" }, `${label("category", order.category)} · ${order.caller?.name || order.caller?.number || ""}`),
-      chip(label("state", order.status), order.status === "closed" ? "grey" : "", ), ),
+      h("div", {}, chip(label("state", order.status), order.status === "closed" ? "grey" : ""), " ",
+        h("button", { id: "order-refresh", onclick: () => renderOrder(root, [id], staff) }, t("common.refresh")))),
     h("div", { class: "grid side" },
       h("div", {},
         card(t("order.details"), details(order)),
-        card(t("order.actions"), forms.length ? h("div", { id: "actions" }, h("div", { class: "action-bar" }, buttons), panel)
-          : h("div", { class: "empty" }, t("order.no_actions")))),
+        card(t("order.actions"), waitingFor(order),
+          forms.length ? h("div", { id: "actions" }, h("div", { class: "action-bar" }, buttons), panel)
+            : h("div", { class: "empty" }, t("order.no_actions")))),
       h("div", {},
         card(t("order.clocks"), (order.clocks || []).length ? h("div", { class: "form stack" }, order.clocks.map(clockLine)) : h("div", { class: "empty" }, t("order.no_clocks"))),
         order.callback ? card(t("order.callback"), h("dl", { class: "kv" },
@@ -70,6 +72,18 @@ export async function renderOrder(root, [id], staff) {
   onLive((name, data) => {
     if (name === "notice" && data.subject && data.subject.id === order.id) renderOrder(root, [id], staff);
   });
+}
+
+/** Who the order waits for when it is not this person's turn (a hint, from its state). */
+function waitingFor(order) {
+  const can = (a) => order.allowed_actions.includes(a);
+  let key = null;
+  if (order.status === "dispatched" && !can("start")) key = "order.waiting.department";
+  else if (order.status === "in_progress" && !order.result && !can("record_result")) key = "order.waiting.result";
+  else if (["replied", "revisited"].includes(order.status) && !can("close") && !can("revisit")) key = "order.waiting.close";
+  else if (order.status === "closed") key = "order.waiting.closed";
+  else if (order.status === "merged") key = "order.waiting.merged";
+  return key ? h("div", { class: "hint", id: "order-waiting" }, t(key, { department: label("department", order.department) })) : null;
 }
 
 /** The action the order's state most likely waits for from this person (shown first). */

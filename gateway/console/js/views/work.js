@@ -108,7 +108,7 @@ export async function renderCustomer(root, [number]) {
       card(t("customer.details"), edit)),
     card(t("customer.calls"), table([
       { key: "call.started_at", cell: (x) => dateTime(x.started_at) }, { key: "order.category", cell: (x) => label("category", x.category) },
-      { key: "call.outcome", cell: (x) => x.outcome || "—" }, { key: "call.route", cell: (x) => x.route_target || "—" },
+      { key: "call.outcome", cell: (x) => label("call_outcome", x.outcome) }, { key: "call.route", cell: (x) => x.route_target || "—" },
     ], await rest(c.calls))));
 }
 
