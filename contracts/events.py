@@ -335,6 +335,11 @@ class PostKind(StrEnum):
     SUPERVISING_LEADER = "supervising_leader"
     BUREAU_DIRECTOR = "bureau_director"
     HR_HEAD = "hr_head"
+    # issue 13: named by the hall director and deputy (S1.13), the center trainer (S2.5), the
+    # bureau office's clerk who registers broken parts and issues supplies (S1.13-14)
+    FIXED_ASSET_ADMIN = "fixed_asset_admin"
+    TRAINER = "trainer"
+    BUREAU_OFFICE = "bureau_office"
 
 
 class LeaveType(StrEnum):
@@ -700,6 +705,170 @@ class NoticeCreated(Payload):
     created_at: UtcDateTime
 
 
+# --- The assets service (issue 13): fixed assets, custody, seals, keys, windows, rooms -----
+
+
+class Capacity(StrEnum):
+    """Why a person receives an assets alert: what they hold or lead (S1.9, S1.11-14, S2)."""
+
+    CUSTODIAN = "custodian"  # a seal's named custodian, an asset's or a key's holder
+    SUCCESSOR = "successor"  # the one who receives a mover's custody and confirms it
+    SECTION_CHIEF = "section_chief"
+    HALL_DIRECTOR = "hall_director"
+    FIXED_ASSET_ADMIN = "fixed_asset_admin"
+    WINDOW_HOLDER = "window_holder"
+    BUREAU_OFFICE = "bureau_office"
+    TRAINER = "trainer"
+    SUPERVISING_LEADER = "supervising_leader"
+
+
+class Notified(Payload):
+    """A person an alert goes to (staff id), and in what capacity: the inbox needs no guess."""
+
+    staff_id: int
+    capacity: Capacity
+
+
+class AssetChanged(Payload):
+    """assets → the fixed-asset administrator added, moved or disposed of a fixed asset
+    (S1.13); the type names the change, every change is in the asset's history."""
+
+    asset_id: int
+    tag: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    location: str = Field(max_length=40)
+    custodian_id: int | None
+    value_cents: int = Field(ge=0)
+    reason: str = Field(default="", max_length=200)
+    on_day: date
+    by_staff_id: int
+    at: UtcDateTime
+
+
+ASSET_CHANGE_TYPES: tuple[str, ...] = ("asset.added", "asset.moved", "asset.disposed")
+
+
+class HeldItem(Payload):
+    """One thing in a person's custody (an asset, a department's seal, a key) and who is to
+    receive it."""
+
+    item: str = Field(pattern="^(asset|seal|key)$")
+    item_id: int
+    label: str = Field(max_length=140)
+    task_id: int
+    to_staff_id: int | None
+
+
+class CustodyHandoverRequested(Payload):
+    """assets → a person moving (transfer, departure, leave; S1.13, S1.19) holds things that
+    must be handed over: one task per item, each confirmed by the one who receives it; an alert
+    to the receivers, the section chief, the hall director and the fixed-asset administrator."""
+
+    staff_id: int
+    reason: str = Field(pattern="^(transfer|departure|leave)$")
+    department: str | None = Field(default=None, max_length=64)
+    items: list[HeldItem] = Field(min_length=1)
+    notify: list[Notified]
+    at: UtcDateTime
+
+
+class CustodyHandedOver(Payload):
+    """assets → the receiver confirmed a handover task: the item is in their custody now."""
+
+    task_id: int
+    item: str = Field(pattern="^(asset|seal|key)$")
+    item_id: int
+    label: str = Field(max_length=140)
+    from_staff_id: int
+    to_staff_id: int
+    at: UtcDateTime
+
+
+class SealNotReturned(Payload):
+    """assets → a department's seal was not back in its department by the end of the working
+    day (S1.11): raised once per taking-out, open until the seal is returned."""
+
+    seal_id: int
+    department: str = Field(max_length=64)
+    custodian_id: int | None
+    taken_out_by: int
+    taken_out_at: UtcDateTime
+    due_at: UtcDateTime
+    notify: list[Notified]
+
+
+class WindowUnchecked(Payload):
+    """assets → a window open on a working day lacks its equipment check before or after work
+    (S1.9), raised once per window and day."""
+
+    window: str = Field(max_length=40)
+    department: str | None = Field(default=None, max_length=64)
+    day: date
+    missing: list[str]
+    notify: list[Notified]
+
+
+class RepairStatusChanged(Payload):
+    """assets → a broken part registered with the bureau office moved on (S1.13): registered,
+    ordered, received, fitted; ``notify`` names who acts next."""
+
+    repair_id: int
+    status: str = Field(pattern="^(registered|ordered|received|fitted)$")
+    description: str = Field(max_length=200)
+    asset_id: int | None
+    window: str | None = Field(default=None, max_length=40)
+    by_staff_id: int
+    notify: list[Notified]
+    at: UtcDateTime
+
+
+class RoomBookingReferred(Payload):
+    """assets → a training-room booking was refused (S2.3: 10 or more people, or company-wide
+    training) and passed to the general office as a meeting-room request, with the reason."""
+
+    booking_id: int
+    room: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    attendees: int = Field(ge=1)
+    company_wide: bool
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
+    booked_by: int
+    reason: str = Field(max_length=200)
+
+
+class RoomApprovalRequested(Payload):
+    """assets → a booking of a training room for other than training or a meeting waits for
+    the supervising leader's approval (S2.4)."""
+
+    booking_id: int
+    room: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
+    booked_by: int
+    notify: list[Notified]
+
+
+class RoomFaultReported(Payload):
+    """assets → a fault of a training room's multimedia equipment, reported at once to the
+    center trainer who keeps it (S2.5); a charge for misuse follows as its own type."""
+
+    fault_id: int
+    room: str = Field(max_length=40)
+    asset_id: int | None
+    description: str = Field(max_length=500)
+    reported_by: int
+    charged_staff_id: int | None = None
+    charged_department: str | None = Field(default=None, max_length=64)
+    charge_cents: int | None = Field(default=None, ge=0)
+    notify: list[Notified]
+    at: UtcDateTime
+
+
+ROOM_FAULT_TYPES: tuple[str, ...] = ("room.fault_reported", "room.damage_charged")
+
+
 # (type, version) → payload model. The producer is part of the envelope, not of the key.
 CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("work_order.created", 1): WorkOrderCreated,
@@ -737,6 +906,15 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("outage.in_effect", 1): OutageInEffect,
     ("outage.ended", 1): OutageEnded,
     ("notice.created", 1): NoticeCreated,
+    **{(event_type, 1): AssetChanged for event_type in ASSET_CHANGE_TYPES},
+    ("custody.handover_requested", 1): CustodyHandoverRequested,
+    ("custody.handed_over", 1): CustodyHandedOver,
+    ("seal.not_returned", 1): SealNotReturned,
+    ("window.unchecked", 1): WindowUnchecked,
+    ("repair.status_changed", 1): RepairStatusChanged,
+    ("room.booking_referred", 1): RoomBookingReferred,
+    ("room.approval_requested", 1): RoomApprovalRequested,
+    **{(event_type, 1): RoomFaultReported for event_type in ROOM_FAULT_TYPES},
 }
 # Models published under one type only; the others name their type when they are made.
 TYPE_OF: dict[type[Payload], tuple[str, int]] = {

@@ -135,6 +135,19 @@ PATH_TYPES: dict[str, Any] = {
     "expense_id": RowId,
     "follow_up_id": RowId,
     "position": text(40, 1, r"^[a-z0-9_]+$"),
+    # the assets service (issue 13, gateway/routes_assets.py)
+    "asset_id": RowId,
+    "seal_id": RowId,
+    "key_id": RowId,
+    "task_id": RowId,
+    "window": text(40, 1),
+    "repair_id": RowId,
+    "repair_step": Literal["ordered", "received", "fitted"],
+    "supply_id": RowId,
+    "supply_step": Literal["approve", "reject", "collect"],
+    "room": text(40, 1),
+    "booking_id": RowId,
+    "fault_id": RowId,
     "notice_id": RowId,
     "asset": text(200, 1),  # a console file (gateway/console.py refuses what leaves its folder)
 }
@@ -401,3 +414,23 @@ class PresenceBody(Model):
 
     state: PresenceState
     reason: AwayReason | None = None
+# --- the assets service (issue 13): bodies and queries are the service's own shapes
+# (services/assets/schemas.py), declared once; the lists' queries page here.
+
+
+class AssetQuery(Page):
+    location: text(40, 1) | None = None
+    kind: text(20, 1) | None = None
+    include_disposed: bool = False
+
+
+class HandoverQuery(Page):
+    state: Literal["open", "confirmed"] | None = None
+
+
+class RepairQuery(Page):
+    status: Literal["registered", "ordered", "received", "fitted"] | None = None
+
+
+class BookingDecision(Model):
+    approve: bool

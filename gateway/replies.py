@@ -857,3 +857,260 @@ class ScreenPop(Reply):
     earlier_orders: list[EarlierOrder]
     earlier_total: int
     outages: list[OutageView]
+# --- the assets service (issue 13; services/assets/*_store.py views) ----------------------
+
+
+class AssetView(Reply):
+    id: int
+    tag: str
+    kind: str
+    name: str
+    location_kind: str
+    location: str
+    custodian_id: int | None
+    acquired_on: str
+    value_cents: int
+    disposed_on: str | None
+    disposal_reason: str | None
+
+
+class AssetChangeView(Reply):
+    change: str  # added, moved, disposed, handed
+    on_day: str
+    at: str
+    by: int
+    from_location: str | None
+    to_location: str | None
+    from_custodian: int | None
+    to_custodian: int | None
+    reason: str | None
+
+
+class AssetDetail(AssetView):
+    history: list[AssetChangeView]
+
+
+class AssetPage(PageOf):
+    items: list[AssetView]
+
+
+class LedgerAmount(Reply):
+    count: int
+    value_cents: int
+
+
+class LedgerLine(Reply):
+    kind: str  # a kind of asset, or "total"
+    opening: LedgerAmount
+    additions: LedgerAmount
+    disposals: LedgerAmount
+    closing: LedgerAmount
+
+
+class AssetLedger(Reply):
+    """The hall's sub-ledger (S1.13); ``reconciles``: opening + additions - disposals =
+    closing on every line."""
+
+    from_: str = Field(alias="from")
+    to: str
+    lines: list[LedgerLine]
+    reconciles: bool
+
+
+class HeldThing(Reply):
+    item: str  # asset, seal, key
+    item_id: int
+    label: str
+
+
+class CustodyTask(Reply):
+    id: int
+    mover_id: int
+    reason: str  # transfer, departure, leave
+    department: str | None
+    item: str
+    item_id: int
+    label: str
+    to_staff_id: int | None
+    state: str  # open, confirmed
+    created_at: str
+    confirmed_at: str | None
+
+
+class CustodyTaskPage(PageOf):
+    items: list[CustodyTask]
+
+
+class Custody(Reply):
+    staff_id: int
+    holds: list[HeldThing]
+    open_handovers: list[CustodyTask]
+
+
+class SealView(Reply):
+    id: int
+    department: str
+    name: str
+    custodian_id: int | None
+    out: bool
+    out_since: str | None
+    out_by: int | None
+    due_back_at: str | None
+    alert_open: bool
+
+
+class SealList(Reply):
+    items: list[SealView]
+
+
+class SealMove(Reply):
+    action: str  # out, back
+    by: int
+    at: str
+    purpose: str
+
+
+class SealLog(SealView):
+    log: list[SealMove]
+
+
+class SealReturned(SealView):
+    returned_at: str
+    was_overdue: bool
+
+
+class KeyView(Reply):
+    id: int
+    tag: str
+    kind: str
+    name: str
+    holder_id: int | None
+
+
+class KeyList(Reply):
+    items: list[KeyView]
+
+
+class KeyMove(Reply):
+    from_: int | None = Field(alias="from")
+    to: int
+    recorded_by: int
+    at: str
+    note: str
+
+
+class KeyLog(KeyView):
+    handovers: list[KeyMove]
+
+
+class WindowCheckView(Reply):
+    window: str
+    day: str
+    kind: str
+    by: int
+    at: str
+    equipment_ok: bool
+    locked_and_off: bool | None
+    fault: str | None
+    repair_id: int | None
+
+
+class WindowDay(Reply):
+    window: str
+    checks: list[WindowCheckView]
+    missing: list[str]
+
+
+class WindowChecks(Reply):
+    day: str
+    windows: list[WindowDay]
+
+
+class RepairView(Reply):
+    id: int
+    description: str
+    asset_id: int | None
+    window: str | None
+    status: str
+    registered_by: int
+    registered_at: str
+    updated_at: str
+
+
+class RepairPage(PageOf):
+    items: list[RepairView]
+
+
+class SupplyView(Reply):
+    id: int
+    department: str
+    requester_id: int
+    item: str
+    quantity: int
+    status: str
+    requested_at: str
+    collected_at: str | None
+
+
+class SupplyUse(Reply):
+    department: str
+    item: str
+    requests: int
+    quantity: int
+
+
+class SupplyReport(Reply):
+    month: str
+    department: str | None
+    items: list[SupplyUse]
+
+
+class RoomEquipment(Reply):
+    id: int
+    tag: str
+    kind: str
+    name: str
+    custodian_id: int | None
+
+
+class RoomView(Reply):
+    code: str
+    name: str
+    equipment: list[RoomEquipment]
+
+
+class RoomList(Reply):
+    items: list[RoomView]
+
+
+class BookingView(Reply):
+    id: int
+    room: str
+    starts_at: str
+    ends_at: str
+    purpose: str
+    title: str
+    attendees: int
+    company_wide: bool
+    state: str  # confirmed, pending, referred, rejected
+    reason: str
+    booked_by: int
+    decided_by: int | None
+
+
+class RoomDay(Reply):
+    room: str
+    day: str
+    items: list[BookingView]
+
+
+class RoomFaultView(Reply):
+    id: int
+    room: str
+    asset_id: int | None
+    description: str
+    reported_by: int
+    reported_at: str
+    charged_staff_id: int | None
+    charged_department: str | None
+    charge_cents: int | None

@@ -28,6 +28,7 @@ from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, BackendTimeout, route
 from gateway.openapi import docs_page, openapi_document
 from gateway.order_reads import OrderReads
+from gateway.routes_assets import AssetsRoutes
 from gateway.routes_board import BoardRoutes
 from gateway.routes_console import ConsoleRoutes
 from gateway.routes_visits import VisitsRoutes
@@ -46,7 +47,7 @@ ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_st
                  "work_order.deadline_warning")
 
 
-class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes):
+class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, AssetsRoutes):
     name = "gateway"
 
     config = Config()

@@ -1,7 +1,7 @@
 """Operations: databases, demo data, and what the messaging left for an operator.
 
     python scripts/manage.py migrate                  # every service's database to head
-    python scripts/manage.py seed                     # demo staff, logins and customers
+    python scripts/manage.py seed                     # demo staff, customers, the hall's assets
     python scripts/manage.py outbox-status            # unpublished events per route
     python scripts/manage.py outbox-release calls [--type call.ended]   # retry parked events
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from services.assets import seed as assets_seed  # noqa: E402
+from services.assets.models import Base as AssetsBase  # noqa: E402
 from services.calls import seed as calls_seed  # noqa: E402
 from services.calls.models import Base as CallsBase  # noqa: E402
 from services.inbox.models import Base as InboxBase  # noqa: E402
@@ -37,6 +39,7 @@ from svckit.outbox import outbox_status, release_parked  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
             "visits": VisitsBase.metadata,
+            "assets": AssetsBase.metadata,
             "inbox": InboxBase.metadata}
 
 
@@ -55,9 +58,11 @@ def seed() -> None:
     stores = {name: store(name) for name in SERVICES}
     seeded = [
         staffing_seed.seed_demo(stores["staffing"], password) and "14 staff",
-        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (15 more)",
+        staffing_seed.seed_org(stores["staffing"], password) and "the organisation (19 more)",
         staffing_seed.seed_roster(stores["staffing"], wall_now()) and "the hotline's roster",
         calls_seed.seed_demo(stores["calls"]) and "3 customers",
+        assets_seed.seed_demo(stores["assets"], staffing_seed.staff_ids(stores["staffing"]))
+        and "the hall's assets, seals, keys and rooms",
     ]
     sales = staffing_seed.seed_sales(stores["staffing"], password)
     seeded.append(visits_seed.seed_demo(stores["visits"], sales, wall_now())

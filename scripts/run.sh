@@ -39,6 +39,7 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
   Metrics               http://${CALLS_HTTP_ADDRESS:-127.0.0.1:9101}/metrics (calls)
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
                         http://${VISITS_HTTP_ADDRESS:-127.0.0.1:9104}/metrics (visits)
+                        http://${ASSETS_HTTP_ADDRESS:-127.0.0.1:9103}/metrics (assets)
                         http://${INBOX_HTTP_ADDRESS:-127.0.0.1:9105}/metrics (inbox)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}

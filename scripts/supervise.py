@@ -30,6 +30,7 @@ SERVICES = [  # name, config, nameko service class
     ("calls", "services/calls/config.yaml", "services.calls.service:CallsService"),
     ("inbox", "services/inbox/config.yaml", "services.inbox.service:InboxService"),
     ("visits", "services/visits/config.yaml", "services.visits.service:VisitsService"),
+    ("assets", "services/assets/config.yaml", "services.assets.service:AssetsService"),
     ("gateway", "gateway/config.yaml", "gateway.service:GatewayService"),
 ]
 LOG_BYTES = 20 * 1024 * 1024

@@ -13,6 +13,7 @@ CHECKS = {
     "calls (metrics)": os.environ.get("CALLS_HTTP_ADDRESS", "127.0.0.1:9101"),
     "staffing (metrics)": os.environ.get("STAFFING_HTTP_ADDRESS", "127.0.0.1:9102"),
     "visits (metrics)": os.environ.get("VISITS_HTTP_ADDRESS", "127.0.0.1:9104"),
+    "assets (metrics)": os.environ.get("ASSETS_HTTP_ADDRESS", "127.0.0.1:9103"),
     "inbox (metrics)": os.environ.get("INBOX_HTTP_ADDRESS", "127.0.0.1:9105"),
     "gateway": os.environ.get("GATEWAY_ADDRESS", "127.0.0.1:8000"),
 }

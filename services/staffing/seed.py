@@ -111,6 +111,7 @@ DEPARTMENTS = [
     ("marketing", "营销部", "section"),
     ("metering", "计量室", "section"),
     ("finance", "财务部", "section"),
+    ("office", "局办公室", "section"),  # the bureau office: broken parts, supplies (S1.13-14)
 ]
 # username, name, department, employment, joined_on
 ORG_STAFF = [
@@ -129,6 +130,12 @@ ORG_STAFF = [
     ("win04", "窗口04", "metering", "contract", date(2026, 9, 1)),
     ("win05", "窗口05", "finance", "permanent", date(2019, 3, 1)),
     ("win06", "窗口06", "finance", "contract", date(2023, 3, 1)),
+    # issue 13: the fixed-asset administrator the hall's leaders name (S1.13), the center
+    # trainer (S2.5), the bureau office's head and clerk (S1.13-14)
+    ("assets01", "固定资产专管员", "hall", "permanent", date(2014, 5, 1)),
+    ("trainer01", "中心培训员", "hall", "permanent", date(2013, 9, 1)),
+    ("office_chief", "局办公室主任", "office", "permanent", date(2007, 3, 1)),
+    ("office01", "局办公室文员", "office", "permanent", date(2017, 3, 1)),
 ]
 # code, kind, name, department, A holder, B holder: every post has both, of its department
 # (S1.5); the bureau's two leaders stand in for each other.
@@ -147,6 +154,11 @@ ORG_POSTS = [
     ("W02", "window", "2号窗口 电费缴纳", "marketing", "win02", "win01"),
     ("W03", "window", "3号窗口 计量业务", "metering", "win03", "win04"),
     ("W04", "window", "4号窗口 财务收费", "finance", "win05", "win06"),
+    ("chief:office", "section_chief", "局办公室主任", "office", "office_chief", "office01"),
+    ("fixed_asset_admin", "fixed_asset_admin", "固定资产专管员", "hall", "assets01", "deputy01"),
+    ("trainer", "trainer", "中心培训员", "hall", "trainer01", "deputy01"),
+    ("bureau_office", "bureau_office", "局办公室(备品备件、办公用品)", "office", "office01",
+     "office_chief"),
 ]
 # The hotline team's head for leave (S1.17): the deputy team lead, who runs the call center
 # (S3.2), as A; a duty leader, who does her work when she is away, as B.
@@ -222,3 +234,9 @@ def seed_sales(store: ServiceStore, password: str) -> dict[str, int]:
             session.add(existing[username])
         session.flush()
         return {username: member.id for username, member in existing.items()}
+def staff_ids(store: ServiceStore) -> dict[str, int]:
+    """username → staff id, for the operator's seeding of other services' demo data (issue 13:
+    the assets service's custodians); the services themselves never read these tables."""
+    with store.transaction() as session:
+        rows = session.execute(select(StaffMember.username, StaffMember.id))
+        return {username: staff_id for username, staff_id in rows}

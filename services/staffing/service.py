@@ -396,6 +396,18 @@ class StaffingService:
         with self._unit() as (session, now, zone):
             return members_by_state(session, caller, now, zone)
 
+    @rpc
+    def organisation(self) -> dict:
+        """The organisation now (departments, posts with who acts for each, who is away), for
+        services that decide their own rules from it (assets, issue 13): no caller needed."""
+        with self._unit() as (session, now, zone):
+            first = org.overview(session, now, zone, None, paging.MAX_LIMIT)
+            posts, after = list(first["items"]), first["next_cursor"]
+            while after:  # every post: the assets rules look any of them up
+                page = org.overview(session, now, zone, after, paging.MAX_LIMIT)
+                posts, after = posts + page["items"], page["next_cursor"]
+            return {"departments": first["departments"], "posts": posts, "away": first["away"]}
+
     @rpc(expected_exceptions=REFUSALS)
     def on_duty(self, caller: int, at: str | None = None) -> dict:
         """Who is on duty at ``at`` (ISO 8601 with offset; now if omitted), S1.7."""

@@ -22,6 +22,13 @@ def inbox_store(stores):
 
 
 @pytest.fixture
+def assets_store(stores):
+    """The assets service's database (the test module names it in ``EXTRA_DATABASES``)."""
+    assert "assets" in stores, 'add "assets" to the module\'s EXTRA_DATABASES'
+    return stores["assets"]
+
+
+@pytest.fixture
 def hotline_staff(stores):
     harness.add_staff(
         stores["staffing"],

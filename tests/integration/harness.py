@@ -17,6 +17,8 @@ from nameko.containers import ServiceContainer
 from nameko.web.server import WebServer
 
 from gateway.service import GatewayService
+from services.assets.models import Base as AssetsBase
+from services.assets.service import AssetsService
 from services.calls.models import Base as CallsBase
 from services.calls.models import Customer
 from services.calls.service import CallsService
@@ -41,7 +43,7 @@ def migrate(db_urls: dict[str, str]) -> dict[str, ServiceStore]:
     """The services' stores on ``db_urls`` (already migrated: tests/databases.py)."""
     metadata = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
                 "visits": VisitsBase.metadata,
-                "inbox": InboxBase.metadata}
+                "inbox": InboxBase.metadata, "assets": AssetsBase.metadata}
     return {service: ServiceStore(url, metadata[service]) for service, url in db_urls.items()}
 
 
@@ -161,4 +163,5 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 
 SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": GatewayService,
             "visits": VisitsService,
+            "assets": AssetsService,
             "inbox": InboxService}

@@ -94,6 +94,8 @@ FIRST_APPROVER = {
     "mkt_chief": "supervisor01", "met_chief": "supervisor01", "fin_chief": "supervisor01",
     "win01": "mkt_chief", "win02": "mkt_chief", "win03": "met_chief", "win04": "met_chief",
     "win05": "fin_chief", "win06": "fin_chief",
+    "assets01": "director01", "trainer01": "director01",  # of the hall (issue 13)
+    "office_chief": "supervisor01", "office01": "office_chief",  # the bureau office
     "supervisor01": "bureau01",  # the bureau director heads the bureau's leadership
     "bureau01": None,  # nobody above him in the bureau: recorded without approval
 }

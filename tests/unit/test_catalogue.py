@@ -49,6 +49,7 @@ from contracts.events import (
     make_event,
     parse_event,
 )
+from tests.unit.assets_samples import ASSETS_BAD_ENUM, ASSETS_SAMPLES
 from tests.unit.console_samples import CONSOLE_BAD_ENUM, CONSOLE_SAMPLES
 from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
 from tests.unit.visit_samples import VISIT_BAD_ENUM, VISIT_SAMPLES
@@ -152,6 +153,8 @@ SAMPLES.update(ORG_SAMPLES)  # issue 4: organisation events
 BAD_ENUM.update(ORG_BAD_ENUM)
 SAMPLES.update(VISIT_SAMPLES)  # issue 14: visits events
 BAD_ENUM.update(VISIT_BAD_ENUM)
+SAMPLES.update(ASSETS_SAMPLES)  # issue 13: the assets service's events
+BAD_ENUM.update(ASSETS_BAD_ENUM)
 SAMPLES.update(CONSOLE_SAMPLES)  # issue 11: presence, outages on the pages, notices
 BAD_ENUM.update(CONSOLE_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}

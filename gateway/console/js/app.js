@@ -11,6 +11,7 @@ import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./view
 import { renderOrg, renderLeave, renderAttendance, renderRota } from "./views/hall.js";
 import { renderInbox } from "./views/inbox.js";
 import { renderVisits, renderVisitPlan, renderVisit, renderVisitCustomer, renderVisitEvaluation } from "./views/visits.js";
+import { renderAssets, renderRooms, renderRegister } from "./views/assets.js";
 import { isHotline, isLeader } from "./roles.js";
 
 const OFFICES = ["hall", "hr", "bureau"]; // departments that take no dispatched orders
@@ -32,6 +33,9 @@ const VIEWS = {
   visit: { key: "nav.visit", show: () => false, render: renderVisit },
   "visit-customer": { key: "nav.visit_customer", show: () => false, render: renderVisitCustomer },
   "visit-evaluation": { key: "nav.visit_evaluation", show: () => false, render: renderVisitEvaluation },
+  assets: { key: "nav.assets", show: (s) => !isHotline(s), render: renderAssets },
+  rooms: { key: "nav.rooms", show: () => true, render: renderRooms },
+  register: { key: "nav.register", show: (s) => !isHotline(s), render: renderRegister },
   inbox: { key: "nav.inbox", show: () => false, render: renderInbox },
   order: { key: "nav.order", show: () => false, render: renderOrder },
   customer: { key: "nav.customer", show: () => false, render: renderCustomer },

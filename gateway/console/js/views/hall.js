@@ -38,6 +38,11 @@ export async function renderLeave(root, _args, staff) {
   const waiting = items.filter((l) => l.status === "pending" && l.waiting_for && l.waiting_for.staff_id === staff.id);
   const others = items.filter((l) => l.staff_id !== staff.id && !waiting.includes(l));
   const redraw = () => renderLeave(root, _args, staff);
+  // S1.12: a holder of seals or keys going on leave hands them over first; the approver sees
+  // them (the assets service opens the handovers once the leave is approved)
+  const holdings = Object.fromEntries(await Promise.all(waiting.map((l) =>
+    api.get(`/api/assets/custody/${l.staff_id}`).then((c) => [l.id, c.holds.filter((x) => x.item !== "asset")])
+      .catch(() => [l.id, []]))));
   const request = form([
     field("leave.type", select("leave_type", LEAVE_TYPES.map((k) => [k, label("leave_type", k)]), "annual")),
     field("leave.starts_on", h("input", { name: "starts_on", type: "date", required: true })),
@@ -58,7 +63,8 @@ export async function renderLeave(root, _args, staff) {
       try { await api.post(`/api/leave/${l.id}/${decision}`, { note: noteInput.value }); toast(t(`leave.${decision}_ok`)); redraw(); }
       catch (exc) { toast(exc.message, "error"); }
     };
-    return h("div", { class: "form" }, cover, noteInput,
+    const holds = (holdings[l.id] || []).map((x) => chip(t("leave.holds", { what: x.label }), "orange"));
+    return h("div", { class: "form" }, holds, cover, noteInput,
       h("button", { class: "primary", onclick: go("approve"), dataset: { leave: l.id } }, t("leave.approve")),
       h("button", { class: "danger", onclick: go("reject") }, t("leave.reject")));
   };
