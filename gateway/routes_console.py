@@ -28,7 +28,7 @@ def _live(source: str, event_type: str):
 
 
 class ConsoleRoutes:
-    inbox = RpcProxy("inbox", use_confirms=False)
+    inbox = RpcProxy("inbox")
     push = PushHub()
 
     # --- the stream ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ def _given(model) -> dict:
 
 
 class VisitsRoutes:
-    visits = RpcProxy("visits", use_confirms=False)
+    visits = RpcProxy("visits")
 
     def _visits(self, request: Request, method: str, *args):
         """Call visits' ``method(caller_staff_id, *args)``; its refusals become 4xx."""

@@ -51,10 +51,12 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
     name = "gateway"
 
     config = Config()
-    # Requests without publisher confirms: a lost request times out as a 503 anyway, and the
-    # broker's confirm was a round trip on every read (issue 10, bench/api_reads.py).
-    staffing = RpcProxy("staffing", use_confirms=False)
-    calls = RpcProxy("calls", use_confirms=False)
+    # Requests with publisher confirms (nameko's default): without them a request to a service
+    # that is not running is dropped unseen and waits for its time-out, and the broker's late
+    # return of it fails the next request on the channel with the wrong "unknown service".
+    # Reads of an order mostly skip the RPC anyway (gateway/order_reads.py).
+    staffing = RpcProxy("staffing")
+    calls = RpcProxy("calls")
     metrics = EntrypointMetrics()
     tokens = TokenGuard()
     order_views = OrderReads()

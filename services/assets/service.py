@@ -42,7 +42,7 @@ class AssetsService:
     metrics = EntrypointMetrics()
     clock = Clock()
     directory = DirectoryProvider()
-    staffing = RpcProxy("staffing", use_confirms=False)
+    staffing = RpcProxy("staffing")
 
     # --- fixed assets (S1.13) ------------------------------------------------------------
 
