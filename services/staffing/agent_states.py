@@ -3,7 +3,8 @@ up (S3.2: they arrange the agents' daily work).
 
 A member is ``on_leave`` when away this half day (approved leave, or an absence not ended,
 organisation.away_at), ``off_shift`` when the roster puts them on no shift now (roster.py;
-yesterday's night shift included), and otherwise in the state :func:`on_shift_state` gives.
+yesterday's night shift included), and otherwise ``ready`` or ``away`` as they set their own
+presence (presence.py, issue 11).
 """
 
 from __future__ import annotations
@@ -28,16 +29,11 @@ READY, AWAY, ON_LEAVE, OFF_SHIFT = "ready", "away", "on_leave", "off_shift"
 STATES = (READY, AWAY, ON_LEAVE, OFF_SHIFT)
 
 
-def on_shift_state(staff_id: int) -> str:
-    """An on-shift member's state. Until presence exists every one of them is ready; helper B's
-    presence (ready/away, issue 11) replaces this one function with the member's own state."""
-    return READY
-
-
-def state_of(staff_id: int, away: set[int], working: set[int],
-             present: Callable[[int], str] = on_shift_state) -> str:
-    """Leave first (a member on leave is not expected even when rostered), then the roster."""
-    if staff_id in away:
+def state_of(staff_id: int, on_leave: set[int], working: set[int],
+             present: Callable[[int], str]) -> str:
+    """Leave first (a member on leave is not expected even when rostered), then the roster,
+    then her own presence."""
+    if staff_id in on_leave:
         return ON_LEAVE
     if staff_id not in working:
         return OFF_SHIFT
@@ -61,7 +57,7 @@ def members_by_state(session: Session, caller: int, now: datetime,
     if reader is None or reader.left_on is not None or not at_least(reader.role, Role.DUTY_LEADER):
         raise Forbidden("the leaders' board is for a duty leader or the deputy team lead (S3.2)")
     members = list(session.execute(
-        select(StaffMember.id, StaffMember.name, StaffMember.role)
+        select(StaffMember.id, StaffMember.name, StaffMember.role, StaffMember.away)
         .where(StaffMember.role.in_([role.value for role in ROLE_LADDER]),
                StaffMember.left_on.is_(None))
         .order_by(StaffMember.name, StaffMember.id)
@@ -71,7 +67,12 @@ def members_by_state(session: Session, caller: int, now: datetime,
     roster = roster_store.load(session, day - timedelta(days=1), day, [m.id for m in members])
     working = {m.id for m in members if any(
         on_shift(starts, ends, local.time()) for starts, ends in roster.cover(m.id, day))}
-    away = org.away_at(session, now, zone)
+    on_leave = org.away_at(session, now, zone)
+    set_away = {m.id for m in members if m.away}
+
+    def present(staff_id: int) -> str:
+        return AWAY if staff_id in set_away else READY
+
     items = [{"staff_id": m.id, "name": m.name, "role": m.role,
-              "state": state_of(m.id, away, working)} for m in members]
+              "state": state_of(m.id, on_leave, working, present)} for m in members]
     return {"items": items, "counts": counts([item["state"] for item in items])}

@@ -25,12 +25,6 @@ def get(session: Session, staff_id: int) -> Presence:
     return of(org.person(session, staff_id))
 
 
-def on_shift_state(session: Session, staff_id: int) -> str:
-    """"ready" or "away": the state of a member on shift, for the leaders' board."""
-    member = session.get(StaffMember, staff_id)
-    return PresenceState.AWAY.value if member is not None and member.away else "ready"
-
-
 def set_presence(session: Session, staff_id: int, state: object, reason: object,
                  now: datetime) -> Presence:
     """The member sets her own presence; a change is published, a repeat is not."""
