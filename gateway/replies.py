@@ -350,16 +350,11 @@ class TokenReply(Reply):
 # --- the staffing service: organisation, leave, rota, roster, attendance, evaluation -------
 
 
-class StaffView(Reply):
-    id: int
-    username: str
-    name: str
-    role: str
-    department: str | None
-    extension: str
+class StaffView(StaffSummary):
+    """A staff member's record as the organisation's answers give it."""
+
     employment: str
     joined_on: str | None
-    left_on: str | None
 
 
 class StaffMoved(StaffView):

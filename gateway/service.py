@@ -242,7 +242,8 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
                          query.page, query.per_page)
 
     @route("POST", "/api/customers", body=m.NewCustomer, reply=r.CustomerView,
-           links={"get_customer": {"number": "$response.body#/number"}})
+           links={"get_customer": {"number": "$response.body#/number"},
+                  "customer_work_orders": {"number": "$response.body#/number"}})
     def register_customer(self, request: Request, body: m.NewCustomer) -> dict:
         """``{number, name, work_unit?, contact?, address?}``"""
         return self._ask(self.calls.register_customer, _fields(body), self._caller(request))
@@ -397,7 +398,8 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
         return self._org(request, "assign_post", code, _fields(body))
 
     @route("POST", "/api/leave", body=m.LeaveRequestBody, reply=r.LeaveView,
-           links={"leave_get": {"leave_id": "$response.body#/id"}})
+           links={"leave_get": {"leave_id": "$response.body#/id"},
+                  "leave_decide": {"leave_id": "$response.body#/id"}})
     def leave_request(self, request: Request, body: m.LeaveRequestBody) -> dict:
         """Request leave (S1.17-18): the approval chain follows from type and length."""
         return self._org(request, "request_leave", _fields(body))
@@ -478,7 +480,8 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
         page = self._org(request, "shift_swaps", query.cursor, query.limit)
         return _paged(request, page)
 
-    @route("POST", "/api/roster/swaps", body=m.SwapRequest, reply=r.SwapView)
+    @route("POST", "/api/roster/swaps", body=m.SwapRequest, reply=r.SwapView,
+           links={"roster_decide_swap": {"swap_id": "$response.body#/id"}})
     def roster_request_swap(self, request: Request, body: m.SwapRequest) -> dict:
         """``{partner_id, day, partner_day?, reason?}``; the duty leader decides."""
         return self._org(request, "request_shift_swap", _fields(body))
