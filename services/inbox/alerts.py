@@ -54,6 +54,13 @@ def _local_day(at) -> str:
     return workdays.local_date(at).isoformat()
 
 
+def _fault(event) -> dict[str, Any]:
+    return {"fault_id": event.fault_id, "room": event.room,
+            "description": event.description[:TEXT], "reported_by": event.reported_by,
+            "charge_cents": event.charge_cents, "charged_staff_id": event.charged_staff_id,
+            "charged_department": event.charged_department}
+
+
 ALERTS: dict[str, Alert] = {
     # --- assets (issue 13) ----------------------------------------------------------------
     "custody.handover_requested": Alert(
@@ -80,18 +87,10 @@ ALERTS: dict[str, Alert] = {
                    "booked_by": e.booked_by},
         actor=lambda e: e.booked_by),
     "room.fault_reported": Alert(
-        lambda e: ("room_fault", e.fault_id),
-        lambda e: {"fault_id": e.fault_id, "room": e.room,
-                   "description": e.description[:TEXT], "reported_by": e.reported_by},
-        actor=lambda e: e.reported_by),
+        lambda e: ("room_fault", e.fault_id), _fault, actor=lambda e: e.reported_by),
     # only the trainer charges (S2.5): the trainer it names is the one who acted
     "room.damage_charged": Alert(
-        lambda e: ("room_fault", e.fault_id),
-        lambda e: {"fault_id": e.fault_id, "room": e.room,
-                   "description": e.description[:TEXT], "charge_cents": e.charge_cents,
-                   "charged_staff_id": e.charged_staff_id,
-                   "charged_department": e.charged_department},
-        skip=frozenset({"trainer"})),
+        lambda e: ("room_fault", e.fault_id), _fault, skip=frozenset({"trainer"})),
     # --- visits (issue 14) ----------------------------------------------------------------
     "visit_plan.submitted": Alert(
         lambda e: ("visit_plan", e.plan_id),
