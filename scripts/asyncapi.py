@@ -229,6 +229,7 @@ def channel_messages(events: list[Event]) -> list[dict[str, str]]:
 
 def operations(events: list[Event], readers: list[Subscriber]) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    methods = [(reader.service, reader.method) for reader in readers]
     for channel_id, on_channel in group(events).items():
         producer, event_type = on_channel[0].producer, on_channel[0].event_type
         found[document_key(f"{producer}.send.{event_type}")] = {
@@ -247,7 +248,10 @@ def operations(events: list[Event], readers: list[Subscriber]) -> dict[str, Any]
         for reader in readers:
             if (reader.producer, reader.event_type) != (producer, event_type):
                 continue
-            found[document_key(f"{reader.service}.{reader.method}")] = {
+            name = f"{reader.service}.{reader.method}"
+            if methods.count((reader.service, reader.method)) > 1:  # one method, many types
+                name = f"{name}.{event_type}"
+            found[document_key(name)] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{channel_id}"},
                 "title": f"{reader.service}.{reader.method}",

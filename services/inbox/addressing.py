@@ -15,6 +15,8 @@ guesses); a handling department's staff, whom an urge is for, are staffing's to 
   (S1.17-18); ``leave.approved`` / ``leave.rejected``: the requester (``leave.decided``).
 - ``staff.absent``, ``post.uncovered``, ``rota.handover_missing`` (staffing): those it names
   (S1.19, S1.5, S1.9); a missing handover also the window on duty, who owes it.
+
+The assets and visits services' alerts name every recipient: services/inbox/alerts.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The inbox service (issue 11): every event that asks a person to act becomes a durable notice
 in that person's inbox (read/unread, kept across restarts), announced by ``notice.created`` for
-the gateway to push live. Who gets what: services/inbox/addressing.py."""
+the gateway to push live. Who gets what: services/inbox/addressing.py (calls, staffing) and
+services/inbox/alerts.py (assets, visits: the events name their recipients)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from nameko.web.handlers import http
 from prometheus_client import Counter
 
 from contracts.events import Envelope, Payload
-from services.inbox import addressing, notice_store
+from services.inbox import addressing, alerts, notice_store
 from services.inbox.models import Base
 from services.inbox.notice_store import NoticeNotFound
 from svckit import paging
@@ -87,6 +88,25 @@ class InboxService:
     @reliable_event_handler("staffing", "rota.handover_missing")
     def on_handover_missing(self, event: Envelope, payload: Payload) -> None:
         self._deliver(event, addressing.handover_missing(payload))
+
+    # --- alerts that name their recipients: one rule (services/inbox/alerts.py) ------------
+
+    @reliable_event_handler("assets", "custody.handover_requested")
+    @reliable_event_handler("assets", "seal.not_returned")
+    @reliable_event_handler("assets", "window.unchecked")
+    @reliable_event_handler("assets", "repair.status_changed")
+    @reliable_event_handler("assets", "room.approval_requested")
+    @reliable_event_handler("assets", "room.fault_reported")
+    @reliable_event_handler("assets", "room.damage_charged")
+    @reliable_event_handler("visits", "visit_plan.submitted")
+    @reliable_event_handler("visits", "visit_plan.reviewed")
+    @reliable_event_handler("visits", "visit_plan.missing")
+    @reliable_event_handler("visits", "visit.flagged")
+    @reliable_event_handler("visits", "visit.report_overdue")
+    @reliable_event_handler("visits", "follow_up.reminder")
+    def on_named_alert(self, event: Envelope, payload: Payload) -> None:
+        """One queue per type (nameko's entrypoint per decorator), one rule for all."""
+        self._deliver(event, alerts.named(event.type, payload))
 
     # --- a person's inbox: only her own notices -------------------------------------------
 

@@ -2,7 +2,8 @@
 staffing, assets, the inbox and the gateway (SQLite; the API is tested on both databases in
 test_assets.py). A window's holder confirms what a transferred colleague handed her and checks
 her window before work; the fixed-asset administrator reads the year's sub-ledger; the hall
-director sees, on the deputy's leave waiting for him, the keys she is to hand over first."""
+director sees, on the deputy's leave waiting for him, the keys she is to hand over first. The
+handover's alert is in her inbox and opens the page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.integration.client import post
 from tests.integration.test_assets import bearer, hall, ok, wait_events  # noqa: F401
 from tests.integration.test_console_browser import go, sign_in, sign_out, visible, wait
 
-EXTRA_DATABASES = ("assets",)  # tests/conftest.py db_urls
+EXTRA_DATABASES = ("assets", "inbox")  # tests/conftest.py db_urls
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver")
 
@@ -32,6 +33,13 @@ def test_handover_window_check_and_ledger_in_the_console(hall, inbox_store):  # 
     with chromium() as driver:
         driver.get(base + "/#/assets")
         sign_in(driver, "win02")
+        # the alert waits in her inbox, in words; opening it leads to the handovers (issue 11)
+        go(driver, base, "inbox", ".notice-item.unread")
+        notice = visible(driver, ".notice-item.unread button.link")
+        assert f"工号 {ids['win01']} 调动，须移交" in notice.text
+        notice.click()
+        wait(driver).until(lambda d: d.current_url.endswith("#/assets"))
+        visible(driver, "#assets-handovers")
         go(driver, base, "assets", "#assets-handovers")
         buttons = driver.find_elements(By.CSS_SELECTOR, "#assets-handovers button[data-task]")
         assert len(buttons) == len(for_win02) > 0

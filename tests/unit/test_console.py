@@ -19,9 +19,11 @@ from contracts.events import (
 )
 from gateway.console import ROOT, asset_response, resolve
 from gateway.edge import ApiError
+from services.assets.upkeep import REPAIR_STEPS
 from services.calls import taxonomy
 from services.calls.hotline import Outcome
 from services.calls.lifecycle import Action
+from services.inbox import alerts
 
 CATALOGUES = {lang: json.loads((ROOT / "i18n" / f"{lang}.json").read_text("utf-8"))
               for lang in ("zh-CN", "en")}
@@ -92,7 +94,10 @@ def _clock_names() -> set[str]:
     ("call_outcome", [v for k, v in vars(Outcome).items() if k.isupper()]),
     ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
                 "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
-                "post.uncovered", "rota.handover_missing"]),
+                "post.uncovered", "rota.handover_missing", *alerts.ALERTS]),
+    ("repair_status", sorted({*REPAIR_STEPS, *REPAIR_STEPS.values()})),
+    ("follow_up_phase", ["due_soon", "overdue"]),
+    ("decision", ["approved", "rejected", "returned"]),
 ])
 def test_every_domain_value_has_a_label(prefix, values):
     assert values

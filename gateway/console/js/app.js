@@ -153,12 +153,25 @@ function onEvent(name, data) {
   listeners.forEach((handler) => handler(name, data));
 }
 
+// what an alert of the assets and visits services says beyond its raw params, by notice key
+const ALERT_PARAMS = {
+  "notice.custody.handover_requested": (p) => ({ reason: label("handover_reason", p.reason) }),
+  "notice.window.unchecked": (p) => ({ missing: (p.missing || []).map((m) => label("asset_check", m)).join(" / ") }),
+  "notice.repair.status_changed": (p) => ({ status: label("repair_status", p.status) }),
+  "notice.room.damage_charged": (p) => ({ charge: p.charge_cents == null ? "—" : (p.charge_cents / 100).toFixed(2) }),
+  "notice.visit_plan.reviewed": (p) => ({ comment: p.comment ? ` · ${p.comment}` : "" }),
+  "notice.visit.flagged": (p) => ({ flag: label("visits.flag", p.flag) }),
+  "notice.follow_up.reminder": (p) => ({ phase: label("follow_up_phase", p.phase) }),
+};
+
 export function noticeParams(notice) {
   const p = notice.params || {};
+  const alert = ALERT_PARAMS[`notice.${notice.kind}`];
   return {
     ...p, category: label("category", p.category), leave_type: label("leave_type", p.leave_type),
     decision: label("decision", p.decision), step: label("step", p.step), clock: label("clock", p.clock),
     department: label("department", p.department), by: p.by || t("actor.system"),
+    ...(alert ? alert(p) : {}),
   };
 }
 

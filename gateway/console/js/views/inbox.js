@@ -4,13 +4,27 @@ import { t, dateTime } from "../i18n.js";
 import { h, fill, card, toast } from "../ui.js";
 import { noticeParams, refreshUnread, onLive } from "../app.js";
 
+// the page a notice is about, by its subject; none (a repair, a staff member): just read it
+const TARGETS = {
+  work_order: (id) => `#/order/${id}`,
+  leave: () => "#/leave",
+  post: () => "#/org",
+  rota: () => "#/rota",
+  custody: () => "#/assets",
+  seal: () => "#/assets",
+  window: () => "#/assets",
+  booking: (_id, p) => `#/rooms/${p.day || ""}`,
+  room_fault: () => "#/rooms",
+  visit_plan: (id) => `#/visit-plan/${id}`,
+  visit_month: (id) => `#/visits/${id}`,
+  visit: (id) => `#/visit/${id}`,
+  follow_up: (_id, p) => `#/visit/${p.visit_id}`,
+};
+
 function target(notice) {
   const s = notice.subject || {};
-  if (s.type === "work_order") return `#/order/${s.id}`;
-  if (s.type === "leave") return "#/leave";
-  if (s.type === "post") return "#/org";
-  if (s.type === "rota") return "#/rota";
-  return null;
+  const to = TARGETS[s.type];
+  return to ? to(encodeURIComponent(s.id), notice.params || {}) : null;
 }
 
 export async function renderInbox(root) {
