@@ -48,20 +48,26 @@ class ReliableEventHandler(EventHandler):
 
     Config ``EVENT_RETRY: {max_attempts, base_delay_seconds}`` bounds the retries.
 
-    A subscription new to the broker (its queue did not exist) first receives what the event
-    archive holds of its type (svckit/archive.py), when the service keeps one
-    (``EVENT_ARCHIVE``): the events published before anyone subscribed. Handlers are
+    ``catch_up=True``: a subscription new to the broker (its queue did not exist) first
+    receives what the event archive holds of its type (svckit/archive.py), when the service
+    keeps one (``EVENT_ARCHIVE``): the events published before it first subscribed. For the
+    handlers whose work must not miss an event (routing every work order, a projection of
+    orders), not for notices (a week of old screen pops would help nobody). Handlers are
     idempotent, so an event that also arrived directly has no second effect.
     """
 
     queue_consumer = ParkingQueueConsumer()
 
+    def __init__(self, *args, catch_up: bool = False, **kwargs) -> None:
+        self.wants_catch_up = catch_up
+        super().__init__(*args, **kwargs)
+
     def setup(self) -> None:
         super().setup()
         name = self.queue.name
         amqp_uri = self.container.config["AMQP_URI"]
-        self.catch_up = bool(self.container.config.get("EVENT_ARCHIVE")) and not queue_exists(
-            amqp_uri, name)
+        self.catch_up = (self.wants_catch_up and bool(self.container.config.get("EVENT_ARCHIVE"))
+                         and not queue_exists(amqp_uri, name))
         self.retry_queue = Queue(
             f"{name}.retry",
             durable=True,

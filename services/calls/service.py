@@ -172,7 +172,7 @@ class CallsService:
         if classified.category == Category.FAULT_REPORT.value:
             self._link_fault_report(classified.work_order_id)
 
-    @reliable_event_handler("visits", "visit.matter_raised")
+    @reliable_event_handler("visits", "visit.matter_raised", catch_up=True)
     def on_visit_matter_raised(self, event: Envelope, matter: VisitMatterRaised) -> None:
         """A customer's matter raised on a visit opens a work order (issue 14, S1.6)."""
         with self.db.transaction() as session:

@@ -89,7 +89,7 @@ class StaffingService:
         return {"id": chosen.staff_id, "name": chosen.name, "role": chosen.role.value,
                 "extension": chosen.extension}
 
-    @reliable_event_handler("calls", "work_order.created")
+    @reliable_event_handler("calls", "work_order.created", catch_up=True)
     def on_work_order_created(self, event: Envelope, order: WorkOrderCreated) -> None:
         """Routes orders the RPC did not (staffing was slow or down): none is left unrouted."""
         delivery = ("staffing.on_work_order_created", str(event.id))

@@ -311,21 +311,21 @@ class VisitsService:
 
     # --- the hotline's work orders of our customers (calls' events) ---------------------
 
-    @reliable_event_handler("calls", "work_order.created")
+    @reliable_event_handler("calls", "work_order.created", catch_up=True)
     def on_work_order_created(self, event: Envelope, order: WorkOrderCreated) -> None:
         with self.db.transaction() as session:
             if first_delivery(session, "visits.on_work_order_created", str(event.id)):
                 work_orders.opened(session, order)
 
-    @reliable_event_handler("calls", "work_order.closed")
+    @reliable_event_handler("calls", "work_order.closed", catch_up=True)
     def on_work_order_closed(self, event: Envelope, payload: Payload) -> None:
         self._moved(event, payload, still_open=False)
 
-    @reliable_event_handler("calls", "work_order.merged")
+    @reliable_event_handler("calls", "work_order.merged", catch_up=True)
     def on_work_order_merged(self, event: Envelope, payload: Payload) -> None:
         self._moved(event, payload, still_open=False)
 
-    @reliable_event_handler("calls", "work_order.reopened")
+    @reliable_event_handler("calls", "work_order.reopened", catch_up=True)
     def on_work_order_reopened(self, event: Envelope, payload: Payload) -> None:
         self._moved(event, payload, still_open=True)
 
