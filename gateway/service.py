@@ -24,14 +24,16 @@ from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.openapi import docs_page, openapi_document
 from gateway.tokens import TokenGuard
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.health import live_response, ready_response
+from svckit.metrics import metrics_response
+from svckit.service import Observed
 
 log = logging.getLogger(__name__)
 
 CSV = ("application/json", "text/csv")
 
 
-class GatewayService:
+class GatewayService(Observed):
     name = "gateway"
 
     config = Config()
@@ -39,7 +41,6 @@ class GatewayService:
     # broker's confirm was a round trip on every read (issue 10, bench/api_reads.py).
     staffing = RpcProxy("staffing", use_confirms=False)
     calls = RpcProxy("calls", use_confirms=False)
-    metrics = EntrypointMetrics()
     tokens = TokenGuard()
 
     # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
@@ -426,6 +427,15 @@ class GatewayService:
            summary="Prometheus metrics")
     def metrics_page(self, request: Request) -> Response:
         return metrics_response()
+
+    @route("GET", "/health/live", auth=False, summary="Liveness: the process answers")
+    def health_live(self, request: Request) -> Response:
+        return live_response(self.name)
+
+    @route("GET", "/health/ready", auth=False,
+           summary="Readiness: the broker accepts a connection (503 otherwise)")
+    def health_ready(self, request: Request) -> Response:
+        return ready_response(self.name, self.health)
 
     # --- who is asking ----------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from services.calls import clock_store
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
 from services.calls.outages import ActiveOutage, outage_for
+from svckit import logs
 from svckit.agi import AgiHangup
 from svckit.db import WorkerDatabase
 from svckit.outbox import emit
@@ -124,9 +125,12 @@ def take_call(
             channel.stream_file(settings.prompts.outage_notice)
         call.category = ask_category(channel, settings.prompts, call.keyed)
         order = open_work_order(db, call, settings.now)
+        logs.bind(work_order_id=order.id)
+        log.info("call opened work order %s (%s)", order.id, order.category)
         routed = route(order)
         call.route_target = (routed and routed.dial_string) or settings.fallback_target
         call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
+        log.info("call routed to %s (%s)", call.route_target, call.outcome)
         channel.set_variable("WORK_ORDER_ID", order.id)
         channel.set_variable("ROUTE_TARGET", call.route_target)
     except AgiHangup:
