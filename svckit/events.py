@@ -119,6 +119,8 @@ class ReliableEventHandler(EventHandler):
         )
         self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=QUORUM)
         self.dead_letter_watch.register_provider(self)
+        for counter in (EVENTS_RETRIED, DEAD_LETTERED, EVENTS_REJECTED):  # shown from the start
+            counter.labels(self.container.service_name, self.consumer_name)
         settings = {**DEFAULTS, **(self.container.config.get("EVENT_RETRY") or {})}
         self.max_attempts = int(settings["max_attempts"])
         self.base_delay = float(settings["base_delay_seconds"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from collections import OrderedDict
 from contextvars import ContextVar
 from functools import cache
 from weakref import WeakKeyDictionary
@@ -29,6 +30,27 @@ _ids: dict[str, ContextVar[str | None]] = {name: ContextVar(name, default=None) 
 _service: ContextVar[str | None] = ContextVar("service", default=None)
 _worker: ContextVar[object | None] = ContextVar("worker", default=None)
 _QUIET = {"metrics_page", "health_live", "health_ready"}  # probes and scrapes: no line each
+_REMEMBERED = 10_000
+
+
+class _Calls:
+    """The uniqueid of work orders this process saw opened or handled with one, latest
+    ``_REMEMBERED``: a later event naming only the order is logged with its call too."""
+
+    def __init__(self) -> None:
+        self._of: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, work_order_id: str, uniqueid: str) -> None:
+        self._of[work_order_id] = uniqueid
+        self._of.move_to_end(work_order_id)
+        while len(self._of) > _REMEMBERED:
+            self._of.popitem(last=False)
+
+    def of(self, work_order_id: str) -> str | None:
+        return self._of.get(work_order_id)
+
+
+_calls = _Calls()
 
 log = logging.getLogger("csc.worker")
 
@@ -42,6 +64,11 @@ def bind(**ids: object) -> None:
             _ids[name].set(str(value))
             if worker_ctx is not None:
                 worker_ctx.data[name] = str(value)
+    order, call = _ids["work_order_id"].get(), _ids["uniqueid"].get()
+    if order and call:
+        _calls.remember(order, call)
+    elif order and (known := _calls.of(order)):
+        bind(uniqueid=known)
 
 
 def current() -> dict[str, str]:

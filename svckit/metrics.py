@@ -121,6 +121,15 @@ class EntrypointMetrics(DependencyProvider):
     def __init__(self) -> None:
         self._started: WeakKeyDictionary = WeakKeyDictionary()
 
+    def setup(self) -> None:
+        """Every entrypoint's counters exist from the start, at 0: a rate of failures reads 0,
+        not "no data", until the first one."""
+        for entrypoint in self.container.entrypoints:
+            labels = (self.container.service_name, entrypoint.method_name,
+                      entrypoint_kind(entrypoint))
+            for counter in (ENTRYPOINT_CALLS, ENTRYPOINT_ERRORS, ENTRYPOINT_REFUSALS):
+                counter.labels(*labels)
+
     def worker_setup(self, worker_ctx) -> None:
         self._started[worker_ctx] = time.perf_counter()
 
