@@ -33,13 +33,20 @@ stop_all() {
 }
 trap stop_all EXIT INT TERM
 
+# Each service's output (one JSON object a line) is appended to var/log/<name>.log, rotated at
+# LOG_MAX_BYTES (20 MiB) with LOG_KEEP (3) older files: restarts append, the disk stays bounded.
 start() {  # name, config, module:Class
-  setsid $BIN/nameko run --config "$2" "$3" >"var/log/$1.log" 2>&1 &
+  setsid $BIN/nameko run --config "$2" "$3" \
+    > >($BIN/python scripts/log_to_file.py "var/log/$1.log" \
+          --max-bytes "${LOG_MAX_BYTES:-20971520}" --keep "${LOG_KEEP:-3}") 2>&1 &
   pids+=($!)
 }
-start staffing services/staffing/config.yaml services.staffing.service:StaffingService
-start calls services/calls/config.yaml services.calls.service:CallsService
-start gateway gateway/config.yaml gateway.service:GatewayService
+# Every service of the platform, from its one list (svckit/services.py).
+while read -r name config entry; do
+  start "$name" "$config" "$entry"
+done < <($BIN/python -m svckit.services)
+# The same Prometheus configuration the tests use, for a local Prometheus (see below).
+$BIN/python -m svckit.services prometheus > var/prometheus.yml
 
 $BIN/python scripts/wait_ready.py
 cat <<MSG
@@ -51,7 +58,14 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
                         http://${STAFFING_HTTP_ADDRESS:-127.0.0.1:9102}/metrics (staffing)
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
+  Health                /health/live and /health/ready on each of those addresses
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
+Follow one call:        grep '"uniqueid": "<uniqueid>"' var/log/*.log
+Watch it with Prometheus (Debian's: scripts/ensure_prometheus.sh installs it), in a second
+terminal, with the platform's rules and alerts (deploy/prometheus/):
+  prometheus --config.file=var/prometheus.yml --storage.tsdb.path=var/prometheus
+  (it listens on 127.0.0.1:9090 unless --web.listen-address says otherwise)
+  then http://127.0.0.1:9090/alerts; Grafana: deploy/grafana (dashboard and provisioning)
 MSG
 wait -n "${pids[@]}"
 echo "a service stopped; see var/log/" >&2
