@@ -5,6 +5,7 @@
     python scripts/manage.py outbox-status            # unpublished events per route
     python scripts/manage.py outbox-release calls [--type call.ended]   # retry parked events
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
+    python scripts/manage.py quorum-queues            # classic event queues -> quorum (once)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from svckit.db import ServiceStore  # noqa: E402
 from svckit.deadletters import replay_dead_letters  # noqa: E402
 from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
+from svckit.queues import to_quorum  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata}
 
@@ -77,6 +79,12 @@ def replay_dlq(args) -> None:
     print(f"{moved} messages moved from {args.queue}.dlq back to {args.queue}")
 
 
+def quorum_queues(_args) -> None:
+    amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+    for queue, kept in to_quorum(amqp_uri):
+        print(f"{queue}: now a quorum queue ({kept} messages kept)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +100,7 @@ def main() -> None:
                         "staffing.on_work_order_created")
     replay.add_argument("--limit", type=int)
     replay.set_defaults(run=replay_dlq)
+    commands.add_parser("quorum-queues").set_defaults(run=quorum_queues)
     args = parser.parse_args()
     args.run(args)
 

@@ -17,6 +17,7 @@ fi
 
 $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
+$BIN/python scripts/manage.py quorum-queues  # classic event queues of older releases, once
 
 pids=()
 # The services run in their own sessions, so a Ctrl-C reaches them only through this trap: one
