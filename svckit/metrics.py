@@ -102,11 +102,15 @@ def entrypoint_kind(entrypoint: object) -> str:
     return _KINDS.get(type(entrypoint).__name__, "other")
 
 
-def outcome(entrypoint: object, error: BaseException | None) -> str:
-    """``ok``, ``refused`` or ``failed``. An entrypoint may say itself (``status_of(error)``,
-    an HTTP status: the gateway's mapping, where a 502 or 503 is a failure although expected);
-    otherwise an exception the entrypoint declares expected is a refusal."""
+def outcome(entrypoint: object, error: BaseException | None, result: object = None) -> str:
+    """``ok``, ``refused`` or ``failed``. An HTTP handler's answer says it by its status (a
+    handler may return its own 4xx or 5xx). An entrypoint may classify errors itself
+    (``status_of(error)``, an HTTP status: the gateway's mapping, where a 502 or 503 is a failure
+    although expected); otherwise an exception it declares expected is a refusal."""
     if error is None:
+        status = getattr(result, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            return "failed" if status >= 500 else "refused"
         return "ok"
     status_of = getattr(entrypoint, "status_of", None)
     if status_of is not None:
@@ -138,7 +142,7 @@ class EntrypointMetrics(DependencyProvider):
         entrypoint = worker_ctx.entrypoint
         labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
         ENTRYPOINT_CALLS.labels(*labels).inc()
-        ended = outcome(entrypoint, exc_info[1] if exc_info else None)
+        ended = outcome(entrypoint, exc_info[1] if exc_info else None, result)
         if ended == "failed":
             ENTRYPOINT_ERRORS.labels(*labels).inc()
         elif ended == "refused":
