@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from svckit.services import SERVICES, prometheus_config
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
@@ -72,3 +74,21 @@ def test_every_alert_fires_in_a_unit_test():
         if case.get("exp_alerts")
     }
     assert {rule["alert"] for rule in alerts()} <= firing
+
+
+def test_the_local_configuration_is_valid(tmp_path):
+    """What `make run` writes to var/prometheus.yml (every service, the rules)."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(prometheus_config()))
+    result = promtool("check", "config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = [job["job_name"] for job in prometheus_config()["scrape_configs"]]
+    assert jobs == [service.job for service in SERVICES]
+
+
+def test_the_cluster_configuration_names_jobs_as_the_alerts_expect():
+    config = yaml.safe_load((PROMETHEUS / "kubernetes.yml").read_text())
+    (job,) = config["scrape_configs"]
+    renames = [rule for rule in job["relabel_configs"] if rule.get("target_label") == "job"]
+    assert renames and renames[0]["replacement"] == "csc-$1"
+    assert renames[0]["source_labels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
