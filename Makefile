@@ -19,6 +19,8 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	scripts/ensure_rabbitmq.sh --management
 	scripts/ensure_chromium.sh
+	scripts/ensure_prometheus.sh
+	scripts/ensure_kubectl.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -26,6 +28,8 @@ test: $(VENV)/.installed
 ## Sunday), the wall clock moved with libfaketime; DATE="2028-02-29 09:00:00" for another
 test-dates: $(VENV)/.installed
 	scripts/ensure_rabbitmq.sh --management
+	scripts/ensure_prometheus.sh
+	scripts/ensure_kubectl.sh
 	scripts/test_at_dates.sh $(if $(DATE),"$(DATE)")
 
 lint: $(VENV)/.installed

@@ -153,6 +153,22 @@ def problem_from_exception(exc: BaseException) -> Response:
     return problem(500, "the gateway failed; see its log", "internal_error")
 
 
+def status_of(exc: BaseException) -> int:
+    """The HTTP status :func:`problem_from_exception` answers ``exc`` with (for the metrics:
+    a 5xx is a failure, a 4xx a refusal), without building or logging the answer."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, (ValidationError, _PartProblem)):
+        return 400
+    if isinstance(exc, (eventlet.Timeout, UnknownService)):
+        return 503
+    if isinstance(exc, RemoteError):
+        return REFUSALS.get(exc.exc_type, 502)
+    if isinstance(exc, HTTPException):
+        return exc.code or 500
+    return 500
+
+
 def validation_problem(exc: ValidationError, where: str = "") -> Response:
     """A 400 naming each wrong value by where it is (``body.score``, ``query.limit``,
     ``path.month``) and why."""
@@ -263,6 +279,9 @@ class ApiRoute(HttpRequestHandler):
         if isinstance(result, Response):
             return result
         return json_response(200, result)
+
+    def status_of(self, exc: BaseException) -> int:
+        return status_of(exc)
 
     def response_from_exception(self, exc: BaseException) -> Response:
         if isinstance(exc, _PartProblem):

@@ -35,7 +35,9 @@ from gateway.routes_visits import VisitsRoutes
 from gateway.tokens import TokenGuard
 from svckit import paging
 from svckit.events import event_types_handler
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.health import live_response, ready_response
+from svckit.metrics import metrics_response
+from svckit.service import Observed
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_st
                  "work_order.deadline_warning")
 
 
-class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, AssetsRoutes):
+class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes,
+                     AssetsRoutes):
     name = "gateway"
 
     config = Config()
@@ -57,7 +60,6 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
     # Reads of an order mostly skip the RPC anyway (gateway/order_reads.py).
     staffing = RpcProxy("staffing")
     calls = RpcProxy("calls")
-    metrics = EntrypointMetrics()
     tokens = TokenGuard()
     order_views = OrderReads()
 
@@ -541,6 +543,15 @@ class GatewayService(ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes, As
            summary="Prometheus metrics")
     def metrics_page(self, request: Request) -> Response:
         return metrics_response()
+
+    @route("GET", "/health/live", auth=False, summary="Liveness: the process answers")
+    def health_live(self, request: Request) -> Response:
+        return live_response(self.name)
+
+    @route("GET", "/health/ready", auth=False,
+           summary="Readiness: the broker accepts a connection (503 otherwise)")
+    def health_ready(self, request: Request) -> Response:
+        return ready_response(self.name, self.health)
 
     # --- who is asking ----------------------------------------------------------------------
 

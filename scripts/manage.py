@@ -7,6 +7,7 @@
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
     python scripts/manage.py events-replay QUEUE --since 2026-11-30T08:00:00+08:00 \
         [--types 'work_order.*']                      # archived events into a late subscriber
+    python scripts/manage.py quorum-queues            # classic event queues -> quorum (once)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from svckit.db import ServiceStore  # noqa: E402
 from svckit.deadletters import replay_dead_letters  # noqa: E402
 from svckit.migrations import upgrade  # noqa: E402
 from svckit.outbox import outbox_status, release_parked  # noqa: E402
+from svckit.queues import to_quorum  # noqa: E402
 
 SERVICES = {"calls": CallsBase.metadata, "staffing": StaffingBase.metadata,
             "visits": VisitsBase.metadata,
@@ -102,6 +104,10 @@ def replay_events(args) -> None:
     moved = replay_archive(amqp_uri, args.queue, since, args.types)
     print(f"{moved} archived {args.types} events since {since.isoformat()} published to "
           f"{args.queue}")
+def quorum_queues(_args) -> None:
+    amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+    for queue, kept in to_quorum(amqp_uri):
+        print(f"{queue}: now a quorum queue ({kept} messages kept)")
 
 
 def main() -> None:
@@ -124,6 +130,7 @@ def main() -> None:
     archived.add_argument("--since", required=True, help="ISO 8601 instant with its offset")
     archived.add_argument("--types", default="*", help="event types, a shell pattern")
     archived.set_defaults(run=replay_events)
+    commands.add_parser("quorum-queues").set_defaults(run=quorum_queues)
     args = parser.parse_args()
     args.run(args)
 

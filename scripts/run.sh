@@ -17,6 +17,7 @@ fi
 
 $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
+$BIN/python scripts/manage.py quorum-queues  # classic event queues of older releases, once
 
 # The services run under a supervisor (scripts/supervise.py): one that dies is restarted with a
 # growing pause while the others keep running; logs are appended to var/log/<service>.log and
@@ -29,6 +30,9 @@ stop_all() {
   wait "$supervisor" 2>/dev/null || true
 }
 trap stop_all EXIT INT TERM
+
+# The same Prometheus configuration the tests use, for a local Prometheus (see below).
+$BIN/python -m svckit.services prometheus > var/prometheus.yml
 
 $BIN/python scripts/wait_ready.py
 cat <<MSG
@@ -44,6 +48,13 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
                         http://${GATEWAY_ADDRESS:-127.0.0.1:8000}/metrics (gateway)
   Demo logins           agent01 / leader01 / lead01, password: ${DEMO_PASSWORD:-demo}
                         visits (S5): mkt_chief (department head), sales01 / sales02
+  Health                /health/live and /health/ready on each of those addresses
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
+Follow one call:        grep '"uniqueid": "<uniqueid>"' var/log/*.log
+Watch it with Prometheus (Debian's: scripts/ensure_prometheus.sh installs it), in a second
+terminal, with the platform's rules and alerts (deploy/prometheus/):
+  prometheus --config.file=var/prometheus.yml --storage.tsdb.path=var/prometheus
+  (it listens on 127.0.0.1:9090 unless --web.listen-address says otherwise)
+  then http://127.0.0.1:9090/alerts; Grafana: deploy/grafana (dashboard and provisioning)
 MSG
 wait "$supervisor"

@@ -2,11 +2,12 @@
 
 A service that dies is restarted after a growing pause (1 s, 2 s, ... at most 30 s; back to 1 s
 once it has run for a minute) and the others keep running: one crash is not an outage. Each
-service's output is appended to ``var/log/<name>.log``, rotated at ``LOG_BYTES`` with
-``LOG_KEEP`` older files, so the logs stay bounded. SIGINT or SIGTERM stops everything once: a
-SIGTERM to each service (nameko stops gracefully), SIGKILL for any still running after 20 s.
+service's output (one JSON object a line) is appended to ``var/log/<name>.log``, rotated at
+``LOG_MAX_BYTES`` (20 MiB) with ``LOG_KEEP`` (3) older files, so the logs stay bounded.
+SIGINT or SIGTERM stops everything once: a SIGTERM to each service (nameko stops gracefully),
+SIGKILL for any still running after 20 s.
 
-    python scripts/supervise.py            # the platform's services (SERVICES below)
+    python scripts/supervise.py            # the platform's services (svckit/services.py)
 """
 
 from __future__ import annotations
@@ -24,17 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from svckit.services import SERVICES  # noqa: E402
+
 NAMEKO = str(ROOT / ".venv" / "bin" / "nameko")
-SERVICES = [  # name, config, nameko service class
-    ("staffing", "services/staffing/config.yaml", "services.staffing.service:StaffingService"),
-    ("calls", "services/calls/config.yaml", "services.calls.service:CallsService"),
-    ("inbox", "services/inbox/config.yaml", "services.inbox.service:InboxService"),
-    ("visits", "services/visits/config.yaml", "services.visits.service:VisitsService"),
-    ("assets", "services/assets/config.yaml", "services.assets.service:AssetsService"),
-    ("gateway", "gateway/config.yaml", "gateway.service:GatewayService"),
-]
-LOG_BYTES = 20 * 1024 * 1024
-LOG_KEEP = 5
+LOG_BYTES = int(os.environ.get("LOG_MAX_BYTES", 20 * 1024 * 1024))
+LOG_KEEP = int(os.environ.get("LOG_KEEP", 3))
 STOP_SECONDS = 20.0
 MAX_PAUSE_SECONDS = 30.0
 STEADY_SECONDS = 60.0  # a run this long resets the pause
@@ -139,8 +135,9 @@ class Supervisor:
 
 
 def platform_programs() -> list[Program]:
-    return [Program(name, [NAMEKO, "run", "--config", config, service])
-            for name, config, service in SERVICES]
+    """Every service of the platform, from its one list (svckit/services.py)."""
+    return [Program(service.name, [NAMEKO, "run", "--config", service.config, service.entry])
+            for service in SERVICES]
 
 
 def main() -> int:

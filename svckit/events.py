@@ -4,6 +4,12 @@ backoff, then a dead-letter (parking) queue. Nothing is acked away silently or l
 Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
 ``Q.retry`` holds a failed message for its backoff, then dead-letters it back to ``Q``;
 ``Q.dlq`` parks messages whose retries ran out and messages that are not valid events.
+
+All three are quorum queues (replicated over the cluster's nodes: one node can fail without
+losing a message); nameko declares ``Q`` from the handler's ``queue``, so the handler gives it
+``x-queue-type: quorum`` before the consumer starts. Broadcast queues (exclusive or
+auto-delete, per instance) cannot be quorum queues and stay classic.
+A shared :class:`DeadLetterWatch` reads each ``Q.dlq``'s depth from the broker for the metrics.
 """
 
 from __future__ import annotations
@@ -12,22 +18,71 @@ import logging
 from datetime import UTC, datetime
 from functools import partial
 
+import eventlet
 from amqp.exceptions import NotFound
+from eventlet.event import Event
 from kombu import Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import replay
-from svckit.metrics import DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
+from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-csc-attempts"
 ERROR_HEADER = "x-csc-error"
 DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
+QUORUM = {"x-queue-type": "quorum"}
+DEAD_LETTER_WATCH_SECONDS = 15.0
+
+
+def quorum(queue: Queue) -> Queue:
+    """``queue`` as a quorum queue, when it may be one (durable, shared, kept)."""
+    if not queue.durable or queue.exclusive or queue.auto_delete:
+        return queue
+    queue.queue_arguments = {**(queue.queue_arguments or {}), **QUORUM}
+    return queue
+
+
+class DeadLetterWatch(ProviderCollector, SharedExtension):
+    """Reads the depth of every reliable handler's dead-letter queue every
+    ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stopped = Event()
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self._run, identifier="dead_letter_watch")
+
+    def stop(self) -> None:
+        if not self._stopped.ready():
+            self._stopped.send(True)
+        super().stop()
+
+    def _run(self) -> None:
+        while not self._stopped.ready():
+            try:
+                self.measure()
+            except Exception:  # the broker is away: the readiness probe says so; try later
+                log.warning("could not read dead-letter queue depths", exc_info=True)
+            with eventlet.Timeout(DEAD_LETTER_WATCH_SECONDS, False):
+                self._stopped.wait()
+
+    def measure(self) -> None:
+        if not self._providers:
+            return
+        with get_connection(self.container.config["AMQP_URI"]) as connection:
+            channel = connection.channel()
+            for handler in list(self._providers):
+                _, depth, _ = channel.queue_declare(handler.dead_letter_queue.name, passive=True)
+                DEAD_LETTER_DEPTH.labels(handler.container.service_name,
+                                         handler.consumer_name).set(depth)
 
 
 class ParkingQueueConsumer(QueueConsumer):
@@ -57,6 +112,7 @@ class ReliableEventHandler(EventHandler):
     """
 
     queue_consumer = ParkingQueueConsumer()
+    dead_letter_watch = DeadLetterWatch()
 
     def __init__(self, *args, catch_up: bool = False, **kwargs) -> None:
         self.wants_catch_up = catch_up
@@ -64,6 +120,7 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.queue = quorum(self.queue)
         name = self.queue.name
         amqp_uri = self.container.config["AMQP_URI"]
         self.catch_up = (self.wants_catch_up and bool(self.container.config.get("EVENT_ARCHIVE"))
@@ -72,11 +129,15 @@ class ReliableEventHandler(EventHandler):
             f"{name}.retry",
             durable=True,
             queue_arguments={
+                **QUORUM,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": name,
             },
         )
-        self.dead_letter_queue = Queue(f"{name}.dlq", durable=True)
+        self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=QUORUM)
+        self.dead_letter_watch.register_provider(self)
+        for counter in (EVENTS_RETRIED, DEAD_LETTERED, EVENTS_REJECTED):  # shown from the start
+            counter.labels(self.container.service_name, self.consumer_name)
         settings = {**DEFAULTS, **(self.container.config.get("EVENT_RETRY") or {})}
         self.max_attempts = int(settings["max_attempts"])
         self.base_delay = float(settings["base_delay_seconds"])
@@ -99,6 +160,13 @@ class ReliableEventHandler(EventHandler):
             replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
         except NotFound:
             log.warning("%s: no event archive on the broker to catch up from", self.consumer_name)
+    def stop(self) -> None:
+        self.dead_letter_watch.unregister_provider(self)
+        super().stop()
+
+    def kill(self) -> None:
+        self.dead_letter_watch.unregister_provider(self)
+        super().kill()
 
     @property
     def consumer_name(self) -> str:

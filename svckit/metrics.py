@@ -1,7 +1,12 @@
 """Prometheus metrics shared by every service, and the dependency that times entrypoints.
 
 Names follow Prometheus conventions (``csc_`` prefix, ``_total``, ``_seconds``); every label has
-a small, fixed set of values: service, entrypoint method, entrypoint kind, consumer.
+a small, fixed set of values: service, entrypoint method, entrypoint kind, consumer, queue.
+
+A worker ends one of three ways: it succeeded, it *refused* (a 4xx: not allowed, not found, an
+illegal transition: the caller's mistake, the service working as meant), or it *failed* (a 5xx:
+a bug, a backend that failed or did not answer). Refusals and failures are counted apart, so an
+error rate means failures only (issue 17).
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ ENTRYPOINT_CALLS = Counter(
 )
 ENTRYPOINT_ERRORS = Counter(
     "csc_entrypoint_errors_total",
-    "Entrypoint invocations that raised.",
+    "Entrypoint invocations that failed (a 5xx at the gateway: 500, 502, 503; an unexpected "
+    "exception elsewhere).",
+    ["service", "entrypoint", "kind"],
+)
+ENTRYPOINT_REFUSALS = Counter(
+    "csc_entrypoint_refusals_total",
+    "Entrypoint invocations that refused the request (4xx: not allowed, not found, illegal "
+    "transition, invalid fields); not failures.",
     ["service", "entrypoint", "kind"],
 )
 ENTRYPOINT_DURATION = Histogram(
@@ -35,7 +47,15 @@ ENTRYPOINT_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 OUTBOX_BACKLOG = Gauge(
-    "csc_outbox_backlog", "Events committed but not yet confirmed by the broker.", ["service"]
+    "csc_outbox_backlog",
+    "Events committed and waiting for the relay (not parked), not yet confirmed by the broker.",
+    ["service"],
+)
+OUTBOX_PARKED = Gauge(
+    "csc_outbox_parked",
+    "Events parked in the outbox (unroutable too long): unpublished until an operator releases "
+    "them. Unpublished events = backlog + parked.",
+    ["service"],
 )
 OUTBOX_PUBLISHED = Counter(
     "csc_outbox_published_total", "Events published with a broker confirm.", ["service"]
@@ -55,11 +75,21 @@ EVENTS_REJECTED = Counter(
     "Received messages that were not valid catalogued events (parked, not processed).",
     ["service", "consumer"],
 )
+DEAD_LETTER_DEPTH = Gauge(
+    "csc_dead_letter_messages",
+    "Messages waiting in a handler's dead-letter queue (<queue>.dlq), read from the broker.",
+    ["service", "consumer"],
+)
 EVENTS_RETRIED = Counter(
     "csc_events_retried_total",
     "Failed event deliveries scheduled for retry.",
     ["service", "consumer"],
 )
+
+# The hook for agents' states (idle, ringing, in call, wrap-up, paused): the AMI listener of a
+# later issue sets it from Asterisk's queue-member events. Nothing sets it yet, so it exports no
+# sample, and no dashboard panel or alert reads it.
+AGENTS_BY_STATE = Gauge("csc_agents", "Hotline agents by state, from Asterisk (AMI).", ["state"])
 
 _KINDS = {
     "Rpc": "rpc",
@@ -77,11 +107,37 @@ def entrypoint_kind(entrypoint: object) -> str:
     return _KINDS.get(type(entrypoint).__name__, "other")
 
 
+def outcome(entrypoint: object, error: BaseException | None, result: object = None) -> str:
+    """``ok``, ``refused`` or ``failed``. An HTTP handler's answer says it by its status (a
+    handler may return its own 4xx or 5xx). An entrypoint may classify errors itself
+    (``status_of(error)``, an HTTP status: the gateway's mapping, where a 502 or 503 is a failure
+    although expected); otherwise an exception it declares expected is a refusal."""
+    if error is None:
+        status = getattr(result, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            return "failed" if status >= 500 else "refused"
+        return "ok"
+    status_of = getattr(entrypoint, "status_of", None)
+    if status_of is not None:
+        return "failed" if status_of(error) >= 500 else "refused"
+    expected = getattr(entrypoint, "expected_exceptions", ()) or ()
+    return "refused" if isinstance(error, expected) else "failed"
+
+
 class EntrypointMetrics(DependencyProvider):
     """Counts and times every worker of the service it is declared on."""
 
     def __init__(self) -> None:
         self._started: WeakKeyDictionary = WeakKeyDictionary()
+
+    def setup(self) -> None:
+        """Every entrypoint's counters exist from the start, at 0: a rate of failures reads 0,
+        not "no data", until the first one."""
+        for entrypoint in self.container.entrypoints:
+            labels = (self.container.service_name, entrypoint.method_name,
+                      entrypoint_kind(entrypoint))
+            for counter in (ENTRYPOINT_CALLS, ENTRYPOINT_ERRORS, ENTRYPOINT_REFUSALS):
+                counter.labels(*labels)
 
     def worker_setup(self, worker_ctx) -> None:
         self._started[worker_ctx] = time.perf_counter()
@@ -91,8 +147,11 @@ class EntrypointMetrics(DependencyProvider):
         entrypoint = worker_ctx.entrypoint
         labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
         ENTRYPOINT_CALLS.labels(*labels).inc()
-        if exc_info is not None:
+        ended = outcome(entrypoint, exc_info[1] if exc_info else None, result)
+        if ended == "failed":
             ENTRYPOINT_ERRORS.labels(*labels).inc()
+        elif ended == "refused":
+            ENTRYPOINT_REFUSALS.labels(*labels).inc()
         if started is not None:
             ENTRYPOINT_DURATION.labels(*labels).observe(time.perf_counter() - started)
 

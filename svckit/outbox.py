@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from contracts.events import Envelope
 from svckit.archive import ArchiveSettings, bind_archive
 from svckit.clock import wall_now
-from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
+from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PARKED, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
 
 if TYPE_CHECKING:
     from svckit.db import ServiceStore
@@ -150,12 +150,13 @@ class OutboxRelay:
             self._record(session, confirmed, refused)
             if monotonic() >= self._next_gauge:  # a count per pass would cost a query per call
                 self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
-                backlog = session.execute(
-                    select(func.count()).where(
-                        table.c.published_at.is_(None), table.c.parked_at.is_(None)
-                    )
-                ).scalar_one()
-                OUTBOX_BACKLOG.labels(self.service).set(backlog)
+                waiting, parked = session.execute(
+                    select(func.count() - func.count(table.c.parked_at),
+                           func.count(table.c.parked_at))
+                    .where(table.c.published_at.is_(None))
+                ).one()
+                OUTBOX_BACKLOG.labels(self.service).set(waiting)
+                OUTBOX_PARKED.labels(self.service).set(parked)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
 

@@ -32,6 +32,7 @@ from services.calls import (
     customer_store,
     customers,
     escalation,
+    figures,
     orders,
     outage_store,
     recovery,
@@ -64,7 +65,8 @@ from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.metrics import metrics_response
+from svckit.service import ObservedService
 from svckit.workdays import require_aware
 
 log = logging.getLogger(__name__)
@@ -98,13 +100,12 @@ class StaffingUnavailable(Exception):
 CALLER = (access.NotAllowed, StaffingUnavailable)
 
 
-class CallsService:
+class CallsService(ObservedService):
     name = "calls"
 
     config = Config()
     db = Database(Base.metadata)
     staffing = RpcProxy("staffing")
-    metrics = EntrypointMetrics()
     active_outages = ActiveOutages()
     clock = Clock()
     staff_directory = StaffDirectory()
@@ -487,6 +488,8 @@ class CallsService:
 
     @http("GET", "/metrics")
     def metrics_page(self, request):
+        levels = self.config.get("DEADLINES", {}).get("urge_at_percents", [])
+        figures.refresh(self.db.session, self.clock.now(), levels)
         return metrics_response()
 
     def _route(self, order: OpenedOrder) -> WorkOrderRouted | None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from contracts.events import DeadlineWarning, Role, make_event
 from contracts.events import WorkOrderStatus as Status
 from services.calls import clock_store, clocks, orders
+from services.calls.escalation import LEVELS as ESCALATION_LEVELS
 from services.calls.lifecycle import Action, Party
 from services.calls.models import (
     DeadlineWarningSent,
@@ -47,6 +48,8 @@ WARNINGS_SENT = Counter(
     "csc_deadline_warnings_total", "Deadline warnings sent, by percent of the limit.", ["percent"]
 )
 ESCALATIONS = Counter("csc_escalations_total", "Work orders escalated, by level.", ["level"])
+for _level in ESCALATION_LEVELS:  # every level shown from the start, at 0
+    ESCALATIONS.labels(_level.value)
 URGED = Counter("csc_system_urges_total", "System urges (催办) of handling departments.")
 SWEEP_FAILURES = Counter(
     "csc_deadline_sweep_failures_total", "Orders whose deadline sweep failed (retried later)."

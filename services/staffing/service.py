@@ -40,7 +40,8 @@ from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.metrics import metrics_response
+from svckit.service import ObservedService
 
 SWEEP_SECONDS = 30
 # Shifts, office hours (S1.7) and the statutory calendar are China local time, whatever the
@@ -52,12 +53,11 @@ WORK_ORDERS_ROUTED = Counter(
 )
 
 
-class StaffingService:
+class StaffingService(ObservedService):
     name = "staffing"
 
     config = Config()
     db = Database(Base.metadata)
-    metrics = EntrypointMetrics()
     clock = Clock()
     hashing = Hashing()
 

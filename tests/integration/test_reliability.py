@@ -228,6 +228,9 @@ def test_an_operator_can_release_parked_events(stores, amqp_uri):
         session.execute(store.outbox.update().values(parked_at=datetime.now(UTC)))
     assert outbox_status(store) == [("calls.events", "work_order.created", 0, 1)]
     assert relay.relay_once() == 0  # parked: the relay leaves it alone
+    # ... and the gauges tell it apart from the backlog (issue 17)
+    assert REGISTRY.get_sample_value("csc_outbox_parked", {"service": "calls"}) == 1
+    assert REGISTRY.get_sample_value("csc_outbox_backlog", {"service": "calls"}) == 0
 
     listener = amqp.Listener(amqp_uri, "calls.events", "work_order.created")
     assert release_parked(store, "call.ended") == 0
