@@ -86,6 +86,14 @@ def work_orders(board: dashboard.Dashboard) -> dashboard.Dashboard:
     )
 
 
+def hall(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    return (
+        board.with_row(dashboard.Row("Service hall").id(next(_ids)))
+        .with_panel(graph("Assets alerts open, by type (seals and keys page after 30 min)",
+                          "short", query("csc_assets_alerts_open", "{{type}}"), width=12))
+    )
+
+
 def bus(board: dashboard.Dashboard) -> dashboard.Dashboard:
     return (
         board.with_row(dashboard.Row("Event bus").id(next(_ids)))
@@ -142,7 +150,7 @@ def build() -> dict:
         .with_panel(graph("Services up", "short", query('up{job=~"csc-.+"}', "{{job}}"),
                           width=24))
     )
-    for section in (call_path, work_orders, bus, services):
+    for section in (call_path, work_orders, hall, bus, services):
         board = section(board)
     return json.loads(JSONEncoder(sort_keys=True, indent=2).encode(board.build()))
 

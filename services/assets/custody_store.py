@@ -3,7 +3,7 @@ holds (S1.13, S1.19). The rules are in ``custody``; this applies them to the tab
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from contracts.events import (
     Capacity,
@@ -82,14 +82,21 @@ def raise_overdue_seals(unit: Unit) -> int:
     late = unit.session.execute(
         select(SealMovement, Seal).join(Seal, Seal.out_movement_id == SealMovement.id)
         .where(SealMovement.due_at <= unit.now, SealMovement.alerted_at.is_(None))).all()
+    raised = 0
     for movement, seal in late:
-        movement.alerted_at = unit.now
+        claimed = unit.session.execute(  # two replicas sweeping at once: one raises it
+            update(SealMovement).where(SealMovement.id == movement.id,
+                                       SealMovement.alerted_at.is_(None))
+            .values(alerted_at=unit.now)).rowcount
+        if not claimed:
+            continue
+        raised += 1
         unit.publish(SealNotReturned(
             seal_id=seal.id, department=seal.department, custodian_id=seal.custodian_id,
             taken_out_by=movement.by_id, taken_out_at=movement.at, due_at=movement.due_at,
             notify=recipients(notified(seal.custodian_id, Capacity.CUSTODIAN),
                               unit.org.leaders(seal.department))))
-    return len(late)
+    return raised
 
 
 def _seal_for(unit: Unit, caller: int, seal_id: int) -> Seal:

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import Envelope, LeaveApproved, StaffLeft, StaffTransferred
-from services.assets import custody_store, register_store, rooms_store, upkeep_store
+from services.assets import custody_store, figures, register_store, rooms_store, upkeep_store
 from services.assets.directory import DirectoryProvider
 from services.assets.models import Base
 from services.assets.refusals import REFUSALS, Conflict
@@ -27,19 +27,19 @@ from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.metrics import metrics_response
+from svckit.service import ObservedService
 
 ALERTS_RAISED = Counter("csc_assets_alerts_total", "Assets alerts raised, by type.", ["type"])
 HANDOVER_TASKS = Counter("csc_custody_handover_tasks_total",
                          "Custody handover tasks opened, by reason.", ["reason"])
 
 
-class AssetsService:
+class AssetsService(ObservedService):
     name = "assets"
 
     config = Config()
     db = Database(Base.metadata)
-    metrics = EntrypointMetrics()
     clock = Clock()
     directory = DirectoryProvider()
     staffing = RpcProxy("staffing")
@@ -248,6 +248,8 @@ class AssetsService:
 
     @http("GET", "/metrics")
     def metrics_page(self, request):
+        with self.db.transaction() as session:
+            figures.refresh(session, self.clock.now())  # csc_assets_alerts_open
         return metrics_response()
 
     @rpc(expected_exceptions=(ClockNotSettable,))

@@ -22,19 +22,19 @@ from svckit.clock import Clock
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.metrics import metrics_response
+from svckit.service import ObservedService
 
 NOTICES = Counter("csc_notices_total", "Notices delivered to inboxes, by kind.", ["kind"])
 STAFFING_TIMEOUT_SECONDS = 3
 REFUSALS = (NoticeNotFound, paging.BadCursor)
 
 
-class InboxService:
+class InboxService(ObservedService):
     name = "inbox"
 
     config = Config()
     db = Database(Base.metadata)
-    metrics = EntrypointMetrics()
     clock = Clock()
     staffing = RpcProxy("staffing")
 

@@ -46,7 +46,8 @@ from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
-from svckit.metrics import EntrypointMetrics, metrics_response
+from svckit.metrics import metrics_response
+from svckit.service import ObservedService
 from svckit.workdays import require_aware
 
 log = logging.getLogger(__name__)
@@ -64,13 +65,12 @@ PAGE = paging.DEFAULT_LIMIT
 ASKS = (*REFUSALS, paging.BadCursor)
 
 
-class VisitsService:
+class VisitsService(ObservedService):
     name = "visits"
 
     config = Config()
     db = Database(Base.metadata)
     staffing = RpcProxy("staffing")
-    metrics = EntrypointMetrics()
     clock = Clock()
 
     # --- customers (S5.2.2) -------------------------------------------------------------

@@ -41,12 +41,10 @@ MIGRATE_JOB = "csc-migrate"
 MIGRATE_COMMAND = ["python", "scripts/manage.py", "migrate"]
 METRICS_PORT = {service.name: int(service.address.rsplit(":", 1)[1]) for service in PLATFORM}
 FASTAGI_PORT = 4573
-# ConfigMap bind address -> (Deployment, containerPort it must match).
+# ConfigMap bind address -> (Deployment, containerPort it must match): every service's HTTP one.
 BIND_ADDRESSES = {
     "FASTAGI_ADDRESS": ("calls", FASTAGI_PORT),
-    "CALLS_HTTP_ADDRESS": ("calls", 9101),
-    "STAFFING_HTTP_ADDRESS": ("staffing", 9102),
-    "GATEWAY_ADDRESS": ("gateway", 8000),
+    **{service.address_env: (service.name, METRICS_PORT[service.name]) for service in PLATFORM},
 }
 PBX_LABEL = {"csc/role": "pbx"}
 MONITORING_NAMESPACE = {"kubernetes.io/metadata.name": "monitoring"}
@@ -109,7 +107,7 @@ def all_containers(workload: dict) -> list[dict]:
 
 
 def app_workloads(docs) -> list[dict]:
-    """The platform's own processes: the three services and the migration Job."""
+    """The platform's own processes: every service and the migration Job."""
     return [named(docs, "Deployment", name) for name in SERVICES] + [
         named(docs, "Job", MIGRATE_JOB)
     ]
@@ -219,7 +217,7 @@ def test_renders_complete_and_namespaced(docs):
             assert doc["metadata"].get("namespace") == NAMESPACE, (
                 f"{doc['kind']}/{doc['metadata']['name']} is not in namespace {NAMESPACE}"
             )
-    app_workloads(docs)  # all three services and the migration Job are there
+    app_workloads(docs)  # every service and the migration Job are there
 
 
 def _schema_errors(docs) -> list[str]:
@@ -528,7 +526,7 @@ def test_fastagi_only_from_pbx(docs):
 
 
 def test_metrics_only_from_monitoring(docs):
-    for name in ("calls", "staffing"):  # the gateway's /metrics shares the public API port
+    for name in set(SERVICES) - {"gateway"}:  # the gateway's /metrics shares the API's port
         rules = _rules_admitting(docs, named(docs, "Deployment", name), METRICS_PORT[name])
         assert rules, f"Prometheus cannot reach {name} metrics"
         for rule in rules:

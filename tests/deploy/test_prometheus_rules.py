@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.assets import figures
 from svckit.services import SERVICES, prometheus_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,3 +93,18 @@ def test_the_cluster_configuration_names_jobs_as_the_alerts_expect():
     renames = [rule for rule in job["relabel_configs"] if rule.get("target_label") == "job"]
     assert renames and renames[0]["replacement"] == "csc-$1"
     assert renames[0]["source_labels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
+
+
+def test_the_seal_or_key_alert_reads_the_types_the_assets_service_exports():
+    """``csc_assets_alerts_open{type}`` (services/assets/figures.py): the alert selects exactly
+    the seal and key types, and its unit tests use types the service has."""
+    (rule,) = [rule for rule in alerts() if rule["alert"] == "CscSealOrKeyAlertOpen"]
+    pattern = re.search(r'csc_assets_alerts_open\{type=~"([^"]+)"\}', rule["expr"]).group(1)
+    paging = {kind for kind in figures.TYPES if re.fullmatch(pattern, kind)}  # PromQL anchors
+    assert paging == {kind for kind in figures.TYPES if kind.split(".")[0] in ("seal", "key")}
+    tested = {
+        match.group(1)
+        for path in TESTS
+        for match in re.finditer(r'csc_assets_alerts_open\{type="([^"]+)"\}', path.read_text())
+    }
+    assert tested and tested <= set(figures.TYPES), tested - set(figures.TYPES)

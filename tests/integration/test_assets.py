@@ -5,12 +5,15 @@ on working days of March 2026. One system per database, whole flows, few starts.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -46,6 +49,7 @@ def hall(stores, assets_store, run_service):
     gateway = run_service("gateway")
     return {"api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "ids": ids,
             "store": assets_store, "run_service": run_service,
+            "metrics": f"http://127.0.0.1:{harness.http_port(service)}/metrics",
             "clock": next(d for d in service.dependencies if isinstance(d, Clock))}
 
 
@@ -88,6 +92,15 @@ def sweeps() -> float:
     """How many times the assets timer has run (its entrypoint counter)."""
     return REGISTRY.get_sample_value("csc_entrypoint_calls_total", {
         "service": "assets", "entrypoint": "sweep", "kind": "timer"}) or 0
+
+
+def alerts_open(hall: dict) -> dict[str, float]:
+    """The gauge csc_assets_alerts_open by type, as Prometheus scrapes it (issue 17)."""
+    page = requests.get(hall["metrics"], timeout=10)
+    assert page.status_code == 200, page.text
+    return {sample.labels["type"]: sample.value
+            for family in text_string_to_metric_families(page.text)
+            if family.name == "csc_assets_alerts_open" for sample in family.samples}
 
 
 def notified(payload: dict) -> dict[int, str]:
@@ -274,8 +287,12 @@ def test_the_hall_s_assets_custody_upkeep_and_rooms(hall):
     assert notified(w02) == {ids["win02"]: "window_holder", ids["mkt_chief"]: "section_chief",
                              ids["director01"]: "hall_director"}
     assert ok(get(hall, "/assets/seals", who["win01"]))["items"][1]["alert_open"] is True
+    opened = alerts_open(hall)
+    assert (opened["seal.not_returned"], opened["window.unchecked"]) == (1, 3)
+    assert opened["key.handover_pending"] == opened["seal.handover_pending"] == 0
     back = ok(post(hall, f"/assets/seals/{marketing}/back", who["win02"]))
     assert back["was_overdue"] and not back["alert_open"] and not back["out"]
+    assert alerts_open(hall)["seal.not_returned"] == 0  # returned: the alert is closed
     log = ok(get(hall, f"/assets/seals/{marketing}", who["mkt_chief"]))["log"]
     assert [(m["action"], m["by"]) for m in log] == [("out", ids["win02"]), ("back", ids["win02"])]
     hall["clock"].set(at(17, 45))
@@ -314,6 +331,12 @@ def test_the_hall_s_assets_custody_upkeep_and_rooms(hall):
     left = ok(get(hall, f"/assets/custody/{ids['win01']}", who["director01"]))
     assert len(left["holds"]) == len(holds) - 2 == len(left["open_handovers"])
     assert len(wait_events(store, "custody.handed_over", 2)) == 2
+    confirmed = (seal_task["id"], pc_task["id"])
+    still_open = Counter(t["item"] for t in tasks if t["id"] not in confirmed)
+    assert still_open["key"] and not still_open["seal"]
+    opened = alerts_open(hall)
+    assert {kind: opened[f"{kind}.handover_pending"] for kind in ("asset", "seal", "key")} == {
+        kind: still_open[kind] for kind in ("asset", "seal", "key")}
 
     # --- a leaver is never left holding anything without an alert naming it ----------------
     holds = ok(get(hall, f"/assets/custody/{ids['win05']}", who["fin_chief"]))["holds"]

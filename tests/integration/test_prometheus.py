@@ -30,7 +30,7 @@ from tests.integration.client import KNOWN_CALLER
 ROOT = Path(__file__).resolve().parents[2]
 # What an operator needs first: each must be a series Prometheus scraped or recorded.
 KEY_SERIES = [
-    'up{job="csc-calls"}', 'up{job="csc-staffing"}', 'up{job="csc-gateway"}',
+    *(f'up{{job="{service.job}"}} == 1' for service in SERVICES),
     'csc_calls_total{category="fault_report"}',
     'csc_outbox_backlog{service="calls"}', 'csc_outbox_parked{service="staffing"}',
     'csc_dead_letter_messages{consumer="staffing.on_work_order_created"}',
@@ -38,7 +38,11 @@ KEY_SERIES = [
     'csc_deadline_clocks_open{warning="none"}', "csc_deadline_clocks_provisional",
     'csc_entrypoint_refusals_total{service="gateway"}', "csc_call_routing_seconds_bucket",
     'category:csc_calls:increase1m{category="fault_report"}',  # a recording rule
+    'csc_assets_alerts_open{type="seal.not_returned"}',  # the seal/key alert reads it
+    'csc_entrypoint_calls_total{service="inbox"}', 'csc_outbox_backlog{service="visits"}',
 ]
+# The databases of the services beyond calls and staffing (tests/conftest.py db_urls).
+EXTRA_DATABASES = ("inbox", "assets", "visits")
 # PromQL words that are not metric names.
 _NOT_METRICS = {"sum", "by", "rate", "increase", "histogram_quantile", "le", "without", "on",
                 "and", "or", "unless", "ignoring", "group_left", "group_right", "bool", "offset"}
