@@ -1,4 +1,5 @@
-# One image for every process of the platform: calls, staffing, gateway and the migration Job.
+# One image for every process of the platform: calls, staffing, assets, visits, inbox, gateway
+# and the migration Job.
 # Each Kubernetes Deployment picks its process with `command` (see deploy/k8s/base/).
 #
 #   docker build -t csc-platform:0.1.0 .
@@ -34,8 +35,9 @@ RUN pip install --no-deps . \
 
 USER 10001:10001
 
-# 4573 FastAGI (calls), 9101 calls /metrics, 9102 staffing /metrics, 8000 gateway API + /metrics
-EXPOSE 4573 9101 9102 8000
+# 4573 FastAGI (calls); /metrics and health: 9101 calls, 9102 staffing, 9103 assets, 9104 visits,
+# 9105 inbox; 8000 gateway API + /metrics
+EXPOSE 4573 9101 9102 9103 9104 9105 8000
 
 # No default service: every Deployment and the migration Job set their own command.
 CMD ["nameko", "--help"]
