@@ -206,7 +206,11 @@ class ApiRoute(HttpRequestHandler):
     Described only (gateway/openapi.py), never enforced at run time: ``reply``, the success
     answer's model (gateway/replies.py); ``links``, what the answer leads to (``{operationId:
     {parameter: runtime expression}}``, OpenAPI links); ``described_body``, the body of a route
-    that parses its own (the token endpoint answers in RFC 6749 terms, not as a problem)."""
+    that parses its own (the token endpoint answers in RFC 6749 terms, not as a problem).
+
+    ``remembered``: ``(container, request) -> Response | None``, asked before a worker is
+    taken; an answer it has in memory is served at once (gateway/order_reads.py), None goes on
+    to the handler as usual."""
 
     server = None  # set below, once EdgeServer exists
 
@@ -216,8 +220,10 @@ class ApiRoute(HttpRequestHandler):
         produces: tuple[str, ...] = ("application/json",), auth: bool = True,
         summary: str | None = None, public: bool = True, reply: Any = None,
         links: dict[str, dict[str, str]] | None = None,
-        described_body: type[BaseModel] | None = None, **kwargs: Any,
+        described_body: type[BaseModel] | None = None,
+        remembered: Callable[[Any, Request], Response | None] | None = None, **kwargs: Any,
     ) -> None:
+        self.remembered = remembered
         self.query_model = query
         self.body_model = body
         self.reply = reply
@@ -230,6 +236,16 @@ class ApiRoute(HttpRequestHandler):
         self.public = public
         kwargs.setdefault("expected_exceptions", (ApiError, RemoteError))
         super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request: Request) -> Response:
+        if self.remembered is not None:
+            try:
+                answer = self.remembered(self.container, request)
+            except Exception as exc:  # e.g. a bad token: the same problem the handler gives
+                return self.response_from_exception(exc)
+            if answer is not None:
+                return answer
+        return super().handle_request(request)
 
     def get_entrypoint_parameters(self, request: Request):
         from gateway.models import PATH_TYPES

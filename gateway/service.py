@@ -22,12 +22,12 @@ from contracts.events import TRANSITION_TYPES
 from gateway import models as m
 from gateway import replies as r
 from gateway import tokens
-from gateway.auth import AuthError, Principal, issue_token, principal_from_header
+from gateway.auth import Principal, issue_token
 from gateway.console import ConsoleAssets
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, BackendTimeout, route
 from gateway.openapi import docs_page, openapi_document
-from gateway.order_reads import OrderReads
+from gateway.order_reads import OrderReads, remembered_view
 from gateway.routes_assets import AssetsRoutes
 from gateway.routes_board import BoardRoutes
 from gateway.routes_console import ConsoleRoutes
@@ -184,7 +184,8 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
                          query.cursor, query.limit)
         return {"state": query.state, **_paged(request, page)}
 
-    @route("GET", "/api/work-orders/<string:work_order_id>", reply=r.WorkOrderDetail)
+    @route("GET", "/api/work-orders/<string:work_order_id>", reply=r.WorkOrderDetail,
+           remembered=remembered_view)
     def get_work_order(self, request: Request, work_order_id: str) -> Response:
         """A work order with its history, clocks and the actions the reader may take now.
         Calls decides and shows; its answer is served again for a moment (order_reads)."""
@@ -556,18 +557,11 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     # --- who is asking ----------------------------------------------------------------------
 
     def _authenticated(self, request: Request) -> Principal:
-        try:
-            principal = principal_from_header(request.headers.get("Authorization"),
-                                              self._secret())
-        except AuthError as exc:
-            raise ApiError(401, str(exc), "unauthenticated") from exc
         revocations = self.tokens.revocations
         if not revocations.loaded:  # first use: who was revoked within a token's life
             revocations.load(self._ask(self.staffing.token_revocations, revocations.ttl))
-        if revocations.revoked(principal.staff_id, principal.issued_at):
-            raise ApiError(401, "the token was revoked (the member left, moved or changed "
-                           "role): sign in again", "token_revoked")
-        return principal
+        return tokens.authenticate(request.headers.get("Authorization"), self._secret(),
+                                   revocations)
 
     def _caller(self, request: Request) -> int:
         """The authenticated caller's staff id: the services decide what they may do from their

@@ -26,7 +26,8 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
-from gateway.edge import PROBLEM, problem_body
+from gateway.auth import AuthError, Principal, principal_from_header
+from gateway.edge import PROBLEM, ApiError, problem_body
 from gateway.models import TOKEN_LIMITS
 
 LOGIN_FAILURES = Counter(
@@ -222,3 +223,16 @@ class TokenGuard(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> TokenState:
         return self.state
+
+
+def authenticate(header: str | None, secret: str, revocations: Revocations) -> Principal:
+    """The member behind a bearer header, unless her token is invalid or revoked (ApiError
+    401). The revocation list must be loaded (the service loads it on first use)."""
+    try:
+        principal = principal_from_header(header, secret)
+    except AuthError as exc:
+        raise ApiError(401, str(exc), "unauthenticated") from exc
+    if revocations.revoked(principal.staff_id, principal.issued_at):
+        raise ApiError(401, "the token was revoked (the member left, moved or changed role): "
+                       "sign in again", "token_revoked")
+    return principal

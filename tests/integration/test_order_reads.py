@@ -29,6 +29,10 @@ def test_a_read_is_served_again_and_forgotten_when_the_order_changes(system, run
 
     before, served_before = read(other_api), hits()
     assert read(other_api) == before and hits() == served_before + 1
+    # a view in memory is still only served to a valid token
+    forged = requests.get(f"{other_api}/work-orders/{order_id}", timeout=10,
+                          headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401 and "WWW-Authenticate" in forged.headers
 
     described = requests.post(f"{system['api']}/work-orders/{order_id}/describe",
                               headers=leader, json={"matter": "停电三小时"}, timeout=10)
