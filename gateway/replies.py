@@ -1109,3 +1109,19 @@ class RoomFaultView(Reply):
     charged_staff_id: int | None
     charged_department: str | None
     charge_cents: int | None
+
+
+# --- health (issue 17; svckit/health.py) ------------------------------------------------
+
+
+class Liveness(Reply):
+    status: str
+    service: str
+
+
+class Readiness(Reply):
+    """``ready`` with every check true; otherwise 503 with the same shape, naming the check."""
+
+    status: str
+    service: str
+    checks: dict[str, bool]

@@ -545,11 +545,12 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     def metrics_page(self, request: Request) -> Response:
         return metrics_response()
 
-    @route("GET", "/health/live", auth=False, summary="Liveness: the process answers")
+    @route("GET", "/health/live", auth=False, reply=r.Liveness,
+           summary="Liveness: the process answers")
     def health_live(self, request: Request) -> Response:
         return live_response(self.name)
 
-    @route("GET", "/health/ready", auth=False,
+    @route("GET", "/health/ready", auth=False, reply=r.Readiness,
            summary="Readiness: the broker accepts a connection (503 otherwise)")
     def health_ready(self, request: Request) -> Response:
         return ready_response(self.name, self.health)

@@ -49,6 +49,17 @@ def quorum(queue: Queue) -> Queue:
     return queue
 
 
+def queue_kind(config: dict) -> dict:
+    """The event queues' type arguments from ``EVENT_QUEUE_TYPE`` (``quorum``, the default:
+    replicated, so a cluster node can fail without losing a message; ``classic`` for a
+    broker that lives seconds on one node, as each test's vhost does: hundreds of quorum
+    queues made and dropped per minute wore the test broker down)."""
+    kind = str(config.get("EVENT_QUEUE_TYPE", "quorum"))
+    if kind not in ("quorum", "classic"):
+        raise ValueError(f"EVENT_QUEUE_TYPE must be quorum or classic, not {kind!r}")
+    return dict(QUORUM) if kind == "quorum" else {}
+
+
 class DeadLetterWatch(ProviderCollector, SharedExtension):
     """Reads the depth of every reliable handler's dead-letter queue every
     ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed)."""
@@ -120,7 +131,9 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.queue = quorum(self.queue)
+        kind = queue_kind(self.container.config)
+        if kind:
+            self.queue = quorum(self.queue)
         name = self.queue.name
         amqp_uri = self.container.config["AMQP_URI"]
         self.catch_up = (self.wants_catch_up and bool(self.container.config.get("EVENT_ARCHIVE"))
@@ -129,12 +142,12 @@ class ReliableEventHandler(EventHandler):
             f"{name}.retry",
             durable=True,
             queue_arguments={
-                **QUORUM,
+                **kind,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": name,
             },
         )
-        self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=QUORUM)
+        self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=kind)
         self.dead_letter_watch.register_provider(self)
         for counter in (EVENTS_RETRIED, DEAD_LETTERED, EVENTS_REJECTED):  # shown from the start
             counter.labels(self.container.service_name, self.consumer_name)

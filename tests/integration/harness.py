@@ -93,6 +93,9 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
         "max_workers": 100,
         "HEARTBEAT": 15,
         "EVENT_RETRY": {"max_attempts": 3, "base_delay_seconds": 0.05},
+        # a test's vhost lives seconds on one node; quorum queues are tested where they matter
+        # (test_prometheus.py, test_quorum_migration.py)
+        "EVENT_QUEUE_TYPE": "classic",
         "HOTLINE": {"route_timeout_ms": 1000, "prompts": {"timeout_ms": 100}},
         "GATEWAY": {
             "token_secret": "test-secret-of-at-least-thirty-two-bytes",

@@ -144,7 +144,8 @@ def test_operations_against_the_running_system(
     stores, hotline_staff, run_service, amqp_uri, prometheus, json_log
 ):
     harness.add_customer(stores["calls"], *KNOWN_CALLER)
-    containers = {service.name: run_service(service.name) for service in SERVICES}
+    containers = {service.name: run_service(service.name, EVENT_QUEUE_TYPE="quorum")
+                  for service in SERVICES}
     ports = {name: harness.http_port(container) for name, container in containers.items()}
     url, configure = prometheus
     configure({name: f"127.0.0.1:{port}" for name, port in ports.items()})
