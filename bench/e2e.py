@@ -227,6 +227,20 @@ def drive(concurrency: int, processes: int, duration: float) -> tuple[list, floa
     return [entry for part in parts for entry in part], time.monotonic() - started
 
 
+def warm_up(seconds: float = 15.0) -> None:
+    """One call to warm up connections and caches, once the FastAGI listener accepts (it may
+    open a moment after the service's HTTP port answers)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            place_call("127.0.0.1", AGI_PORT, digits=["1"])
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0)
@@ -241,7 +255,7 @@ def main() -> int:
     routed = RoutedEvents(system.amqp_uri)
     routed.start()
     try:
-        place_call("127.0.0.1", AGI_PORT, digits=["1"])  # warm up connections and caches
+        warm_up()
         pids = {"staffing": system.children[0].pid, "calls": system.children[1].pid}
         if (broker := broker_pid()) is not None:
             pids["rabbitmq"] = broker

@@ -97,7 +97,8 @@ class OrderViews:
         if self.seconds <= 0 or self._clock() - ticket > FORGET_MEMORY_SECONDS:
             return
         if (self._forgotten.get(("order", work_order_id), -1.0) >= ticket
-                or self._forgotten.get(("member", staff_id), -1.0) >= ticket):
+                or self._forgotten.get(("member", staff_id), -1.0) >= ticket
+                or self._forgotten.get(("all", None), -1.0) >= ticket):
             return
         key = (staff_id, work_order_id)
         self._views[key] = (ticket, body)
@@ -111,6 +112,12 @@ class OrderViews:
         self._remember_forgetting(("order", work_order_id))
         for staff_id in self._members_of.pop(work_order_id, ()):
             self._views.pop((staff_id, work_order_id), None)
+
+    def forget_all(self) -> None:
+        """Every view; answers in flight are not kept either."""
+        self._views.clear()
+        self._members_of.clear()
+        self._forgotten[("all", None)] = self._clock()
 
     def forget_member(self, staff_id: int) -> None:
         self._remember_forgetting(("member", staff_id))

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 CSV = ("application/json", "text/csv")
 # Every calls event that changes how an order looks; not work_order.created (nothing was shown
 # of an order before it existed, and the outbox holds that one for staffing: svckit/events.py).
+# Actions that change other orders too (a parent's close or reopening carries its merged
+# orders; a merge changes the parent): this gateway forgets every order it shows after one.
+REACHES_OTHER_ORDERS = frozenset({"close", "reopen", "merge"})
 ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_started",
                  "work_order.clock_stopped", "work_order.deadline_replanned",
                  "work_order.deadline_warning")
@@ -210,8 +213,11 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         try:
             return self._ask(self.calls.act_on_work_order, work_order_id, str(action), caller,
                              fields)
-        finally:  # read-your-writes here; other gateways forget on the order's event
-            self.order_views.forget_order(work_order_id)
+        finally:  # read-your-writes here; other gateways forget on the orders' events
+            if action in REACHES_OTHER_ORDERS:
+                self.order_views.forget_all()
+            else:
+                self.order_views.forget_order(work_order_id)
 
     @route("GET", "/api/queues/mine", query=m.Page, reply=r.WorkOrderPage)
     def my_queue(self, request: Request, query: m.Page) -> dict:

@@ -106,3 +106,14 @@ def test_a_refusal_is_not_shared_each_reader_asks_for_herself():
         else:
             raise AssertionError("a refused read was answered")
     assert len(asked) == 3 and cache.get(7, "WO1") is None
+
+
+def test_an_action_reaching_other_orders_forgets_every_view_and_every_answer_in_flight():
+    cache, clock = views()
+    cache.keep(7, "WO1", b"{}", cache.ticket())
+    cache.keep(8, "WO2", b"{}", cache.ticket())
+    in_flight = cache.ticket()
+    clock.now += 0.01
+    cache.forget_all()
+    cache.keep(9, "WO3", b"{}", in_flight)
+    assert [cache.get(7, "WO1"), cache.get(8, "WO2"), cache.get(9, "WO3")] == [None] * 3
