@@ -9,7 +9,8 @@ keeps calls' answer to (member, order), already encoded as JSON, and serves it a
 - Forgotten at once when anything happens to the order: each gateway follows ``work_order.*``
   on a queue of its own, and forgets after its own writes (read-your-writes), and forgets a
   member on ``staff.*`` events (a transfer or role change alters what she may read).
-- Kept at most ``read_cache_seconds`` (2 s by default, 0 turns it off): what no event of the
+- Kept at most ``read_cache_seconds`` (2 s by default, 0 turns it off; refreshed after half of
+  that by the next reader while the others are still served it): what no event of the
   order announces (a deadline passing, another order of the same caller changing who serves
   him, and so what a seat agent may read) is at most that old, as calls' own staff directory.
 - A reply that was in flight while its order or member was forgotten is not kept (``ticket``).
@@ -57,10 +58,15 @@ class OrderViews:
              ask: Callable[[], bytes | None]) -> bytes | None:
         """The kept view, or ``ask()``'s answer (kept when it is one); ``None`` is not kept.
         While one reader asks, the others for the same key wait for its answer; if it fails,
-        each asks for herself (and so meets the same refusal)."""
+        each asks for herself (and so meets the same refusal). A view past half its life is
+        refreshed by the reader who finds it so, while the others are still served it: under
+        steady reading a view never expires and nobody waits for calls."""
         if (body := self.get(staff_id, work_order_id)) is not None:
             return body
         key = (staff_id, work_order_id)
+        if key in self._asking and (kept := self._kept(key)) is not None:
+            READS.labels("hit").inc()
+            return kept  # being refreshed: still within its life
         if (asking := self._asking.get(key)) is not None:
             answered = asking.wait()
             if answered is not None:
@@ -84,14 +90,19 @@ class OrderViews:
         return self._clock()
 
     def get(self, staff_id: int, work_order_id: str, count_miss: bool = True) -> bytes | None:
+        """The view while in the first half of its life (then :meth:`load` refreshes it)."""
         key = (staff_id, work_order_id)
         kept = self._views.get(key)
-        if kept is None or self._clock() - kept[0] > self.seconds:
+        if kept is None or self._clock() - kept[0] > self.seconds / 2:
             if count_miss:
                 READS.labels("miss").inc()
             return None
         READS.labels("hit").inc()
         return kept[1]
+
+    def _kept(self, key: tuple[int, str]) -> bytes | None:
+        kept = self._views.get(key)
+        return None if kept is None or self._clock() - kept[0] > self.seconds else kept[1]
 
     def keep(self, staff_id: int, work_order_id: str, body: bytes, ticket: float) -> None:
         if self.seconds <= 0 or self._clock() - ticket > FORGET_MEMORY_SECONDS:

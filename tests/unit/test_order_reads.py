@@ -16,14 +16,34 @@ def views(seconds: float = 2.0, entries: int = 100) -> tuple[OrderViews, Ticking
     return OrderViews(seconds, entries, clock), clock
 
 
-def test_a_view_is_served_again_until_it_is_too_old():
+def test_a_view_is_served_again_for_half_its_life_then_refreshed_by_one_reader():
+    import eventlet
+
     cache, clock = views(seconds=2.0)
-    cache.keep(7, "WO1", b"{}", cache.ticket())
-    clock.now += 1.9
-    assert cache.get(7, "WO1") == b"{}"
+    cache.keep(7, "WO1", b"old", cache.ticket())
+    clock.now += 0.9
+    assert cache.get(7, "WO1") == b"old"
     assert cache.get(8, "WO1") is None  # another member: calls decides for her
-    clock.now += 0.2
+    clock.now += 0.2  # past half its life: the next reader refreshes it
     assert cache.get(7, "WO1") is None
+    asked = []
+
+    def ask() -> bytes:
+        asked.append(1)
+        eventlet.sleep(0.01)  # calls answering
+        return b"new"
+
+    refreshing = eventlet.spawn(cache.load, 7, "WO1", ask)
+    eventlet.sleep(0)
+    assert cache.load(7, "WO1", ask) == b"old"  # served meanwhile, not kept waiting
+    assert refreshing.wait() == b"new" and cache.get(7, "WO1") == b"new" and len(asked) == 1
+
+
+def test_a_view_past_its_life_is_never_served():
+    cache, clock = views(seconds=2.0)
+    cache.keep(7, "WO1", b"old", cache.ticket())
+    clock.now += 2.1
+    assert cache.load(7, "WO1", lambda: b"new") == b"new"
 
 
 def test_an_event_about_the_order_forgets_it_for_every_member():
