@@ -100,6 +100,9 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
         "GATEWAY": {
             "token_secret": "test-secret-of-at-least-thirty-two-bytes",
             "rpc_timeout_seconds": 5,
+            # tests change orders behind the gateway (RPC, sweeps) and read them back at once;
+            # the memory of views, and its forgetting on events, is tested in test_order_reads
+            "read_cache_seconds": 0,
         },
     }
     if db_url:

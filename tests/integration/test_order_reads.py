@@ -14,10 +14,7 @@ def hits() -> float:
 
 
 def test_a_read_is_served_again_and_forgotten_when_the_order_changes(system, run_service):
-    # a second gateway that would keep a view for ten minutes if no event made it forget
-    other = run_service("gateway", GATEWAY={**harness.config("")["GATEWAY"],
-                                            "read_cache_seconds": 600})
-    other_api = f"http://127.0.0.1:{harness.http_port(other)}/api"
+    other_api = remembering_gateway(run_service)
     order_id = call(system, caller_num="13700000001", digits=["4"]).variables["WORK_ORDER_ID"]
     leader = login(system, "leader01")
     routed_order(system, leader, order_id)
@@ -44,13 +41,21 @@ def test_a_read_is_served_again_and_forgotten_when_the_order_changes(system, run
     harness.wait_for(lambda: len(read(other_api)["history"]) == changed, timeout=5)
 
 
-def test_a_refused_read_is_never_served_from_memory(system):
+def remembering_gateway(run_service) -> str:
+    """A gateway that would keep a view for ten minutes if no event made it forget."""
+    gateway = run_service("gateway", GATEWAY={**harness.config("")["GATEWAY"],
+                                              "read_cache_seconds": 600})
+    return f"http://127.0.0.1:{harness.http_port(gateway)}/api"
+
+
+def test_a_refused_read_is_never_served_from_memory(system, run_service):
+    api = remembering_gateway(run_service)
     order_id = call(system, caller_num="13700000002", digits=["4"]).variables["WORK_ORDER_ID"]
     leader = login(system, "leader01")
     order = routed_order(system, leader, order_id)
+    assert requests.get(f"{api}/work-orders/{order_id}", headers=leader, timeout=10).ok
     other_agent = "agent02" if order["assignee"]["name"].lower() == "agent01" else "agent01"
     outsider = login(system, other_agent)
     for _ in range(2):
-        reply = requests.get(f"{system['api']}/work-orders/{order_id}", headers=outsider,
-                             timeout=10)
+        reply = requests.get(f"{api}/work-orders/{order_id}", headers=outsider, timeout=10)
         assert reply.status_code == 403, reply.text
