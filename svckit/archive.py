@@ -19,14 +19,20 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_QUEUE = "events.archive"
+# A stream declared a moment ago may not have started its replica on this node yet: RabbitMQ
+# refuses a consumer with this, so the reader tries again for a few seconds.
+STREAM_STARTING = "does not have a replica on the local node"
+STREAM_START_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,14 +95,31 @@ def replay(amqp_uri: str, into_queue: str, since: datetime, event_types: str = "
                     consumer_arguments={"x-stream-offset": since})
     with Connection(amqp_uri) as reading, Connection(amqp_uri) as writing:
         producer = Producer(writing.default_channel)
-        # a stream is read only with a prefetch limit and acknowledgements
-        with Consumer(reading.default_channel, queues=[archive], callbacks=[on_message],
-                      no_ack=False, prefetch_count=500, accept=["json"]):
-            while True:
-                try:
-                    reading.drain_events(timeout=idle_seconds)
-                except TimeoutError:
-                    break
+        _read_stream(reading, archive, on_message, idle_seconds)
     log.info("replayed %d archived %s events since %s into %s", replayed, event_types,
              since.isoformat(), into_queue)
     return replayed
+
+
+def _read_stream(reading: Connection, archive: Queue, on_message, idle_seconds: float) -> None:
+    """Consume ``archive`` until ``idle_seconds`` pass with nothing new, once its local replica
+    has started."""
+    deadline = time.monotonic() + STREAM_START_SECONDS
+    while True:
+        channel = reading.channel()
+        try:
+            # a stream is read only with a prefetch limit and acknowledgements
+            with Consumer(channel, queues=[archive], callbacks=[on_message], no_ack=False,
+                          prefetch_count=500, accept=["json"]):
+                while True:
+                    try:
+                        reading.drain_events(timeout=idle_seconds)
+                    except TimeoutError:
+                        return
+        except PreconditionFailed as exc:  # refused before any message was read
+            if STREAM_STARTING not in str(exc) or time.monotonic() > deadline:
+                raise
+            log.info("the event archive is starting on this node; reading again shortly")
+            time.sleep(0.2)
+        finally:
+            channel.close()

@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycogreen.eventlet
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from svckit.archive import ArchiveSettings
@@ -36,6 +38,7 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     # closes a connection (and runs the pragmas) per request (issue 10, bench/api_reads.py).
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
                            pool_size=pool_size, max_overflow=pool_size)
+    GreenWriteLock(SQLITE_BUSY_SECONDS).attach(engine)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
@@ -46,6 +49,49 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         cursor.close()
 
     return engine
+
+
+SQLITE_BUSY_SECONDS = 5.0
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+class GreenWriteLock:
+    """One writer at a time among a process's green threads on one SQLite database.
+
+    SQLite lets one connection write at a time and makes the others wait in a busy loop that
+    blocks the whole process under eventlet. A green thread that yields (an RPC, a publish)
+    while its transaction holds the write lock then freezes every other green thread, itself
+    included, until the busy timeout ends in "database is locked". Taking this lock before the
+    first write makes the others wait cooperatively; it is let go when the transaction ends.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = Semaphore(1)
+
+    def attach(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        for name in ("commit", "rollback"):
+            event.listen(engine, name, self._transaction_ended)
+        event.listen(engine.pool, "checkin", self._checked_in)
+
+    def _before_execute(self, conn, _cursor, statement: str, *_args) -> None:
+        if "write_lock" in conn.info or not statement.lstrip().upper().startswith(WRITES):
+            return
+        if not self._lock.acquire(timeout=self.timeout):
+            raise OperationalError(statement, None, Exception(
+                f"database is locked: no write turn in {self.timeout:g} s"))
+        conn.info["write_lock"] = True
+
+    def _transaction_ended(self, conn) -> None:
+        self._release(conn.info)
+
+    def _checked_in(self, _dbapi_connection, record) -> None:
+        self._release(record.info)  # a connection given back mid-transaction is rolled back
+
+    def _release(self, info: dict) -> None:
+        if info.pop("write_lock", None):
+            self._lock.release()
 
 
 class ServiceStore:
