@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	scripts/ensure_prometheus.sh
 	scripts/ensure_kubectl.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	scripts/test_suite.sh
 
 ## test-dates: the whole suite again as if today were 2027-01-15 (a Friday) and 2027-01-17 (a
 ## Sunday), the wall clock moved with libfaketime; DATE="2028-02-29 09:00:00" for another
