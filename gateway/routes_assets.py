@@ -217,7 +217,5 @@ class AssetsRoutes:
         return self._assets(request, "charge_room_fault", fault_id, fields_given(body))
 
     def _assets(self, request: Request, method: str, *args):
-        """The assets service's ``method(caller_staff_id, *args)``; refusals become 4xx."""
-        principal = self._authenticated(request)
-        return self._ask(getattr(self.assets, method), principal.staff_id, *args)
+        return self._as_caller(self.assets, request, method, *args)
 

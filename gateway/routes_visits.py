@@ -23,8 +23,7 @@ class VisitsRoutes:
     visits = RpcProxy("visits")
 
     def _visits(self, request: Request, method: str, *args):
-        """Call visits' ``method(caller_staff_id, *args)``; its refusals become 4xx."""
-        return self._ask(getattr(self.visits, method), self._caller(request), *args)
+        return self._as_caller(self.visits, request, method, *args)
 
     # --- customers (S5.2.2), quotas and salespeople (S5.2.3) -------------------------------
 

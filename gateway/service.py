@@ -518,9 +518,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         return self._org(request, "attendance_history", staff_id)
 
     def _org(self, request: Request, method: str, *args):
-        """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx."""
-        principal = self._authenticated(request)
-        return self._ask(getattr(self.staffing, method), principal.staff_id, *args)
+        return self._as_caller(self.staffing, request, method, *args)
 
     # --- outages (S3.2) -------------------------------------------------------------------
 
@@ -576,6 +574,11 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         """The authenticated caller's staff id: the services decide what they may do from their
         current record (issue 10), never from the token's role or department."""
         return self._authenticated(request).staff_id
+
+    def _as_caller(self, service: RpcProxy, request: Request, method: str, *args):
+        """Call ``service``'s ``method(caller_staff_id, *args)``: the service decides what the
+        caller may do; its refusals become 4xx."""
+        return self._ask(getattr(service, method), self._caller(request), *args)
 
     def _ask(self, method, *args):
         """An RPC with the gateway's time bound: a 503 when it passes. eventlet.Timeout is a
