@@ -12,6 +12,7 @@ from gateway import models as m
 from gateway import replies as r
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import route
+from gateway.shapes import fields_given, paged
 from services.assets import schemas as s
 
 CSV = ("application/json", "text/csv")
@@ -29,13 +30,13 @@ class AssetsRoutes:
            reply=r.AssetPage)
     def assets_list(self, request: Request, query: m.AssetQuery) -> dict:
         """The register, ``?location=W01&kind=computer&include_disposed=true``, paged."""
-        return _paged(request, self._assets(request, "list_assets", _fields(query)))
+        return paged(request, self._assets(request, "list_assets", fields_given(query)))
 
     @route("POST", "/api/assets", body=s.NewAsset,
            reply=r.AssetView)
     def assets_add(self, request: Request, body: s.NewAsset) -> dict:
         """Add an asset (the fixed-asset administrator only)."""
-        return self._assets(request, "add_asset", _fields(body))
+        return self._assets(request, "add_asset", fields_given(body))
 
     @route("GET", "/api/assets/<int:asset_id>",
            reply=r.AssetDetail)
@@ -46,20 +47,20 @@ class AssetsRoutes:
     @route("POST", "/api/assets/<int:asset_id>/move", body=s.AssetMove,
            reply=r.AssetView)
     def assets_move(self, request: Request, asset_id: int, body: s.AssetMove) -> dict:
-        return self._assets(request, "move_asset", asset_id, _fields(body))
+        return self._assets(request, "move_asset", asset_id, fields_given(body))
 
     @route("POST", "/api/assets/<int:asset_id>/dispose", body=s.Disposal,
            reply=r.AssetView)
     def assets_dispose(self, request: Request, asset_id: int, body: s.Disposal) -> dict:
         """Dispose of an asset, with a reason (the administrator only)."""
-        return self._assets(request, "dispose_asset", asset_id, _fields(body))
+        return self._assets(request, "dispose_asset", asset_id, fields_given(body))
 
     @route("GET", "/api/assets/ledger", query=s.LedgerQuery, produces=CSV,
            reply=r.AssetLedger)
     def assets_ledger(self, request: Request, query: s.LedgerQuery) -> dict | Response:
         """The hall's sub-ledger ``?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]``: opening,
         additions, disposals and closing per kind, in count and value (cents)."""
-        ledger = self._assets(request, "sub_ledger", _fields(query))
+        ledger = self._assets(request, "sub_ledger", fields_given(query))
         if query.format == "csv":
             rows = ({"from": ledger["from"], "to": ledger["to"], **line}
                     for line in ledger["lines"])
@@ -79,7 +80,7 @@ class AssetsRoutes:
     def assets_handovers(self, request: Request, query: m.HandoverQuery) -> dict:
         """Handover tasks the caller may see (own, their section's, all for the hall's leaders
         and the administrator), ``?state=open``, paged."""
-        return _paged(request, self._assets(request, "handover_tasks", _fields(query)))
+        return paged(request, self._assets(request, "handover_tasks", fields_given(query)))
 
     @route("POST", "/api/assets/handovers/<int:task_id>/confirm",
            reply=r.CustodyTask)
@@ -101,7 +102,7 @@ class AssetsRoutes:
            reply=r.SealView)
     def assets_seal_out(self, request: Request, seal_id: int, body: s.SealOut) -> dict:
         """Take a department's seal out (its custodian or that department's staff)."""
-        return self._assets(request, "take_out_seal", seal_id, _fields(body))
+        return self._assets(request, "take_out_seal", seal_id, fields_given(body))
 
     @route("POST", "/api/assets/seals/<int:seal_id>/back",
            reply=r.SealReturned)
@@ -122,7 +123,7 @@ class AssetsRoutes:
            reply=r.KeyView)
     def assets_key_handover(self, request: Request, key_id: int, body: s.KeyGiven) -> dict:
         """The holder hands a key to ``to_staff_id`` (S1.12 decides who may hold it)."""
-        return self._assets(request, "hand_key", key_id, _fields(body))
+        return self._assets(request, "hand_key", key_id, fields_given(body))
 
     # --- window equipment, repairs, supplies ----------------------------------------------------
 
@@ -131,7 +132,7 @@ class AssetsRoutes:
     def assets_window_check(self, request: Request, window: str, body: s.WindowCheckIn) -> dict:
         """The day's check_in (equipment works) or check_out (locked, power off); a fault
         opens a repair."""
-        return self._assets(request, "record_window_check", window, _fields(body))
+        return self._assets(request, "record_window_check", window, fields_given(body))
 
     @route("GET", "/api/assets/windows/checks", query=s.CheckQuery,
            reply=r.WindowChecks)
@@ -142,13 +143,13 @@ class AssetsRoutes:
     @route("GET", "/api/assets/repairs", query=m.RepairQuery,
            reply=r.RepairPage)
     def assets_repairs(self, request: Request, query: m.RepairQuery) -> dict:
-        return _paged(request, self._assets(request, "repairs", _fields(query)))
+        return paged(request, self._assets(request, "repairs", fields_given(query)))
 
     @route("POST", "/api/assets/repairs", body=s.NewRepair,
            reply=r.RepairView)
     def assets_repair_register(self, request: Request, body: s.NewRepair) -> dict:
         """Register a broken part with the bureau office."""
-        return self._assets(request, "register_repair", _fields(body))
+        return self._assets(request, "register_repair", fields_given(body))
 
     @route("POST", "/api/assets/repairs/<int:repair_id>/<string:repair_step>",
            reply=r.RepairView)
@@ -159,7 +160,7 @@ class AssetsRoutes:
     @route("POST", "/api/assets/supplies", body=s.NewSupply,
            reply=r.SupplyView)
     def assets_supply_request(self, request: Request, body: s.NewSupply) -> dict:
-        return self._assets(request, "request_supply", _fields(body))
+        return self._assets(request, "request_supply", fields_given(body))
 
     @route("POST", "/api/assets/supplies/<int:supply_id>/<string:supply_step>",
            reply=r.SupplyView)
@@ -172,7 +173,7 @@ class AssetsRoutes:
     def assets_supply_report(self, request: Request,
                              query: s.SupplyReportQuery) -> dict | Response:
         """Supplies collected in a month per department and item ``?month=YYYY-MM``."""
-        report = self._assets(request, "supply_report", _fields(query))
+        report = self._assets(request, "supply_report", fields_given(query))
         if query.format == "csv":
             rows = ({"month": report["month"], **row} for row in report["items"])
             return csv_download(to_csv(rows), f"supplies-{query.month}.csv")
@@ -188,13 +189,13 @@ class AssetsRoutes:
     @route("GET", "/api/assets/rooms/<string:room>/bookings", query=s.BookingQuery,
            reply=r.RoomDay)
     def assets_room_bookings(self, request: Request, room: str, query: s.BookingQuery) -> dict:
-        return self._assets(request, "room_bookings", room, _fields(query))
+        return self._assets(request, "room_bookings", room, fields_given(query))
 
     @route("POST", "/api/assets/rooms/<string:room>/bookings", body=s.NewBooking,
            reply=r.BookingView)
     def assets_room_book(self, request: Request, room: str, body: s.NewBooking) -> dict:
         """Confirmed, pending the supervising leader, or referred to the general office."""
-        return self._assets(request, "book_room", room, _fields(body))
+        return self._assets(request, "book_room", room, fields_given(body))
 
     @route("POST", "/api/assets/bookings/<int:booking_id>/decision", body=m.BookingDecision,
            reply=r.BookingView)
@@ -207,25 +208,14 @@ class AssetsRoutes:
            reply=r.RoomFaultView)
     def assets_room_fault(self, request: Request, room: str, body: s.NewFault) -> dict:
         """Report a fault of the room's equipment to the trainer at once."""
-        return self._assets(request, "report_room_fault", room, _fields(body))
+        return self._assets(request, "report_room_fault", room, fields_given(body))
 
     @route("POST", "/api/assets/faults/<int:fault_id>/charge", body=s.Charge,
            reply=r.RoomFaultView)
     def assets_fault_charge(self, request: Request, fault_id: int, body: s.Charge) -> dict:
         """The trainer charges damage from misuse at cost to a person and department."""
-        return self._assets(request, "charge_room_fault", fault_id, _fields(body))
+        return self._assets(request, "charge_room_fault", fault_id, fields_given(body))
 
     def _assets(self, request: Request, method: str, *args):
-        """The assets service's ``method(caller_staff_id, *args)``; refusals become 4xx."""
-        principal = self._authenticated(request)
-        return self._ask(getattr(self.assets, method), principal.staff_id, *args)
+        return self._as_caller(self.assets, request, method, *args)
 
-
-def _fields(model) -> dict:
-    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-def _paged(request: Request, page: dict) -> dict:
-    from gateway.service import _paged as paged  # the one link builder (a late import: a cycle)
-
-    return paged(request, page)

@@ -19,6 +19,7 @@ from gateway import models as m
 from gateway import replies as r
 from gateway.edge import ApiError, route
 from gateway.push import EventStream, PushHub
+from gateway.shapes import paged
 
 EVENT_STREAM = "text/event-stream"
 
@@ -84,7 +85,7 @@ class ConsoleRoutes:
         """The caller's notices, newest first, with her unread count."""
         page = self._ask(self.inbox.list_notices, self._caller(request), query.unread,
                          query.cursor, query.limit)
-        return _paged_inbox(request, page)
+        return paged(request, page)
 
     @route("POST", "/api/inbox/<int:notice_id>/read", reply=r.Notice)
     def inbox_read(self, request: Request, notice_id: int) -> dict:
@@ -113,8 +114,3 @@ class ConsoleRoutes:
         return self._ask(self.staffing.set_presence, self._caller(request), body.state.value,
                          body.reason.value if body.reason else None)
 
-
-def _paged_inbox(request: Request, page: dict) -> dict:
-    from gateway.service import _paged  # one paging-link rule, in the service module
-
-    return _paged(request, page)

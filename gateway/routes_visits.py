@@ -14,26 +14,16 @@ from gateway import visits_replies as vr
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.models import LeaveDecision
+from gateway.shapes import fields_given, paged
 
 CSV = ("application/json", "text/csv")
-
-
-def _paged(request: Request, page: dict) -> dict:
-    from gateway.service import _paged as paged  # the one page-link rule, in service.py
-
-    return paged(request, page)
-
-
-def _given(model) -> dict:
-    return model.model_dump(mode="json", exclude_unset=True)
 
 
 class VisitsRoutes:
     visits = RpcProxy("visits")
 
     def _visits(self, request: Request, method: str, *args):
-        """Call visits' ``method(caller_staff_id, *args)``; its refusals become 4xx."""
-        return self._ask(getattr(self.visits, method), self._caller(request), *args)
+        return self._as_caller(self.visits, request, method, *args)
 
     # --- customers (S5.2.2), quotas and salespeople (S5.2.3) -------------------------------
 
@@ -42,14 +32,14 @@ class VisitsRoutes:
     def visit_customers(self, request: Request, query: v.VisitCustomerQuery) -> dict:
         """The department's customers to visit, ``?kind=existing|target|potential|peer``."""
         kind = query.kind.value if query.kind else None
-        return _paged(request, self._visits(request, "list_customers", kind, query.cursor,
-                                            query.limit))
+        return paged(request, self._visits(request, "list_customers", kind, query.cursor,
+                                           query.limit))
 
     @route("POST", "/api/visits/customers", body=v.NewVisitCustomer,
            reply=vr.VisitCustomer)
     def visit_customer_add(self, request: Request, body: v.NewVisitCustomer) -> dict:
         """``{name, kind, phone?, contact_person?, address?}`` (a salesperson or the head)."""
-        return self._visits(request, "register_customer", _given(body))
+        return self._visits(request, "register_customer", fields_given(body))
 
     @route("GET", "/api/visits/customers/<int:customer_id>",
            reply=vr.VisitCustomerDetail)
@@ -89,14 +79,14 @@ class VisitsRoutes:
     def visit_plan_add(self, request: Request, month: str, body: v.NewVisit) -> dict:
         """A visit in the caller's plan for ``month``; a change of an approved plan is
         reviewed again."""
-        return self._visits(request, "add_visit", month, _given(body))
+        return self._visits(request, "add_visit", month, fields_given(body))
 
     @route("GET", "/api/visits/plans", query=v.PlanQuery,
            reply=vr.PlanPage)
     def visit_plans(self, request: Request, query: v.PlanQuery) -> dict:
         """Her own plans for a salesperson; the department's for its head."""
-        return _paged(request, self._visits(request, "list_plans", query.month, query.cursor,
-                                            query.limit))
+        return paged(request, self._visits(request, "list_plans", query.month, query.cursor,
+                                           query.limit))
 
     @route("GET", "/api/visits/plans/<int:plan_id>",
            reply=vr.PlanDetail)
@@ -132,13 +122,13 @@ class VisitsRoutes:
            reply=vr.VisitDetail)
     def visit_prepare(self, request: Request, visit_id: int, body: v.Preparation) -> dict:
         """``{contacted, person_to_meet, materials, business_trip, trip_destination}``."""
-        return self._visits(request, "prepare_visit", visit_id, _given(body))
+        return self._visits(request, "prepare_visit", visit_id, fields_given(body))
 
     @route("POST", "/api/visits/<int:visit_id>/expenses", body=v.ExpenseBody,
            reply=vr.Expense)
     def visit_expense(self, request: Request, visit_id: int, body: v.ExpenseBody) -> dict:
         """``{kind, amount_cents, description}``; gifts and hosting wait for approval."""
-        return self._visits(request, "apply_expense", visit_id, _given(body))
+        return self._visits(request, "apply_expense", visit_id, fields_given(body))
 
     @route("POST", "/api/visits/expenses/<int:expense_id>/<string:decision>",
            reply=vr.Expense)
@@ -153,13 +143,13 @@ class VisitsRoutes:
            reply=vr.VisitDetail)
     def visit_done(self, request: Request, visit_id: int, body: v.VisitDone) -> dict:
         """``{done_on?, outcome?}``: refused until the visit was prepared (S5.3.2)."""
-        return self._visits(request, "mark_visit_done", visit_id, _given(body))
+        return self._visits(request, "mark_visit_done", visit_id, fields_given(body))
 
     @route("POST", "/api/visits/<int:visit_id>/report", body=v.ReportBody,
            reply=vr.VisitDetail)
     def visit_report(self, request: Request, visit_id: int, body: v.ReportBody) -> dict:
         """``{report, promises: [{what, due_on, owner_id?}]}`` (S5.3.4)."""
-        return self._visits(request, "file_report", visit_id, _given(body))
+        return self._visits(request, "file_report", visit_id, fields_given(body))
 
     @route("POST", "/api/visits/<int:visit_id>/report/review", body=v.ReviewComment,
            reply=vr.VisitDetail)
@@ -172,7 +162,7 @@ class VisitsRoutes:
            reply=vr.Matter)
     def visit_matter(self, request: Request, visit_id: int, body: v.MatterBody) -> dict:
         """``{category, description, contact_number?}``: a 95598 work order is opened."""
-        return self._visits(request, "raise_matter", visit_id, _given(body))
+        return self._visits(request, "raise_matter", visit_id, fields_given(body))
 
     # --- follow-ups (S5.3.4 (2)) and the evaluation (S5.3.4 (3)) ------------------------------
 
@@ -180,8 +170,8 @@ class VisitsRoutes:
            reply=vr.FollowUpPage)
     def visit_follow_ups(self, request: Request, query: v.FollowUpQuery) -> dict:
         """The caller's follow-ups (the department's for its head), ``?state=open|done``."""
-        return _paged(request, self._visits(request, "list_follow_ups", query.state,
-                                            query.cursor, query.limit))
+        return paged(request, self._visits(request, "list_follow_ups", query.state,
+                                           query.cursor, query.limit))
 
     @route("POST", "/api/visits/follow-ups/<int:follow_up_id>/done", body=v.FollowUpDone,
            reply=vr.FollowUp)

@@ -32,6 +32,7 @@ from gateway.routes_assets import AssetsRoutes
 from gateway.routes_board import BoardRoutes
 from gateway.routes_console import ConsoleRoutes
 from gateway.routes_visits import VisitsRoutes
+from gateway.shapes import fields_given, paged
 from gateway.tokens import TokenGuard
 from svckit import paging
 from svckit.events import event_types_handler
@@ -178,14 +179,14 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         """Orders with a clock past due (issue 3): a seat agent's own, or all for a leader."""
         page = self._ask(self.calls.list_overdue, self._caller(request), query.cursor,
                          query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("GET", "/api/callbacks", query=m.CallbackQuery, reply=r.CallbackPage)
     def callbacks(self, request: Request, query: m.CallbackQuery) -> dict:
         """Promised callbacks not answered yet (S1.10), ``?state=due`` (default) or ``overdue``."""
         page = self._ask(self.calls.list_callbacks, query.state, self._caller(request),
                          query.cursor, query.limit)
-        return {"state": query.state, **_paged(request, page)}
+        return {"state": query.state, **paged(request, page)}
 
     @route("GET", "/api/work-orders/<string:work_order_id>", reply=r.WorkOrderDetail,
            remembered=remembered_view)
@@ -224,7 +225,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         """The caller's own work orders, newest first."""
         page = self._ask(self.calls.list_queue, self._caller(request), None,
                          query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("GET", "/api/queues/departments/<string:department>", query=m.Page,
            reply=r.WorkOrderPage)
@@ -233,14 +234,14 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         decides, services/calls/access.py)."""
         page = self._ask(self.calls.list_queue, self._caller(request), department,
                          query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("GET", "/api/work-orders", query=m.CallerQuery, reply=r.WorkOrderPage)
     def list_work_orders(self, request: Request, query: m.CallerQuery) -> dict:
         """A caller's work orders, newest first."""
         page = self._ask(self.calls.list_work_orders, query.caller, self._caller(request),
                          query.limit, query.cursor)
-        return _paged(request, page)
+        return paged(request, page)
 
     # --- the customer registry (S1.10; S3.2): hotline staff search, register and update ------
 
@@ -255,7 +256,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
                   "customer_work_orders": {"number": "$response.body#/number"}})
     def register_customer(self, request: Request, body: m.NewCustomer) -> dict:
         """``{number, name, work_unit?, contact?, address?}``"""
-        return self._ask(self.calls.register_customer, _fields(body), self._caller(request))
+        return self._ask(self.calls.register_customer, fields_given(body), self._caller(request))
 
     @route("GET", "/api/customers/<string:number>", query=m.FirstPage, reply=r.CustomerPage)
     def get_customer(self, request: Request, number: str, query: m.FirstPage) -> dict:
@@ -275,20 +276,21 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         """A customer's work orders that the reader may read, newest first."""
         page = self._ask(self.calls.customer_history, self._caller(request), number,
                          "work_orders", query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("GET", "/api/customers/<string:number>/calls", query=m.Page, reply=r.CallPage)
     def customer_calls(self, request: Request, number: str, query: m.Page) -> dict:
         """A customer's calls that opened an order the reader may read, newest first."""
         page = self._ask(self.calls.customer_history, self._caller(request), number,
                          "calls", query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("PUT,PATCH", "/api/customers/<string:number>", body=m.CustomerFields,
            reply=r.CustomerView)
     def update_customer(self, request: Request, number: str, body: m.CustomerFields) -> dict:
         """Set the fields given (name, work_unit, contact, address); the number stays."""
-        return self._ask(self.calls.update_customer, number, _fields(body), self._caller(request))
+        return self._ask(self.calls.update_customer, number, fields_given(body),
+                         self._caller(request))
 
     @route("GET", "/api/calls/<string:uniqueid>", reply=r.CallView)
     def get_call(self, request: Request, uniqueid: str) -> dict:
@@ -345,7 +347,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
                              query.department, cursor, limit)
 
         if query.format == "json":
-            return _paged(request, report_page(query.cursor, query.limit))
+            return paged(request, report_page(query.cursor, query.limit))
         report = report_page(None, paging.MAX_LIMIT)
         rows = report["departments"]
         if query.by == "person":
@@ -379,7 +381,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     def org_overview(self, request: Request, query: m.Page) -> dict:
         """Departments, the posts and windows (a page, by code) with who acts for each now,
         and who is away now."""
-        return _paged(request, self._org(request, "org_overview", query.cursor, query.limit))
+        return paged(request, self._org(request, "org_overview", query.cursor, query.limit))
 
     @route("GET", "/api/org/on-duty", query=m.OnDutyQuery, reply=r.OnDuty)
     def org_on_duty(self, request: Request, query: m.OnDutyQuery) -> dict:
@@ -389,7 +391,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     @route("POST", "/api/org/staff", body=m.NewStaff, reply=r.StaffView)
     def org_staff_join(self, request: Request, body: m.NewStaff) -> dict:
         """A member joins (HR or the hall director); ``staff.joined``."""
-        return self._org(request, "staff_join", _fields(body))
+        return self._org(request, "staff_join", fields_given(body))
 
     @route("POST", "/api/org/staff/<int:staff_id>/transfer", body=m.Transfer, reply=r.StaffMoved)
     def org_staff_transfer(self, request: Request, staff_id: int, body: m.Transfer) -> dict:
@@ -404,20 +406,20 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     @route("PUT", "/api/org/posts/<string:code>", body=m.PostHolders, reply=r.PostView)
     def org_assign_post(self, request: Request, code: str, body: m.PostHolders) -> dict:
         """Set a post's A and B holders (S1.5): HR or the hall director."""
-        return self._org(request, "assign_post", code, _fields(body))
+        return self._org(request, "assign_post", code, fields_given(body))
 
     @route("POST", "/api/leave", body=m.LeaveRequestBody, reply=r.LeaveView,
            links={"leave_get": {"leave_id": "$response.body#/id"},
                   "leave_decide": {"leave_id": "$response.body#/id"}})
     def leave_request(self, request: Request, body: m.LeaveRequestBody) -> dict:
         """Request leave (S1.17-18): the approval chain follows from type and length."""
-        return self._org(request, "request_leave", _fields(body))
+        return self._org(request, "request_leave", fields_given(body))
 
     @route("GET", "/api/leave", query=m.Page, reply=r.LeavePage)
     def leave_list(self, request: Request, query: m.Page) -> dict:
         """The caller's leave requests, those awaiting the caller's decision, or all (HR)."""
         page = self._org(request, "list_leave", query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("GET", "/api/leave/<int:leave_id>", reply=r.LeaveView)
     def leave_get(self, request: Request, leave_id: int) -> dict:
@@ -437,7 +439,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     @route("POST", "/api/leave/<int:leave_id>/cover", body=m.Cover, reply=r.LeaveView)
     def leave_cover(self, request: Request, leave_id: int, body: m.Cover) -> dict:
         """``{post, staff_id}``: who acts for the leaver's post while nobody else is there."""
-        return self._org(request, "name_leave_cover", leave_id, _fields(body))
+        return self._org(request, "name_leave_cover", leave_id, fields_given(body))
 
     @route("GET", "/api/rota", query=m.DayQuery, reply=r.RotaDay)
     def rota_day(self, request: Request, query: m.DayQuery) -> dict:
@@ -465,17 +467,17 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     @route("POST", "/api/roster/templates", body=m.ShiftTemplate, reply=r.ShiftTemplateView)
     def roster_add_template(self, request: Request, body: m.ShiftTemplate) -> dict:
         """Add a shift template (a duty leader and up)."""
-        return self._org(request, "add_shift_template", _fields(body))
+        return self._org(request, "add_shift_template", fields_given(body))
 
     @route("POST", "/api/roster/plan", body=m.RosterPlan, reply=r.PlannedRoster)
     def roster_plan(self, request: Request, body: m.RosterPlan) -> dict:
         """``{from, days, assignments: [{staff_id, pattern: [template | "rest"]}]}``."""
-        return self._org(request, "plan_roster", _fields(body))
+        return self._org(request, "plan_roster", fields_given(body))
 
     @route("GET", "/api/roster", query=m.RosterQuery, reply=r.Roster)
     def roster_shifts(self, request: Request, query: m.RosterQuery) -> dict:
         """?from=YYYY-MM-DD&days=28 [&staff_id=<id>|all (a duty leader)]: the shifts."""
-        wanted = {k: str(v) for k, v in _fields(query).items()}
+        wanted = {k: str(v) for k, v in fields_given(query).items()}
         return self._org(request, "roster_shifts", wanted)
 
     @route("GET", "/api/roster/coverage", query=m.CoverageQuery, reply=r.Coverage)
@@ -487,13 +489,13 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     def roster_swaps(self, request: Request, query: m.Page) -> dict:
         """The caller's shift swaps, newest first (every swap for a duty leader and up)."""
         page = self._org(request, "shift_swaps", query.cursor, query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("POST", "/api/roster/swaps", body=m.SwapRequest, reply=r.SwapView,
            links={"roster_decide_swap": {"swap_id": "$response.body#/id"}})
     def roster_request_swap(self, request: Request, body: m.SwapRequest) -> dict:
         """``{partner_id, day, partner_day?, reason?}``; the duty leader decides."""
-        return self._org(request, "request_shift_swap", _fields(body))
+        return self._org(request, "request_shift_swap", fields_given(body))
 
     @route("POST", "/api/roster/swaps/<int:swap_id>/<string:decision>", body=m.NoteBody,
            reply=r.SwapView)
@@ -508,7 +510,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     @route("POST", "/api/attendance/corrections", body=m.Correction, reply=r.AttendanceHistory)
     def attendance_correct(self, request: Request, body: m.Correction) -> dict:
         """``{staff_id, day, status: present|absent|excused, reason}`` (HR, hall director)."""
-        return self._org(request, "correct_attendance", _fields(body))
+        return self._org(request, "correct_attendance", fields_given(body))
 
     @route("GET", "/api/attendance/history/<int:staff_id>", reply=r.AttendanceHistory)
     def attendance_history(self, request: Request, staff_id: int) -> dict:
@@ -516,9 +518,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         return self._org(request, "attendance_history", staff_id)
 
     def _org(self, request: Request, method: str, *args):
-        """Call staffing's ``method(caller_staff_id, *args)``; its refusals become 4xx."""
-        principal = self._authenticated(request)
-        return self._ask(getattr(self.staffing, method), principal.staff_id, *args)
+        return self._as_caller(self.staffing, request, method, *args)
 
     # --- outages (S3.2) -------------------------------------------------------------------
 
@@ -527,7 +527,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         """Active outages (a page) and open storms: any hotline role (calls decides)."""
         page = self._ask(self.calls.list_outages, self._caller(request), query.cursor,
                          query.limit)
-        return _paged(request, page)
+        return paged(request, page)
 
     @route("POST", "/api/outages", body=m.NewOutage, reply=r.OutageView,
            links={"lift_outage": {"outage_id": "$response.body#/id"}})
@@ -575,6 +575,11 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         current record (issue 10), never from the token's role or department."""
         return self._authenticated(request).staff_id
 
+    def _as_caller(self, service: RpcProxy, request: Request, method: str, *args):
+        """Call ``service``'s ``method(caller_staff_id, *args)``: the service decides what the
+        caller may do; its refusals become 4xx."""
+        return self._ask(getattr(service, method), self._caller(request), *args)
+
     def _ask(self, method, *args):
         """An RPC with the gateway's time bound: a 503 when it passes. eventlet.Timeout is a
         BaseException, which nameko's http entrypoint does not catch (the connection would hang
@@ -588,21 +593,4 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
 
     def _secret(self) -> str:
         return self.config["GATEWAY"]["token_secret"]
-
-
-def _fields(model) -> dict:
-    """A validated model as the plain dict a service takes: only the members given."""
-    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-def _paged(request: Request, page: dict) -> dict:
-    """A service's page ``{items, next_cursor, ...}`` as ``{items, next}``: ``next`` is the
-    link to the following page (the same query with ``cursor``), or null on the last."""
-    cursor = page.pop("next_cursor", None)
-    link = None
-    if cursor:
-        args = request.args.to_dict()
-        args["cursor"] = cursor
-        link = f"{quote(request.path)}?{urlencode(args)}"
-    return {**page, "next": link}
 

@@ -1,6 +1,6 @@
 """The assets service's storage: fixed assets and their history, seals, keys, custody
 handovers, window checks, repairs, supplies, training rooms. Staff are ids only: the
-organisation is staffing's (services/assets/directory.py)."""
+organisation is staffing's (svckit/staff_cache.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The organisation as the assets rules need it: staffing's posts and who acts for each now.
-Pure: built from staffing's ``organisation`` answer (see directory.py for how it is fetched)."""
+Pure: built from staffing's ``organisation`` answer (svckit/staff_cache.py keeps it)."""
 
 from __future__ import annotations
 

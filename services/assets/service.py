@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.events import Envelope, LeaveApproved, StaffLeft, StaffTransferred
 from services.assets import custody_store, figures, register_store, rooms_store, upkeep_store
-from services.assets.directory import DirectoryProvider
 from services.assets.models import Base
+from services.assets.org_view import Org
 from services.assets.refusals import REFUSALS, Conflict
 from services.assets.schemas import CheckQuery, parse
 from services.assets.unit import Unit
@@ -29,6 +29,7 @@ from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
 from svckit.service import ObservedService
+from svckit.staff_cache import StaffCacheProvider
 
 ALERTS_RAISED = Counter("csc_assets_alerts_total", "Assets alerts raised, by type.", ["type"])
 HANDOVER_TASKS = Counter("csc_custody_handover_tasks_total",
@@ -41,7 +42,7 @@ class AssetsService(ObservedService):
     config = Config()
     db = Database(Base.metadata)
     clock = Clock()
-    directory = DirectoryProvider()
+    directory = StaffCacheProvider("ORG")
     staffing = RpcProxy("staffing")
 
     # --- fixed assets (S1.13) ------------------------------------------------------------
@@ -258,10 +259,13 @@ class AssetsService(ObservedService):
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
 
+    def _organisation(self) -> Org:
+        return Org.from_overview(self.staffing.organisation())
+
     @contextmanager
     def _unit(self) -> Iterator[Unit]:
         """One unit of work at the service's time, with the organisation asked lazily."""
         with self.db.transaction() as session:
             yield Unit(session, self.clock.now(),
-                       lambda: self.directory.org(self.staffing.organisation),
+                       lambda: self.directory.org(self._organisation),
                        lambda staff_id: self.directory.staff(staff_id, self.staffing.get_staff))

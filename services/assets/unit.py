@@ -1,5 +1,5 @@
 """One unit of work of the assets service: its session, the service's time, the organisation
-(directory.py) and the authority checks every store module shares."""
+(svckit/staff_cache.py) and the authority checks every store module shares."""
 
 from __future__ import annotations
 

@@ -48,7 +48,6 @@ from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
 from services.calls.pop import screen_pop
 from services.calls.recovery import Instance, RecoverySettings
-from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
     callback_view,
@@ -67,6 +66,7 @@ from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
 from svckit.service import ObservedService
+from svckit.staff_cache import StaffCacheProvider
 from svckit.workdays import require_aware
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class CallsService(ObservedService):
     staffing = RpcProxy("staffing")
     active_outages = ActiveOutages()
     clock = Clock()
-    staff_directory = StaffDirectory()
+    staff_directory = StaffCacheProvider("STAFF")
     instance = Instance()
 
     @fastagi("95598")
@@ -584,7 +584,7 @@ class CallsService(ObservedService):
         return heard
 
     def _caller(self, staff_id: object) -> access.Caller:
-        """Who is asking, from staffing's current record (staff_directory.py says why a
+        """Who is asking, from staffing's current record (svckit/staff_cache.py says why a
         short cache); refused when unknown, gone, or neither hotline nor a department's."""
         try:
             wanted = int(staff_id)
@@ -592,7 +592,7 @@ class CallsService(ObservedService):
             raise access.NotAllowed(f"not a staff id: {staff_id!r}") from None
         try:
             with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
-                record = self.staff_directory.get(wanted, self.staffing.get_staff)
+                record = self.staff_directory.staff(wanted, self.staffing.get_staff)
         except eventlet.Timeout:
             raise StaffingUnavailable("staffing did not say in time who is asking") from None
         try:

@@ -1,5 +1,5 @@
 """One authority (issue 10): the role ladder once, who reads which order, whose targets are
-valid; pure rules and the calls service's staff cache."""
+valid; pure rules (the staff cache: test_staff_cache.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from contracts.events import (
     roles_from,
 )
 from services.calls import access
-from services.calls.staff_directory import StaffCache
 from services.staffing.evaluation import scoring_refusal
 
 AGENT, LEADER, LEAD = Role.SEAT_AGENT, Role.DUTY_LEADER, Role.DEPUTY_TEAM_LEAD
@@ -99,18 +98,3 @@ def test_only_lower_roles_are_scored_never_oneself(scorer, target, refused):
     reason = scoring_refusal(scorer[0], scorer[1], target[0], target[1])
     assert (reason is None) if refused is None else (refused in reason)
 
-
-def test_the_staff_cache_asks_again_after_its_time_or_when_told():
-    now, asked = [0.0], []
-
-    def fetch(staff_id):
-        asked.append(staff_id)
-        return {"id": staff_id, "n": len(asked)}
-
-    cache = StaffCache(2.0, clock=lambda: now[0])
-    assert cache.get(1, fetch)["n"] == 1 and cache.get(1, fetch)["n"] == 1
-    now[0] = 2.5
-    assert cache.get(1, fetch)["n"] == 2
-    cache.forget(1)
-    assert cache.get(1, fetch)["n"] == 3
-    assert StaffCache(0.0).get(1, fetch)["n"] == 4  # 0: ask every time
