@@ -99,6 +99,15 @@ def test_fifty_slow_uploads_do_not_delay_a_normal_request(stores, hotline_staff,
     """50 connections send a Content-Length and then nothing: the bodies are awaited in the
     connections' own green threads, not in the gateway's workers (gateway/edge.py)."""
     system = _system_with(stores, run_service, amqp_uri, max_workers=10)
+
+    def normal_request() -> float:
+        started = time.monotonic()
+        headers = login(system)
+        assert get(system, "/org", headers).status_code == 200
+        return time.monotonic() - started
+
+    normal_request()  # warm: connections open, code paths taken
+    unhindered = normal_request()  # the same request's own time on this machine, now
     slow = []
     for _ in range(50):
         conn = socket.create_connection(("127.0.0.1", _port(system)), timeout=10)
@@ -107,10 +116,7 @@ def test_fifty_slow_uploads_do_not_delay_a_normal_request(stores, hotline_staff,
         slow.append(conn)
     try:
         time.sleep(0.3)
-        started = time.monotonic()
-        headers = login(system)
-        assert get(system, "/org", headers).status_code == 200
-        assert time.monotonic() - started < 1.0
+        assert normal_request() - unhindered < 1.0  # the issue's bound: delayed under a second
     finally:
         for conn in slow:
             conn.close()
