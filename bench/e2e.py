@@ -128,7 +128,8 @@ class System:
             child.terminate()
         for child in self.children:
             child.wait(30)
-        requests.delete(f"{RABBIT_API}/vhosts/{self.vhost}", auth=("guest", "guest"), timeout=10)
+        # its quorum queues take the broker a while to delete; one left behind slows it for all
+        requests.delete(f"{RABBIT_API}/vhosts/{self.vhost}", auth=("guest", "guest"), timeout=120)
         for name in self.databases:
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
