@@ -23,17 +23,18 @@ import pytest
 from sqlalchemy import func, select
 
 from asterisk_sim import place_call
+from contracts.events import Caller, Category, WorkOrderCreated, make_event
 from services.calls.models import Call, WorkOrder, WorkOrderHistory
 from services.calls.orders import OPEN
 from services.staffing.models import RoutingDecision, StaffMember
 from svckit.db import ServiceStore
+from svckit.outbox import OutboxRelay, emit
 from tests.conftest import _rabbit
 from tests.integration import amqp, harness
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Wednesday morning
 CALLERS = 16  # concurrent callers, spread over both calls instances
-LOAD_SECONDS = 6.0
-KILL_AFTER_SECONDS = 2.5
+AFTER_KILL_SECONDS = 3.5  # callers go on calling this long after the kill
 STORM_AREA = "城南区"
 STORM_CALLERS = [f"1380000{i:04d}" for i in range(40)]  # registered, living in STORM_AREA
 # Long enough that only a lost request could send a call to the fallback queue (this process
@@ -74,11 +75,11 @@ def count_workers(container) -> Counter:
     return counts
 
 
-def place_calls(ports: list[int], until: float, seed: int, placed: list[Placed]) -> None:
-    """One caller: calls back to back, alternating the calls instances, until ``until``; fault
-    reports come from the storm's area."""
+def place_calls(ports: list[int], until: list[float], seed: int, placed: list[Placed]) -> None:
+    """One caller: calls back to back, to either calls instance, until ``until[0]`` (set while
+    it calls); fault reports come from the storm's area."""
     rng = random.Random(seed)
-    while time.monotonic() < until:
+    while time.monotonic() < until[0]:
         digit = rng.choice("1234")
         number = rng.choice(STORM_CALLERS) if digit == "2" else f"139{rng.randrange(10**8):08d}"
         uniqueid = f"1772590000.{seed:02d}{rng.randrange(10**9):09d}"
@@ -141,13 +142,13 @@ def test_two_instances_of_each_route_every_order_once_and_survive_a_killed_staff
     ports = [harness.agi_port(container) for container in calls]
 
     placed: list[Placed] = []
-    started = time.monotonic()
-    callers = [eventlet.spawn(place_calls, ports, started + LOAD_SECONDS, seed, placed)
-               for seed in range(CALLERS)]
-    eventlet.sleep(KILL_AFTER_SECONDS)
+    until = [float("inf")]
+    callers = [eventlet.spawn(place_calls, ports, until, seed, placed) for seed in range(CALLERS)]
+    harness.wait_for(lambda: len(placed) >= CALLERS, timeout=20)  # under way: kill one
     routed_before_kill = workers[0]["route_work_order"]
     staffing[0].kill()
     killed_at = time.monotonic()
+    until[0] = killed_at + AFTER_KILL_SECONDS
     survivor_before = workers[1]["route_work_order"]
     for caller in callers:
         caller.wait()
@@ -161,7 +162,7 @@ def test_two_instances_of_each_route_every_order_once_and_survive_a_killed_staff
     assert [p.target for p in placed if not (p.target or "").startswith("PJSIP/")] == []
 
     answered = {p.uniqueid: p.order_id for p in placed if p.order_id}
-    assert len(answered) == len(placed) > CALLERS  # a few seconds of concurrent calls
+    assert len(answered) == len(placed) > 2 * CALLERS  # seconds of concurrent calls
     with stores["calls"].transaction() as session:
         orders = {row.call_uniqueid: row for row in session.scalars(select(WorkOrder))}
         assigns = Counter(session.scalars(
@@ -203,3 +204,22 @@ def test_two_instances_of_each_route_every_order_once_and_survive_a_killed_staff
     assert {q: amqp.queue_depth(amqp_uri, q) for q in dead_letters} == dict.fromkeys(
         dead_letters, 0)
     assert unpublished(stores["calls"]) == unpublished(stores["staffing"]) == 0
+
+
+def test_the_relays_of_two_instances_publish_each_event_once(stores, amqp_uri):
+    store = stores["calls"]
+    relays = [OutboxRelay(store, amqp_uri, service="calls") for _ in range(2)]
+    listener = amqp.Listener(amqp_uri, "calls.events", "work_order.created")
+    events = [make_event("calls", WorkOrderCreated(
+        work_order_id=f"00000000-0000-4000-8000-{n:012d}", call_uniqueid=f"1772590000.{n}",
+        category=Category.INQUIRY, caller=Caller(number="13900000000", name=""),
+        created_at=NOW), occurred_at=NOW) for n in range(40)]
+    with store.transaction() as session:
+        for event in events:
+            emit(session, event)
+
+    passes = [eventlet.spawn(relay.relay_once) for relay in relays]  # at once, as two instances
+    assert sum(one_pass.wait() for one_pass in passes) == len(events)
+    received = listener.drain(expect=2 * len(events), timeout=1.0)
+    assert sorted(message["id"] for message in received) == sorted(str(e.id) for e in events)
+    assert unpublished(store) == 0
