@@ -3,8 +3,10 @@
 Each sample is one stack of the process's running green thread (idle samples are left out by
 py-spy). A sample counts for a *family*, the innermost frame that belongs to a known library
 (SQL/ORM, JSON/pydantic, AMQP, ...), and for an *activity*, the entrypoint or platform loop it
-runs under. Shares of samples times the CPU the process used per call (from /proc) give
-CPU ms per call.
+runs under. Socket calls (eventlet's green sockets, where the kernel's send and receive time
+shows) count for the library that made them: a publish's send is AMQP's, a query's is SQL's;
+``socket_share`` says how much of all samples they are. Shares of samples times the CPU the
+process used per call (from /proc) give CPU ms per call.
 
     py-spy record --pid PID --nonblocking --nolineno --format raw -o calls.txt
     python bench/cpu_profile.py calls.txt --service calls --cpu-ms-per-call 9.1
@@ -35,6 +37,8 @@ FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HTTP (werkzeug)", ("werkzeug/",)),
     ("service code", ("services/", "contracts/", "svckit/")),
 )
+# green socket calls: their time is the caller's (a publish's send is AMQP's)
+SOCKET_IO = ("eventlet/greenio/", "socket.py", "ssl.py", "selectors.py")
 FRAME = re.compile(r"^(?P<name>.*) \((?P<path>[^()]*?)(?::\d+)?\)$")
 
 
@@ -49,6 +53,8 @@ def frames(stack: str) -> list[tuple[str, str]]:
 
 def family(stack: list[tuple[str, str]]) -> str:
     for _, path in reversed(stack):
+        if path.startswith(SOCKET_IO):
+            continue
         for name, prefixes in FAMILIES:
             if path.startswith(prefixes):
                 return name
@@ -90,11 +96,16 @@ def summarise(path: Path, service: str, cpu_ms_per_call: float, top: int = 12) -
     total = sum(samples.values()) or 1
     by_family: Counter = Counter()
     by_activity: Counter = Counter()
+    crossed: Counter = Counter()
     own: Counter = Counter()
+    socket_io = 0
     for stack, count in samples.items():
         parsed = frames(stack)
-        by_family[family(parsed)] += count
-        by_activity[activity(parsed, service)] += count
+        socket_io += count if parsed[-1][1].startswith(SOCKET_IO) else 0
+        kind, under = family(parsed), activity(parsed, service)
+        by_family[kind] += count
+        by_activity[under] += count
+        crossed[under, kind] += count
         name, file = parsed[-1]
         own[f"{name} ({file})"] += count
 
@@ -104,7 +115,12 @@ def summarise(path: Path, service: str, cpu_ms_per_call: float, top: int = 12) -
                 for key, n in counter.most_common(limit)}
 
     return {"samples": total, "cpu_ms_per_call": cpu_ms_per_call,
+            "socket_share": round(socket_io / total, 3),
             "by_family": table(by_family), "by_activity": table(by_activity),
+            "activity_by_family": {
+                under: {kind: round(cpu_ms_per_call * n / total, 2)
+                        for (where, kind), n in crossed.most_common() if where == under}
+                for under, _ in by_activity.most_common(6)},
             "top_own": table(own, top)}
 
 

@@ -88,15 +88,7 @@ class System:
         return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
     def start(self) -> None:
-        auth = ("guest", "guest")
-        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
-        requests.put(
-            f"{RABBIT_API}/permissions/{self.vhost}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
-        ).raise_for_status()
-        for command in ("migrate", "seed"):
-            subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
-                           env=self.env, check=True, stdout=subprocess.DEVNULL)
+        self.prepare()
         nameko = str(Path(sys.executable).with_name("nameko"))
         for config, target in [
             ("services/staffing/config.yaml", "services.staffing.service:StaffingService"),
@@ -108,6 +100,18 @@ class System:
                 stdout=log, stderr=subprocess.STDOUT,
             ))
         self._wait_up(CALLS_HTTP, STAFFING_HTTP)
+
+    def prepare(self) -> None:
+        """The vhost, and the databases migrated and seeded."""
+        auth = ("guest", "guest")
+        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
+        requests.put(
+            f"{RABBIT_API}/permissions/{self.vhost}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
+        ).raise_for_status()
+        for command in ("migrate", "seed"):
+            subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
+                           env=self.env, check=True, stdout=subprocess.DEVNULL)
 
     def start_gateway(self, port: int) -> None:
         """The gateway too (benchmarks of the API), answering on ``port`` once it is up."""
@@ -163,15 +167,19 @@ def broker_pid(port: int = 5672) -> int | None:
         if not entry.name.isdigit():
             continue
         try:
-            if b"beam.smp" not in (entry / "cmdline").read_bytes():
-                continue
-            sockets = {os.readlink(fd).removeprefix("socket:[").rstrip("]")
-                       for fd in (entry / "fd").iterdir()}
+            if b"beam.smp" in (entry / "cmdline").read_bytes() and listening & {
+                    _socket_inode(fd) for fd in (entry / "fd").iterdir()}:
+                return int(entry.name)
         except OSError:
             continue
-        if sockets & listening:
-            return int(entry.name)
     return None
+
+
+def _socket_inode(fd: Path) -> str:
+    try:
+        return os.readlink(fd).removeprefix("socket:[").rstrip("]")
+    except OSError:  # closed meanwhile
+        return ""
 
 
 def start_profilers(pids: dict[str, int], folder: Path) -> dict[str, tuple]:
