@@ -23,7 +23,6 @@ import json
 import multiprocessing
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -36,15 +35,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
-from bench.e2e import System, cpu_seconds, summary  # noqa: E402
+from bench.e2e import System, cpu_seconds, free_port, summary  # noqa: E402
 
 DEMO_PASSWORD = "demo"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ApiSystem(System):

@@ -7,6 +7,9 @@ simulated Asterisk connects: until SET VARIABLE WORK_ORDER_ID, and until the wor
 event for that order reaches a subscriber. Then it measures a no-op FastAGI handler the same way.
 
     python bench/e2e.py --duration 20 --concurrency 40 --processes 2
+
+``--profile DIR`` also records the calls and staffing processes with py-spy during the run and
+adds their CPU per call by function family and by activity (bench/cpu_profile.py, bench/PROFILE.md).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import json
 import multiprocessing
 import os
 import random
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,8 +40,13 @@ import requests  # noqa: E402
 from asterisk_sim import place_call  # noqa: E402
 from asterisk_sim.load import percentile  # noqa: E402
 from bench.agi_ceiling import measure_noop_ceiling  # noqa: E402
+from bench.cpu_profile import summarise  # noqa: E402
+from svckit.deadletters import connection_parameters  # noqa: E402
 
-RABBIT_API = "http://127.0.0.1:15672/api"
+# The RabbitMQ to use (host:port) and its management API: the machine's, unless set (e.g. a
+# private node when the shared one is busy).
+BROKER = os.environ.get("BENCH_BROKER", "127.0.0.1:5672")
+RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
 AGI_PORT, CALLS_HTTP, STAFFING_HTTP = 14573, 19101, 19102
 
 
@@ -51,7 +61,7 @@ def summary(latencies_s: list[float]) -> dict[str, float]:
 class System:
     def __init__(self, use_pg: bool, max_workers: int) -> None:
         self.vhost = f"bench-{uuid.uuid4().hex[:8]}"
-        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{quote(self.vhost, safe='')}"
+        self.amqp_uri = f"pyamqp://guest:guest@{BROKER}/{quote(self.vhost, safe='')}"
         self.tmp = tempfile.mkdtemp(prefix="csc-bench-")
         self.databases: list[str] = []
         self.env = {
@@ -78,15 +88,7 @@ class System:
         return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
     def start(self) -> None:
-        auth = ("guest", "guest")
-        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
-        requests.put(
-            f"{RABBIT_API}/permissions/{self.vhost}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
-        ).raise_for_status()
-        for command in ("migrate", "seed"):
-            subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
-                           env=self.env, check=True, stdout=subprocess.DEVNULL)
+        self.prepare()
         nameko = str(Path(sys.executable).with_name("nameko"))
         for config, target in [
             ("services/staffing/config.yaml", "services.staffing.service:StaffingService"),
@@ -98,6 +100,18 @@ class System:
                 stdout=log, stderr=subprocess.STDOUT,
             ))
         self._wait_up(CALLS_HTTP, STAFFING_HTTP)
+
+    def prepare(self) -> None:
+        """The vhost, and the databases migrated and seeded."""
+        auth = ("guest", "guest")
+        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
+        requests.put(
+            f"{RABBIT_API}/permissions/{self.vhost}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
+        ).raise_for_status()
+        for command in ("migrate", "seed"):
+            subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
+                           env=self.env, check=True, stdout=subprocess.DEVNULL)
 
     def start_gateway(self, port: int) -> None:
         """The gateway too (benchmarks of the API), answering on ``port`` once it is up."""
@@ -144,16 +158,47 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def broker_pid() -> int | None:
-    """The local RabbitMQ (beam.smp) process, if this machine runs it."""
+def broker_pid(port: int = 5672) -> int | None:
+    """The local RabbitMQ (beam.smp) process listening on ``port``, if this machine runs it
+    (another node may run beside it: a fault suite's private one)."""
+    listening = {fields[9] for fields in map(str.split, Path("/proc/net/tcp").read_text()
+                                             .splitlines()[1:])
+                 if fields[1].endswith(f":{port:04X}") and fields[3] == "0A"}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if "beam.smp" in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    return int(entry.name)
-            except OSError:
-                continue
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"beam.smp" in (entry / "cmdline").read_bytes() and listening & {
+                    _socket_inode(fd) for fd in (entry / "fd").iterdir()}:
+                return int(entry.name)
+        except OSError:
+            continue
     return None
+
+
+def _socket_inode(fd: Path) -> str:
+    try:
+        return os.readlink(fd).removeprefix("socket:[").rstrip("]")
+    except OSError:  # closed meanwhile
+        return ""
+
+
+def start_profilers(pids: dict[str, int], folder: Path) -> dict[str, tuple]:
+    """py-spy on each process (not pausing it), raw stacks into ``folder/<name>.txt``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return {name: (folder / f"{name}.txt", subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--nonblocking", "--nolineno", "--format", "raw",
+         "--output", str(folder / f"{name}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )) for name, pid in pids.items()}
+
+
+def stop_profilers(spies: dict[str, tuple]) -> None:
+    for _, spy in spies.values():
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    for _, spy in spies.values():
+        spy.wait(60)
 
 
 # --- routing events --------------------------------------------------------------------------
@@ -164,9 +209,7 @@ class RoutedEvents(threading.Thread):
 
     def __init__(self, amqp_uri: str) -> None:
         super().__init__(daemon=True)
-        vhost = amqp_uri.rsplit("/", 1)[1]
-        params = pika.ConnectionParameters("127.0.0.1", virtual_host=vhost.replace("%2F", "/"))
-        self.connection = pika.BlockingConnection(params)
+        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
         self.channel = self.connection.channel()
         self.channel.exchange_declare("staffing.events", "topic", durable=True)
         queue = self.channel.queue_declare("", exclusive=True).method.queue
@@ -188,11 +231,12 @@ class RoutedEvents(threading.Thread):
 # --- callers ---------------------------------------------------------------------------------
 
 
-def _callers(args: tuple[int, float, int]) -> list[tuple[float, str | None, float | None]]:
-    """One process of callers: (connect wall time, work order id, seconds to WORK_ORDER_ID)."""
-    threads, duration, seed = args
+def _callers(args: tuple[int, float, int, int]) -> list[tuple]:
+    """One process of callers: (connect wall time, work order id, seconds to WORK_ORDER_ID,
+    ROUTE_TARGET)."""
+    threads, duration, seed, agi_port = args
     rng = random.Random(seed)
-    results: list[tuple[float, str | None, float | None]] = []
+    results: list[tuple] = []
     lock = threading.Lock()
     deadline = time.monotonic() + duration
 
@@ -201,14 +245,15 @@ def _callers(args: tuple[int, float, int]) -> list[tuple[float, str | None, floa
             connected = time.time()
             try:
                 transcript = place_call(
-                    "127.0.0.1", AGI_PORT, digits=[rng.choice("1234")],
+                    "127.0.0.1", agi_port, digits=[rng.choice("1234")],
                     caller_num=f"139{rng.randrange(10**8):08d}",
                     uniqueid=f"{connected:.6f}.{rng.randrange(10**9)}",
                 )
                 order = transcript.variables.get("WORK_ORDER_ID")
-                entry = (connected, order, transcript.latency_to("WORK_ORDER_ID"))
+                entry = (connected, order, transcript.latency_to("WORK_ORDER_ID"),
+                         transcript.variables.get("ROUTE_TARGET"))
             except OSError:
-                entry = (connected, None, None)
+                entry = (connected, None, None, None)
             with lock:
                 results.append(entry)
 
@@ -220,12 +265,23 @@ def _callers(args: tuple[int, float, int]) -> list[tuple[float, str | None, floa
     return results
 
 
-def drive(concurrency: int, processes: int, duration: float) -> tuple[list, float]:
+def drive(concurrency: int, processes: int, duration: float, agi_port: int = AGI_PORT
+          ) -> tuple[list, float]:
     shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
     started = time.monotonic()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        parts = pool.map(_callers, [(n, duration, i) for i, n in enumerate(shares)])
+        parts = pool.map(_callers, [(n, duration, i, agi_port) for i, n in enumerate(shares)])
     return [entry for part in parts for entry in part], time.monotonic() - started
+
+
+def per_call(cpu: dict[str, float], calls: int) -> dict[str, float]:
+    return {name: round(1000 * used / max(1, calls), 2) for name, used in cpu.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def warm_up(seconds: float = 15.0) -> None:
@@ -249,8 +305,12 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="caller processes")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record calls and staffing with py-spy into DIR")
     opts = parser.parse_args()
 
+    global AGI_PORT, CALLS_HTTP, STAFFING_HTTP  # free ones: another benchmark may run now
+    AGI_PORT, CALLS_HTTP, STAFFING_HTTP = free_port(), free_port(), free_port()
     system = System(opts.pg, max_workers=max(200, opts.concurrency * 2))
     system.start()
     routed = RoutedEvents(system.amqp_uri)
@@ -258,15 +318,20 @@ def main() -> int:
     try:
         warm_up()
         pids = {"staffing": system.children[0].pid, "calls": system.children[1].pid}
-        if (broker := broker_pid()) is not None:
+        if (broker := broker_pid(int(BROKER.rsplit(":", 1)[1]))) is not None:
             pids["rabbitmq"] = broker
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration)
+        services = {name: pid for name, pid in pids.items() if name != "rabbitmq"}
+        spies = start_profilers(services, opts.profile) if opts.profile else {}
+        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration, AGI_PORT)
         cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         orders = {r[1] for r in results if r[1]}
         deadline = time.monotonic() + 5  # let the last routing events arrive
         while not orders <= routed.arrivals.keys() and time.monotonic() < deadline:
             time.sleep(0.1)
+        # the profile covers the run and the drain: work a call causes after the run counts
+        cpu_drained = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        stop_profilers(spies)
     finally:
         routed.stop()
         system.stop()
@@ -284,10 +349,12 @@ def main() -> int:
         "to_work_order_id": summary(to_order),
         "to_routing_event": summary(to_event),
         "routing_events_missing": len(completed) - len(to_event),
-        "cpu_ms_per_call": {
-            name: round(1000 * used / max(1, len(completed)), 2) for name, used in cpu_used.items()
-        },
+        "sent_to_fallback_queue": sum(not (r[3] or "").startswith("PJSIP/") for r in completed),
+        "cpu_ms_per_call": per_call(cpu_used, len(completed)),
     }
+    for name, (raw, _) in spies.items():
+        report.setdefault("profile", {})[name] = summarise(
+            raw, name, per_call(cpu_drained, len(completed))[name])
     if not opts.skip_ceiling:
         ceiling = measure_noop_ceiling(opts.duration, opts.concurrency, opts.processes)
         report["noop_ceiling"] = {

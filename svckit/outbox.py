@@ -115,9 +115,13 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch of due rows; returns how many were confirmed.
 
-        No transaction is held while publishing: under eventlet a publish yields, and an open
-        SQLite write transaction would block every other green thread's writes meanwhile.
-        Several relays on one database may publish a row twice; consumers are idempotent.
+        On PostgreSQL the batch is claimed: its rows stay locked (``FOR UPDATE SKIP LOCKED``)
+        until they are marked published, so the relays of several instances on one database
+        publish different rows (unclaimed, nearly every event went out once per instance:
+        tests/integration/test_scale_out.py). On SQLite (one process) no transaction is held
+        while publishing: under eventlet a publish yields, and an open SQLite write transaction
+        would block every other green thread's writes meanwhile. A relay that dies between
+        publishing and marking leaves its rows to be published again; consumers are idempotent.
         """
         if self.archive is not None:  # first pass: make every event of ours routable
             bind_archive(self.amqp_uri, f"{self.service}.events", self.archive)
@@ -133,21 +137,18 @@ class OutboxRelay:
         )
         if blocked:
             query = query.where(tuple_(table.c.exchange, table.c.event_type).not_in(blocked))
+        claims = self.store.engine.dialect.name != "sqlite"
         with self.store.transaction() as session:
-            rows = session.execute(query).all()
-        confirmed, refused = [], []
-        for row in rows:
-            route = (row.exchange, row.event_type)
-            if route in refused:
-                continue
-            if self._publish(row):
-                confirmed.append(row.id)
-                self._blocked.pop(route, None)
+            if claims:
+                rows = session.execute(query.with_for_update(skip_locked=True)).all()
+                confirmed, refused = self._publish_rows(rows)
+                self._record(session, confirmed, [])
             else:
-                refused.append(route)
-                self._block(route, row)
+                rows = session.execute(query).all()
+        if not claims:
+            confirmed, refused = self._publish_rows(rows)
         with self.store.transaction() as session:
-            self._record(session, confirmed, refused)
+            self._record(session, [] if claims else confirmed, refused)
             if monotonic() >= self._next_gauge:  # a count per pass would cost a query per call
                 self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
                 waiting, parked = session.execute(
@@ -159,6 +160,22 @@ class OutboxRelay:
                 OUTBOX_PARKED.labels(self.service).set(parked)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
+
+    def _publish_rows(self, rows) -> tuple[list[int], list[tuple[str, str]]]:
+        """Publish ``rows`` in order: the ids confirmed, and the routes the broker refused (a
+        route's later rows wait with it)."""
+        confirmed, refused = [], []
+        for row in rows:
+            route = (row.exchange, row.event_type)
+            if route in refused:
+                continue
+            if self._publish(row):
+                confirmed.append(row.id)
+                self._blocked.pop(route, None)
+            else:
+                refused.append(route)
+                self._block(route, row)
+        return confirmed, refused
 
     def _publish(self, row) -> bool:
         """True when the broker confirmed; False when it returned the event as unroutable."""

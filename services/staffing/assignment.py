@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, false, insert, select, true, update
+from sqlalchemy import bindparam, case, false, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,9 +181,16 @@ def _as_event_payload(
 def follow(session: Session, work_order_id: str, assignee_id: int | None, still_open: bool) -> None:
     """Keep the decision and the open-order counts in step with the order's life in calls
     (closed, merged, reopened or assigned by hand), so routing's load and the caller's-owner
-    rule see the truth."""
+    rule see the truth.
+
+    Several staffing instances apply news at once: the decision is locked, so one order's news
+    apply one after the other, and counts change in the database, never read and written back
+    (that lost the increments of routings committed meanwhile: tests/integration/
+    test_scale_out.py)."""
     decision = session.scalar(
-        select(RoutingDecision).where(RoutingDecision.work_order_id == work_order_id)
+        select(RoutingDecision)
+        .where(RoutingDecision.work_order_id == work_order_id)
+        .with_for_update()
     )
     if decision is None:
         return
@@ -199,6 +206,6 @@ def follow(session: Session, work_order_id: str, assignee_id: int | None, still_
 def _count(session: Session, staff_id: int | None, change: int) -> None:
     if staff_id is None:
         return
-    person = session.get(StaffMember, staff_id)
-    if person is not None:
-        person.open_orders = max(0, person.open_orders + change)
+    counted = _staff.c.open_orders + change
+    session.execute(update(_staff).where(_staff.c.id == staff_id)
+                    .values(open_orders=case((counted < 0, 0), else_=counted)))
