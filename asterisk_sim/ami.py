@@ -347,7 +347,6 @@ class AmiSimulator:
             state="Ringing", context="agents", exten=interface.split("/")[-1])
         with self.lock:
             self.channels[leg_id] = call.agent_leg
-        self.set_device(interface, "RINGING")
         dest = _channel_fields(call.agent_leg, "Dest")
         if call.via == "queue":
             self.emit("AgentCalled", [*self._caller_fields(call), *dest, ("Queue", self.queue),
@@ -356,6 +355,7 @@ class AmiSimulator:
         else:
             self.emit("DialBegin", [*self._caller_fields(call), *dest, ("DialString",
                       interface.split("/")[-1])], "call,all")
+        self.set_device(interface, "RINGING")  # device state follows (devstate taskprocessor)
 
     def no_answer(self, call: SimCall, ring_seconds: int = 15) -> None:
         """The rung phone is not answered in time: ``AgentRingNoAnswer`` / ``DialEnd NOANSWER``."""
@@ -378,7 +378,6 @@ class AmiSimulator:
         call.answered = time.monotonic()
         leg.state = "Up"
         member.in_call = True
-        self.set_device(member.interface, "INUSE")
         dest = _channel_fields(leg, "Dest")
         if call.via == "queue":
             self.emit("AgentConnect", [*self._caller_fields(call), *dest, ("Queue", self.queue),
@@ -387,6 +386,7 @@ class AmiSimulator:
         else:
             self.emit("DialEnd", [*self._caller_fields(call), *dest, ("DialStatus", "ANSWER")],
                       "call,all")
+        self.set_device(member.interface, "INUSE")
 
     def _held(self, call: SimCall) -> int:
         return int(round((call.answered or time.monotonic()) - call.joined))

@@ -86,6 +86,19 @@ class FirstContact(Reply):
     name: str | None
 
 
+class Handling(Reply):
+    """The order's call with an agent, from Asterisk (issue 16): answered by whom (staff id),
+    hold, talk and wrap-up seconds; or abandoned after how long; phones that rang out."""
+
+    answered_by: int | None
+    answered_at: str | None
+    hold_seconds: float | None
+    talk_seconds: float | None
+    wrapup_seconds: float | None
+    abandoned_after_seconds: float | None
+    ring_no_answers: int
+
+
 class WorkOrderView(Reply):
     """A work order (S3.2a) as every list and action answers it."""
 
@@ -116,6 +129,7 @@ class WorkOrderView(Reply):
     place: Place
     promise: str | None
     escalated_to: EscalatedTo | None
+    handling: Handling | None = None
 
 
 class Actor(Reply):
@@ -822,6 +836,9 @@ class Presence(Reply):
     state: str
     reason: str | None
     since: str | None
+    # issue 16: whether the phone's queue membership was paused/unpaused to match (None: not
+    # asked; false: Asterisk unreachable now, the next AMI reconciliation does it)
+    phone_in_step: bool | None = None
 
 
 class PopCustomer(Reply):

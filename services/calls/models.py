@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -138,6 +139,15 @@ class WorkOrder(Base):
     channel: Mapped[str] = mapped_column(String(20), default="phone", server_default="phone")
     first_contact_id: Mapped[int | None] = mapped_column(Integer)
     first_contact_name: Mapped[str | None] = mapped_column(String(100))
+    # its call with an agent, from Asterisk (issue 16, staffing's call.* events): answered by
+    # whom after how long on hold, talk and wrap-up; or abandoned after how long
+    answered_by_id: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hold_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    abandoned_after_seconds: Mapped[float | None] = mapped_column(Float)
+    ring_no_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkOrderHistory(Base):

@@ -14,7 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import (
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
     CallEnded,
+    CallRingNoAnswer,
     Category,
     Envelope,
     OutageDeclared,
@@ -28,6 +32,7 @@ from contracts.events import (
 from services.calls import (
     access,
     board,
+    call_outcomes,
     clock_store,
     customer_store,
     customers,
@@ -124,6 +129,29 @@ class CallsService(ObservedService):
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
+
+    # --- the call with an agent, from Asterisk through staffing (issue 16) ------------------
+
+    @reliable_event_handler("staffing", "call.answered")
+    def on_call_answered(self, event: Envelope, fact: CallAnswered) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.abandoned")
+    def on_call_abandoned(self, event: Envelope, fact: CallAbandoned) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.completed")
+    def on_call_completed(self, event: Envelope, fact: CallCompleted) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.ring_no_answer")
+    def on_ring_no_answer(self, event: Envelope, fact: CallRingNoAnswer) -> None:
+        self._record_outcome(event, fact)
+
+    def _record_outcome(self, event: Envelope, fact: call_outcomes.Outcome) -> None:
+        with self.db.transaction() as session:
+            first = first_delivery(session, "calls.call_outcome", str(event.id))
+            call_outcomes.record(session, fact, first)
 
     @reliable_event_handler("staffing", "work_orders.handover_requested")
     def on_handover_requested(self, event: Envelope, handover: WorkOrdersHandoverRequested) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, false, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import Category, Role, WorkOrderRouted, make_event
-from services.staffing import roster_store, routing
+from contracts.events import AgentState, Category, Role, WorkOrderRouted, make_event
+from services.staffing import agent_line, roster_store, routing
 from services.staffing.models import RoutingDecision, StaffMember
 from svckit.db import WorkerDatabase
 from svckit.inbox import first_delivery
@@ -26,7 +26,7 @@ _staff, _decisions = StaffMember.__table__, RoutingDecision.__table__
 
 ROUTABLE = select(
     _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
-    _staff.c.away,
+    _staff.c.away, _staff.c.line_state, _staff.c.line_since, _staff.c.wrapup_until,
 ).where(
     _staff.c.on_leave == false(),
     _staff.c.left_on.is_(None),
@@ -68,11 +68,19 @@ def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[
     view = roster_store.load(session, day - timedelta(days=1), day)
     return [
         routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders,
-                          bool(row.away))
+                          bool(row.away), _state(row, at),
+                          agent_line.idle_since(row.line_since, row.wrapup_until))
         for row in session.execute(ROUTABLE)
         if any(routing.on_shift(starts, ends, local.time())
                for starts, ends in view.cover(row.id, day))
     ]
+
+
+def _state(row, at: datetime) -> AgentState | None:
+    """Her agent state when Asterisk has reported her line (issue 16), else None."""
+    if row.line_state is None:
+        return None
+    return agent_line.state_of(row.line_state, bool(row.away), row.wrapup_until, at)
 
 
 def caller_order_owner(session: Session, caller_number: str) -> int | None:

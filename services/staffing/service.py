@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.events import CallEnded, Category, Envelope, Payload, Role, WorkOrderCreated
 from services.staffing import (
     absence_store,
+    agent_store,
     attendance_store,
     evaluation_store,
     leave_flow,
@@ -28,6 +29,7 @@ from services.staffing import (
 )
 from services.staffing import organisation as org
 from services.staffing.accounts import Hashing, HashingBusy
+from services.staffing.agent_feed import AgentFeed
 from services.staffing.agent_states import members_by_state
 from services.staffing.assignment import assign, candidates_on_shift, follow, propose
 from services.staffing.escalation import leader_on_duty
@@ -53,7 +55,7 @@ WORK_ORDERS_ROUTED = Counter(
 )
 
 
-class StaffingService(ObservedService):
+class StaffingService(AgentFeed, ObservedService):
     name = "staffing"
 
     config = Config()
@@ -307,8 +309,12 @@ class StaffingService(ObservedService):
     def set_presence(self, caller: int, state: str, reason: str | None = None) -> dict:
         """The caller sets her own presence (a hotline member); ``staff.presence_changed``."""
         with self.db.transaction() as session:
-            return presence_store.set_presence(
+            view = presence_store.set_presence(
                 session, caller, state, reason, self.clock.now()).view()
+            extension = org.person(session, caller).extension
+            agent_store.publish_state(session, org.person(session, caller), self.clock.now(),
+                                      self._wrapup())
+        return self._presence_to_phone(view, extension)
 
     @http("GET", "/metrics")
     def metrics_page(self, request):

@@ -82,22 +82,26 @@ class AmiConnection(ProviderCollector, SharedExtension):
         if self._running or not self.settings.host:
             return
         self._running = True
-        self.container.spawn_managed_thread(self._keep_connected, identifier="ami.connection")
-        self.container.spawn_managed_thread(self._dispatch, identifier="ami.dispatch")
+        self._threads = [
+            self.container.spawn_managed_thread(self._keep_connected, identifier="ami.connection"),
+            self.container.spawn_managed_thread(self._dispatch, identifier="ami.dispatch")]
 
     def stop(self) -> None:
-        self._running = False
         self._close()
         super().stop()
 
     def kill(self) -> None:
-        self._running = False
         self._close()
 
     def _close(self) -> None:
+        """Log off the line and end both threads (the dispatcher waits on an empty queue)."""
+        self._running = False
         client = self.client
         if client is not None:
             client.close()
+        for thread in getattr(self, "_threads", ()):
+            thread.kill()
+        self._threads = []
 
     def _wanted(self, name: str) -> list[AmiEventEntrypoint]:
         return [p for p in self._providers if name in p.events]

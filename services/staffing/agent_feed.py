@@ -1,0 +1,120 @@
+"""Staffing's end of the AMI connection (issue 16): agent states, pauses in step with presence,
+call outcomes, and the reconciliation after each (re)connection. A mixin of the service class,
+so the service module stays about its RPCs.
+
+Why staffing owns the connection: it owns routing and presence, so the agent state that routing
+reads is decided once, here, from current data; calls learns each call's outcome from the
+``call.*`` events (keyed by the caller channel's uniqueid, which its FastAGI session stored as
+``agi_uniqueid``) and ties it to the work order.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from contracts.events import PresenceState
+from services.staffing import agent_line, agent_store, call_facts
+from svckit.ami import AmiError, AmiUnavailable, Message
+from svckit.ami.extension import CONNECTED, Ami, ami_event
+from svckit.clock import configured_timer
+
+_log = logging.getLogger(__name__)
+
+CALL_EVENTS = ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentRingNoAnswer",
+               "AgentComplete", "QueueCallerAbandon", "DialBegin", "DialEnd", "Hangup")
+
+
+class AgentFeed:
+    """Mixed into StaffingService (needs ``db``, ``clock``, ``config``)."""
+
+    ami = Ami()
+
+    def _ami_settings(self) -> dict:
+        return dict(self.config.get("AMI") or {})
+
+    def _wrapup(self) -> timedelta:
+        return timedelta(seconds=float(self._ami_settings().get("wrapup_seconds") or 0))
+
+    def _interface(self, extension: str) -> str:
+        return f"{self._ami_settings().get('technology') or 'PJSIP'}/{extension}"
+
+    @ami_event("DeviceStateChange", "QueueMemberStatus")
+    def on_device_state(self, message: Message) -> None:
+        if message.event == "DeviceStateChange":
+            device, state = message.get("Device"), message.get("State")
+        else:
+            device = message.get("StateInterface") or message.get("Interface")
+            state = agent_line.STATUS_DEVICES.get(message.get("Status"), "UNKNOWN")
+        with self.db.transaction() as session:
+            agent_store.apply_device(session, device, state, self.clock.now(), self._wrapup())
+
+    @ami_event("QueueMemberPause")
+    def on_member_pause(self, message: Message) -> None:
+        with self.db.transaction() as session:
+            agent_store.apply_pause(session, message.get("Interface"),
+                                    message.get("Paused") == "1",
+                                    message.get("PausedReason") or message.get("Reason"),
+                                    self.clock.now(), self._wrapup())
+
+    @ami_event(*CALL_EVENTS)
+    def on_call_event(self, message: Message) -> None:
+        fact = call_facts.fact_of(message)
+        if fact is None:
+            return
+        with self.db.transaction() as session:
+            agent_store.apply_call_fact(session, fact, self.clock.now(), self._wrapup())
+
+    @ami_event(CONNECTED)
+    def reconcile(self, message: Message) -> None:
+        """After each login: what changed while the line was down. Phones' states and calls
+        come from Asterisk; pauses from our presence (the screen wins: it is what the agent set
+        last that we know of), pushed back with QueuePause."""
+        queue = self._ami_settings().get("queue") or "95598"
+        members = self.ami.send_list("QueueStatus", Queue=queue).items
+        channels = self.ami.send_list("CoreShowChannels").items
+        pushes = []
+        with self.db.transaction() as session:
+            now, wrapup = self.clock.now(), self._wrapup()
+            for member in (m for m in members if m.event == "QueueMember"):
+                device = member.get("StateInterface") or member.get("Location")
+                state = agent_line.STATUS_DEVICES.get(member.get("Status"), "UNKNOWN")
+                agent_store.apply_device(session, device, state, now, wrapup)
+                person = agent_store.member_of(session, device)
+                if person is not None and bool(person.away) != (member.get("Paused") == "1"):
+                    pushes.append((person.extension, bool(person.away), person.away_reason))
+            for channel in channels:
+                device = agent_line.device_of(channel.get("Channel"))
+                if channel.get("ChannelStateDesc") == "Up" and device and channel.get("Linkedid"):
+                    fact = call_facts.Fact("answered", channel.get("Linkedid")[:64],
+                                           device=device)
+                    agent_store.apply_call_fact(session, fact, now, wrapup)
+        for extension, away, reason in pushes:
+            self._queue_pause(extension, away, reason)
+        _log.info("AMI reconciled: %d queue members, %d channels, %d pauses pushed",
+                  sum(m.event == "QueueMember" for m in members), len(channels), len(pushes))
+
+    @configured_timer("AMI", "wrapup_check_seconds", 2)
+    def end_wrapups(self) -> None:
+        """Wrap-ups whose time is over; the agents-by-state gauge."""
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            agent_store.expire_wrapups(session, now, self._wrapup())
+            agent_store.refresh_gauge(session, now)
+
+    def _queue_pause(self, extension: str, away: bool, reason: str | None) -> bool:
+        """Pause or unpause her queue membership, so the phone agrees with the screen; False
+        when Asterisk cannot be told now (the next reconciliation does it)."""
+        if not self._ami_settings().get("host"):
+            return False
+        try:
+            self.ami.send("QueuePause", Interface=self._interface(extension),
+                          Paused="true" if away else "false", Reason=reason or "")
+            return True
+        except (AmiError, AmiUnavailable) as exc:
+            _log.warning("QueuePause for %s not sent: %s", extension, exc)
+            return False
+
+    def _presence_to_phone(self, view: dict, extension: str) -> dict:
+        paused = view["state"] == PresenceState.AWAY.value
+        return {**view, "phone_in_step": self._queue_pause(extension, paused, view["reason"])}
