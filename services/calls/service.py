@@ -123,6 +123,25 @@ class CallsService(ObservedService):
         if call.work_order_id and call.category:
             WORK_ORDERS_CREATED.labels(call.category.value).inc()
 
+    @fastagi("95598-next")
+    def next_choice(self, channel: AgiChannel) -> None:
+        """The dialplan's ``Dial(${ROUTE_TARGET})`` rang out (DIALSTATUS NOANSWER, BUSY):
+        ``AGI(agi://.../95598-next,${WORK_ORDER_ID},${ROUTE_TARGET})`` asks staffing for the
+        next choice (issue 16); ROUTE_TARGET becomes that phone, or the queue."""
+        order_id = channel.env.get("agi_arg_1", "")[:36]
+        rang_out = channel.env.get("agi_arg_2", "")[:100]
+        target = self._settings().fallback_target
+        try:
+            with eventlet.Timeout(self.config.get("HOTLINE", {}).get("route_timeout_ms", 300)
+                                  / 1000):
+                routed = self.staffing.reroute_work_order(order_id, rang_out) if order_id else None
+            target = (routed or {}).get("dial_string") or target
+        except eventlet.Timeout:
+            log.warning("staffing did not re-route %s in time; the queue takes it", order_id)
+        except Exception:
+            log.warning("re-routing %s failed; the queue takes it", order_id, exc_info=True)
+        channel.set_variable("ROUTE_TARGET", target)
+
     @reliable_event_handler("staffing", "work_order.routed")
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
         with self.db.transaction() as session:

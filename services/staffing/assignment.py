@@ -210,3 +210,36 @@ def _count(session: Session, staff_id: int | None, change: int) -> None:
     person = session.get(StaffMember, staff_id)
     if person is not None:
         person.open_orders = max(0, person.open_orders + change)
+
+
+REROUTED = "ring_no_answer_next_choice"
+
+
+def reroute(db: WorkerDatabase, work_order_id: str, not_answered: str, now: datetime,
+            zone: ZoneInfo) -> WorkOrderRouted | None:
+    """The routed phone rang out (issue 16): the order goes to the next choice, never back to
+    whoever did not answer; None when the order was never routed here. With nobody free the
+    decision says so and the call goes to the queue."""
+    extension = not_answered.rsplit("/", 1)[-1]
+    with db.transaction() as session:
+        decision = session.scalar(select(RoutingDecision).where(
+            RoutingDecision.work_order_id == work_order_id).with_for_update())
+        if decision is None:
+            return None
+        rang_out = set(session.scalars(
+            select(StaffMember.id).where(StaffMember.extension == extension)))
+        if decision.reason == REROUTED and decision.assignee_id not in rang_out:
+            return _existing(session, work_order_id)  # this ring-out was handled already
+        passed = {decision.assignee_id} | rang_out
+        others = [c for c in candidates_on_shift(session, now, zone) if c.staff_id not in passed]
+        chosen = routing.route(Category(decision.category), others).assignee
+        if decision.open:
+            _count(session, decision.assignee_id, -1)
+            _count(session, chosen.staff_id if chosen else None, +1)
+        decision.assignee_id = chosen.staff_id if chosen else None
+        decision.role = chosen.role.value if chosen else None
+        decision.reason, decision.decided_at = REROUTED, now
+        routed = _as_event_payload(work_order_id, chosen, REROUTED, now,
+                                   decision.caller_number, Category(decision.category))
+        emit(session, make_event(PRODUCER, routed, occurred_at=now))
+        return routed

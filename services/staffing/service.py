@@ -31,7 +31,13 @@ from services.staffing import organisation as org
 from services.staffing.accounts import Hashing, HashingBusy
 from services.staffing.agent_feed import AgentFeed
 from services.staffing.agent_states import members_by_state
-from services.staffing.assignment import assign, candidates_on_shift, follow, propose
+from services.staffing.assignment import (
+    assign,
+    candidates_on_shift,
+    follow,
+    propose,
+    reroute,
+)
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
 from services.staffing.models import Base, Department, StaffMember
@@ -67,6 +73,16 @@ class StaffingService(AgentFeed, ObservedService):
     def route_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
         """Decide (or return the earlier decision) for a work order; answers the calls service."""
         routed, _ = self._assign(work_order_id, caller_number, Category(category))
+        return routed.model_dump(mode="json")
+
+    @rpc
+    def reroute_work_order(self, work_order_id: str, not_answered: str) -> dict | None:
+        """The routed phone ``not_answered`` rang out (issue 16): the next choice, or None
+        when the order is unknown here; ``dial_string`` None means the queue."""
+        routed = reroute(self.db, work_order_id, str(not_answered), self.clock.now(), ZONE)
+        if routed is None:
+            return None
+        WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()
         return routed.model_dump(mode="json")
 
     @rpc

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from asterisk_sim import place_call
 from asterisk_sim.ami import AmiSimulator
 from contracts.catalogue_check import validate_published
 from services.staffing.models import StaffMember
@@ -72,39 +73,49 @@ def test_answered_talked_wrapped_up_and_an_abandon_counted(cti, pbx):
     state_is(system, "8001", "ready")  # the reconciliation after login read QueueStatus
     abandoned_before = counted("csc_calls_abandoned_total", queue="direct")
 
+    rang_out_before = counted("csc_ring_no_answer_total", queue="direct")
+
     first = call(system, caller_num=KNOWN_CALLER[0], digits=["1"])
     order_id = first.variables["WORK_ORDER_ID"]
     assert first.variables["ROUTE_TARGET"] == "PJSIP/8001"
     line = pbx.arrive(first.uniqueid, variables={"WORK_ORDER_ID": order_id})
     pbx.ring(line, "PJSIP/8001")
     state_is(system, "8001", "ringing")
+    pbx.no_answer(line)  # Dial rang out: the dialplan asks for the next choice
+    again = place_call("127.0.0.1", system["agi"], script="95598-next", uniqueid=first.uniqueid,
+                       args=[order_id, "PJSIP/8001"])
+    assert again.variables["ROUTE_TARGET"] == "PJSIP/8002"
+    pbx.ring(line, "PJSIP/8002")
+    state_is(system, "8002", "ringing")
     at(system, 8)
     pbx.answer_call(line)
-    state_is(system, "8001", "on_call")
+    state_is(system, "8002", "on_call")
 
-    second = call(system, caller_num="13900000002", digits=["1"])  # agent01 is on a call
-    assert second.variables["ROUTE_TARGET"] == "PJSIP/8002"
+    second = call(system, caller_num="13900000002", digits=["1"])  # agent02 is on a call
+    assert second.variables["ROUTE_TARGET"] == "PJSIP/8001"
 
     at(system, 128)
     pbx.hang_up(line)
-    state_is(system, "8001", "wrap_up")
+    state_is(system, "8002", "wrap_up")
     at(system, 143)  # the queue's wrap-up time is over
-    state_is(system, "8001", "ready")
+    state_is(system, "8002", "ready")
     headers = login(system, "leader01")
     done = handling(system, headers, order_id, "wrapup_seconds")
     assert (done["answered_by"], done["hold_seconds"], done["talk_seconds"],
-            done["wrapup_seconds"]) == (1, 8.0, 120.0, 15.0)
+            done["wrapup_seconds"], done["ring_no_answers"]) == (2, 8.0, 120.0, 15.0, 1)
+    moved = routed_order(system, headers, order_id)
+    assert (moved["assignee"]["id"], moved["routing_reason"]) == (2, "ring_no_answer_next_choice")
+    assert counted("csc_ring_no_answer_total", queue="direct") == rang_out_before + 1
 
     waiting = pbx.arrive(second.uniqueid, caller="13900000002")
-    pbx.ring(waiting, "PJSIP/8002")
-    state_is(system, "8002", "ringing")  # its events are heard in order: the ring is known
+    pbx.ring(waiting, "PJSIP/8001")
+    state_is(system, "8001", "ringing")  # its events are heard in order: the ring is known
     at(system, 170)
     pbx.abandon(waiting)
     gave_up = handling(system, headers, second.variables["WORK_ORDER_ID"],
                        "abandoned_after_seconds")
     assert gave_up["abandoned_after_seconds"] == 27.0 and gave_up["answered_by"] is None
     assert counted("csc_calls_abandoned_total", queue="direct") == abandoned_before + 1
-    assert routed_order(system, headers, order_id)["handling"]["talk_seconds"] == 120.0
 
     events = []
     while not any(e["type"] == "call.abandoned" for e in events):
