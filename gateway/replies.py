@@ -777,6 +777,21 @@ class PlanInterval(CoverageInterval):
     traffic_erlangs: float
     agents_answering: int
     service_level_rostered: float | None
+    # what happened in the half hour (issue 16, AMI): offered, answered within target, abandoned
+    offered: int
+    answered_in_target: int
+    abandoned: int
+
+
+class PlanHappened(Reply):
+    """The day so far against its forecast (issue 16)."""
+
+    forecast_arrivals: float
+    offered: int
+    answered_in_target: int
+    abandoned: int
+    service_level: float | None
+    abandonment_rate: float | None
 
 
 class StaffingPlan(Reply):
@@ -788,6 +803,7 @@ class StaffingPlan(Reply):
     settings: PlanSettingsView
     basis: PlanBasis
     summary: PlanSummary
+    happened: PlanHappened
     intervals: list[PlanInterval]
 
 

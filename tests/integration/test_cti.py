@@ -117,6 +117,13 @@ def test_answered_talked_wrapped_up_and_an_abandon_counted(cti, pbx):
     assert gave_up["abandoned_after_seconds"] == 27.0 and gave_up["answered_by"] is None
     assert counted("csc_calls_abandoned_total", queue="direct") == abandoned_before + 1
 
+    today = get(system, "/staffing-plan?date=2026-03-02", headers).json()
+    assert {k: today["happened"][k] for k in ("offered", "answered_in_target", "abandoned")} == {
+        "offered": 2, "answered_in_target": 1, "abandoned": 1}
+    tomorrow = get(system, "/staffing-plan?date=2026-03-03", headers).json()["basis"]
+    assert tomorrow["handling_time_seconds"] == 135.0  # talk 120 + wrap-up 15, measured
+    assert tomorrow["handling_time_source"].startswith("measured: talk + wrap-up")
+
     events = []
     while not any(e["type"] == "call.abandoned" for e in events):
         more = published.drain(expect=1, timeout=5)
