@@ -306,6 +306,11 @@ class AgentCounts(Reply):
     away: int
     on_leave: int
     off_shift: int
+    # from Asterisk (issue 16); 0 while no phone is reported
+    ringing: int = 0
+    on_call: int = 0
+    wrap_up: int = 0
+    offline: int = 0
 
 
 class AgentOnBoard(Reply):

@@ -90,6 +90,10 @@ def test_answered_talked_wrapped_up_and_an_abandon_counted(cti, pbx):
     at(system, 8)
     pbx.answer_call(line)
     state_is(system, "8002", "on_call")
+    headers = login(system, "leader01")
+    board = get(system, "/board", headers).json()  # the leaders see who is on a call
+    assert board["agents"]["on_call"] == 1
+    assert {a["name"]: a["state"] for a in board["agent_list"]}["Agent02"] == "on_call"
 
     second = call(system, caller_num="13900000002", digits=["1"])  # agent02 is on a call
     assert second.variables["ROUTE_TARGET"] == "PJSIP/8001"
@@ -99,7 +103,6 @@ def test_answered_talked_wrapped_up_and_an_abandon_counted(cti, pbx):
     state_is(system, "8002", "wrap_up")
     at(system, 143)  # the queue's wrap-up time is over
     state_is(system, "8002", "ready")
-    headers = login(system, "leader01")
     done = handling(system, headers, order_id, "wrapup_seconds")
     assert (done["answered_by"], done["hold_seconds"], done["talk_seconds"],
             done["wrapup_seconds"], done["ring_no_answers"]) == (2, 8.0, 120.0, 15.0, 1)

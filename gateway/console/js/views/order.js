@@ -109,6 +109,7 @@ function details(o) {
     o.parent_id ? [h("dt", {}, t("order.parent")), h("dd", {}, h("a", { href: `#/order/${o.parent_id}`, class: "mono" }, o.parent_id))] : null,
     h("dt", {}, t("order.matter")), h("dd", {}, o.matter || "—"),
     o.promise ? [h("dt", {}, t("order.promise")), h("dd", {}, o.promise)] : null,
+    o.handling ? [h("dt", {}, t("order.handling")), h("dd", { id: "order-handling" }, handlingText(o.handling))] : null,
     o.result ? [h("dt", {}, t("order.result")), h("dd", { id: "order-result" }, o.result)] : null,
     o.reply ? [h("dt", {}, t("order.reply")), h("dd", {}, o.reply)] : null,
     o.satisfaction ? [h("dt", {}, t("order.satisfaction")), h("dd", {}, `${"★".repeat(o.satisfaction)} ${o.solved ? t("order.solved") : t("order.unsolved")}`)] : null,
@@ -204,3 +205,12 @@ async function actionForm(action, order, act) {
 }
 
 export { isLeader };
+
+// issue 16: the call with an agent as Asterisk reported it
+function handlingText(c) {
+  const parts = [];
+  if (c.answered_at) parts.push(t("order.talk", { talk: c.talk_seconds ?? "…", hold: c.hold_seconds ?? 0, wrapup: c.wrapup_seconds ?? "…" }));
+  if (c.abandoned_after_seconds != null) parts.push(t("order.abandoned_after", { seconds: c.abandoned_after_seconds }));
+  if (c.ring_no_answers) parts.push(t("order.rang_out", { n: c.ring_no_answers }));
+  return parts.join(" · ");
+}
