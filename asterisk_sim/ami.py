@@ -291,6 +291,46 @@ class AmiSimulator:
         session.send([("Response", "Success"), *ids, ("Message", "Originate successfully queued")])
         self.originated.append(m)
 
+    def _action_simplaycall(self, session, m, ids):
+        """Not an Asterisk action: the simulator's own, so ``python -m asterisk_sim call
+        --ami-port`` can play the rest of a call it placed by FastAGI (``make run``)."""
+        target, outcome = m.get("RouteTarget"), m.get("Outcome").lower() or "answer"
+        if not m.get("Uniqueid") or outcome not in ("answer", "abandon", "no_answer"):
+            session.send([("Response", "Error"), *ids, ("Message", "Uniqueid and Outcome "
+                          "(answer, abandon, no_answer) are required")])
+            return
+        session.send([("Response", "Success"), *ids, ("Message", "Call is being played")])
+        threading.Thread(target=self.play, daemon=True, args=(
+            m.get("Uniqueid"), target, outcome, float(m.get("RingSeconds") or 2),
+            float(m.get("TalkSeconds") or 5), m.get("WorkOrderId"))).start()
+
+    def play(self, uniqueid: str, target: str, outcome: str, ring: float, talk: float,
+             work_order_id: str = "") -> None:
+        """The rest of a call after the IVR: the routed phone (or the queue's first free
+        member) rings, then it is answered and talked, abandoned, or rings out."""
+        call = self.arrive(uniqueid, variables={"WORK_ORDER_ID": work_order_id})
+        interface = target if target in self.members else None
+        if interface is None:
+            self.join_queue(call)
+            free = [i for i, member in self.members.items()
+                    if not member.paused and member.device == "NOT_INUSE"]
+            interface = free[0] if free else None
+        if interface is None:
+            time.sleep(ring)
+            self.abandon(call)
+            return
+        self.ring(call, interface)
+        time.sleep(ring)
+        if outcome == "abandon":
+            self.abandon(call)
+        elif outcome == "no_answer":
+            self.no_answer(call)
+            self.abandon(call)
+        else:
+            self.answer_call(call)
+            time.sleep(talk)
+            self.hang_up(call)
+
     # -- devices and members --------------------------------------------------------------------
 
     def set_device(self, interface: str, state: str) -> None:

@@ -180,3 +180,19 @@ def test_extension_reconnects_after_a_drop_and_reconciles_first(sim):
     finally:
         container.stop()
     assert sim.logged_in() == 0
+
+
+def test_sim_play_call_plays_the_agent_side_of_a_routed_call(sim):
+    seen: list[Message] = []
+    client = _client(sim, seen)
+    reply = client.send("SimPlayCall", Uniqueid="1700000000.9", RouteTarget="PJSIP/1002",
+                        WorkOrderId="wo-9", Outcome="answer", RingSeconds=0.01,
+                        TalkSeconds=0.01)
+    assert reply.get("Message") == "Call is being played"
+    _wait(lambda: sum(m.event == "Hangup" for m in seen) == 2)
+    dial = [(m.event, m.get("DialStatus")) for m in seen if m.event.startswith("Dial")]
+    assert dial == [("DialBegin", ""), ("DialEnd", "ANSWER")]
+    assert {m.variables()["WORK_ORDER_ID"] for m in seen if m.event == "DialEnd"} == {"wo-9"}
+    with pytest.raises(AmiError):
+        client.send("SimPlayCall", Uniqueid="x", Outcome="explode")
+    client.close()
