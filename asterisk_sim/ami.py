@@ -4,7 +4,8 @@ A TCP server: the banner ``Asterisk Call Manager/<version>``, ``Login`` (a wrong
 answered ``Authentication failed`` and the line closed, as manager.c does), ``Logoff``,
 ``Ping``, ``QueuePause``, ``QueueStatus`` and ``CoreShowChannels`` (event lists:
 ``EventList: start`` ... ``<Action>Complete`` with ``EventList: Complete`` and ``ListItems``),
-``Originate`` (queued; an ``OriginateResponse`` follows); every answer echoes ``ActionID``.
+``Originate`` (queued; an ``OriginateResponse`` follows, and into ``csc-callback`` the dial to the
+customer: a click-to-call callback); every answer echoes ``ActionID``.
 Anything else before login: ``Permission denied``; an unknown action: ``Invalid/unknown
 command``.
 
@@ -147,7 +148,7 @@ class AmiSimulator:
 
     def __init__(self, users: dict[str, str] | None = None, queue: str = "95598",
                  members: Iterable[tuple[str, str]] = (), version: str = "7.0.3",
-                 channelvars: Iterable[str] = ("WORK_ORDER_ID",)) -> None:
+                 channelvars: Iterable[str] = ("WORK_ORDER_ID", "CSC_CALLBACK")) -> None:
         self.users = dict(users or {"csc": "secret"})
         self.queue = queue
         self.members = {i: Member(i, n) for i, n in members}
@@ -157,6 +158,8 @@ class AmiSimulator:
         self.sessions: list[_Session] = []
         self.actions: list[Message] = []  # every action received, for tests
         self.originated: list[Message] = []
+        self.agent_answers = True  # Originate: the agent's own phone answers
+        self.customer_dial_status = "ANSWER"  # then the customer's line: NOANSWER, BUSY...
         self.lock = threading.RLock()
         self._server: _Server | None = None
 
@@ -288,8 +291,47 @@ class AmiSimulator:
                       ("ListItems", str(len(channels)))])
 
     def _action_originate(self, session, m, ids):
+        if not m.get("Channel") or not (m.get("Exten") or m.get("Application")):
+            session.send([("Response", "Error"), *ids,
+                          ("Message", "Channel and Exten or Application are required")])
+            return
         session.send([("Response", "Success"), *ids, ("Message", "Originate successfully queued")])
         self.originated.append(m)
+        threading.Thread(target=self._originated, args=(m,), daemon=True).start()
+
+    def _originated(self, m: Message) -> None:
+        """An async Originate: the first channel (an agent's phone) rings and answers unless
+        ``agent_answers`` is False; into ``csc-callback`` the dialplan then dials the customer,
+        whose line answers with ``customer_dial_status``."""
+        variables = dict(v.partition("=")[::2] for item in m.all("Variable")
+                         for v in item.split(",") if "=" in v)
+        member = self.members.get(m.get("Channel"))
+        ids = [("ActionID", m.action_id)] if m.action_id else []
+        leg = Channel(f"{m.get('Channel')}-{next(_seq):08x}", _uniqueid(), "", m.get("Exten"),
+                      context=m.get("Context"), exten=m.get("Exten"), variables=variables)
+        leg.linkedid = leg.uniqueid
+        answered = member is not None and self.agent_answers and member.device == "NOT_INUSE"
+        self.emit("OriginateResponse", [*ids, ("Response", "Success" if answered else "Failure"),
+                  ("Channel", leg.name), ("Context", leg.context), ("Exten", leg.exten),
+                  ("Application", ""), ("Data", ""), ("Reason", "4" if answered else "3"),
+                  ("Uniqueid", leg.uniqueid if answered else "<null>"),
+                  ("CallerIDNum", "95598"), ("CallerIDName", "")], "call,all")
+        if not answered:
+            return
+        with self.lock:
+            self.channels[leg.uniqueid] = leg
+        self.set_device(member.interface, "INUSE")
+        if leg.context == "csc-callback":
+            customer = Channel(f"PJSIP/trunk-{next(_seq):08x}", _uniqueid(), leg.linkedid,
+                               leg.exten, state="Ringing")
+            dest = _channel_fields(customer, "Dest")
+            self.emit("DialBegin", [*self._with_variables(leg), *dest,
+                                    ("DialString", f"{leg.exten}@trunk")], "call,all")
+            self.emit("DialEnd", [*self._with_variables(leg), *dest,
+                                  ("DialStatus", self.customer_dial_status)], "call,all")
+            self._hang_up(customer, 16, "Normal Clearing")
+        self._hang_up(leg, 16, "Normal Clearing")
+        self.set_device(member.interface, "NOT_INUSE")
 
     def _action_simplaycall(self, session, m, ids):
         """Not an Asterisk action: the simulator's own, so ``python -m asterisk_sim call
@@ -362,9 +404,13 @@ class AmiSimulator:
         return SimCall(channel)
 
     def _caller_fields(self, call: SimCall) -> list[tuple[str, str]]:
-        pairs = _channel_fields(call.caller)
-        return pairs + [("ChanVariable", f"{name}={call.caller.variables.get(name, '')}")
-                        for name in self.channelvars]
+        return self._with_variables(call.caller)
+
+    def _with_variables(self, channel: Channel) -> list[tuple[str, str]]:
+        """A channel's fields and manager.conf's ``channelvars`` as ``ChanVariable`` lines."""
+        return _channel_fields(channel) + [
+            ("ChanVariable", f"{name}={channel.variables.get(name, '')}")
+            for name in self.channelvars]
 
     def join_queue(self, call: SimCall) -> None:
         call.via, call.joined = "queue", time.monotonic()

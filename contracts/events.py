@@ -738,6 +738,25 @@ class CallRingNoAnswer(_CallLeg):
     at: UtcDateTime
 
 
+class CallbackOutcome(StrEnum):
+    """How a click-to-call callback went (S1.10): the customer reached, or not."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"  # the customer's line could not be dialled
+    AGENT_UNAVAILABLE = "agent_unavailable"  # the agent's own phone did not answer first
+
+
+class CallbackAttempted(Payload):
+    """staffing → a click-to-call callback's outcome, from Asterisk (AMI ``Originate``: the
+    agent's phone first, then the customer); the callback's clock stops only when reached."""
+
+    attempt_id: str = Field(min_length=1, max_length=36)
+    outcome: CallbackOutcome
+    at: UtcDateTime
+
+
 class OutageInEffect(Payload):
     """calls → an outage is in effect on the hotline (a leader declared it, or the grid did):
     the agents' pages show it (issue 11). ``outage_id`` is the hotline's id."""
@@ -980,6 +999,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("call.abandoned", 1): CallAbandoned,
     ("call.completed", 1): CallCompleted,
     ("call.ring_no_answer", 1): CallRingNoAnswer,
+    ("callback.attempted", 1): CallbackAttempted,
     ("outage.in_effect", 1): OutageInEffect,
     ("outage.ended", 1): OutageEnded,
     ("notice.created", 1): NoticeCreated,

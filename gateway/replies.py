@@ -332,6 +332,39 @@ class Board(Reply):
     at: str
 
 
+class CoachingEntry(Reply):
+    """One coaching attempt in the audit trail (S3.2, issue 16)."""
+
+    id: int
+    leader_id: int
+    agent_id: int
+    mode: str
+    at: str
+    outcome: str  # originated | refused | pbx_unavailable
+    note: str
+
+
+class CoachingPage(PageOf):
+    items: list[CoachingEntry]
+
+
+class CallbackCallView(Reply):
+    """A click-to-call callback (S1.10, issue 16); ``outcome`` null until Asterisk says."""
+
+    id: str
+    work_order_id: str
+    requested_by: int
+    number: str
+    requested_at: str
+    outcome: str | None  # reached | no_answer | busy | failed | agent_unavailable
+    ended_at: str | None
+    error: str | None = None
+
+
+class CallbackCallPage(PageOf):
+    items: list[CallbackCallView]
+
+
 class OutagePage(PageOf):
     """Active outages, a page; and every open storm (one per area at most) on each page."""
 

@@ -313,4 +313,20 @@ class Callback(Base):
     reply_by: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
+class CallbackCall(Base):
+    """A click-to-call callback (S1.10, issue 16): the agent asked the platform to call the
+    customer back; Asterisk rang her phone, then the customer. ``outcome`` once known:
+    reached, no_answer, busy, failed, agent_unavailable."""
+
+    __tablename__ = "callback_calls"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(24))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 outbox, processed_messages = add_platform_tables(Base.metadata)

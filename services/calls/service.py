@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.events import (
     CallAbandoned,
     CallAnswered,
+    CallbackAttempted,
     CallCompleted,
     CallEnded,
     CallRingNoAnswer,
@@ -33,6 +34,7 @@ from services.calls import (
     access,
     board,
     call_outcomes,
+    click_to_call,
     clock_store,
     customer_store,
     customers,
@@ -166,6 +168,53 @@ class CallsService(ObservedService):
     @reliable_event_handler("staffing", "call.ring_no_answer")
     def on_ring_no_answer(self, event: Envelope, fact: CallRingNoAnswer) -> None:
         self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "callback.attempted")
+    def on_callback_attempted(self, event: Envelope, told: CallbackAttempted) -> None:
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_callback_attempted", str(event.id)):
+                click_to_call.record(session, told)
+
+    @rpc(expected_exceptions=(*CALLER, InvalidFields))
+    def call_customer_back(self, work_order_id: str, caller: int) -> dict | None:
+        """Click-to-call (S1.10): Asterisk rings the caller's phone, then the customer; the
+        outcome arrives later (``callback.attempted``). A hotline member who may read the
+        order, with an extension."""
+        who = self._caller(caller)
+        access.require_hotline(who, "calling a customer back")
+        staff = self._staff(who.id) or {}
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            return None
+        self._require_readable(who, order)
+        if not staff.get("extension"):
+            raise InvalidFields("calling back needs your phone's extension on your staff record")
+        with self.db.transaction() as session:
+            order = session.get(WorkOrder, work_order_id)
+            number = click_to_call.number_of(session, order)
+            attempt = click_to_call.open_attempt(session, order, who.id, number, self.clock.now())
+            attempt_id = attempt.id
+        try:
+            with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                asked = self.staffing.originate_callback(attempt_id, staff["extension"], number)
+        except Exception as exc:  # staffing slow, down, or the number refused
+            asked = {"queued": False, "error": str(exc)[:200]}
+        with self.db.transaction() as session:
+            attempt = session.get(click_to_call.CallbackCall, attempt_id)
+            if not asked.get("queued"):
+                attempt.outcome, attempt.ended_at = "failed", self.clock.now()
+            return {**click_to_call.view(attempt), "error": asked.get("error")}
+
+    @rpc(expected_exceptions=CALLER)
+    def callback_calls(self, work_order_id: str, caller: int, cursor: str | None = None,
+                       limit: int = paging.DEFAULT_LIMIT) -> dict | None:
+        who = self._caller(caller)
+        access.require_hotline(who, "the callback calls")
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            return None
+        self._require_readable(who, order)
+        return click_to_call.attempts(self.db.session, work_order_id, cursor, limit)
 
     def _record_outcome(self, event: Envelope, fact: call_outcomes.Outcome) -> None:
         with self.db.transaction() as session:

@@ -13,11 +13,23 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from contracts.events import PresenceState
-from services.staffing import agent_line, agent_store, call_facts
+from nameko.rpc import rpc
+
+from contracts.events import CallbackAttempted, PresenceState, make_event
+from services.staffing import (
+    agent_line,
+    agent_store,
+    call_facts,
+    callbacks,
+    coaching,
+    coaching_store,
+)
+from services.staffing.refusals import REFUSALS, Forbidden, Invalid
+from svckit import paging
 from svckit.ami import AmiError, AmiUnavailable, Message
 from svckit.ami.extension import CONNECTED, Ami, ami_event
 from svckit.clock import configured_timer
+from svckit.outbox import emit
 
 _log = logging.getLogger(__name__)
 
@@ -57,13 +69,37 @@ class AgentFeed:
                                     message.get("PausedReason") or message.get("Reason"),
                                     self.clock.now(), self._wrapup())
 
-    @ami_event(*CALL_EVENTS)
+    @ami_event(*CALL_EVENTS, "OriginateResponse")
     def on_call_event(self, message: Message) -> None:
+        told = callbacks.outcome_of(message)
         fact = call_facts.fact_of(message)
-        if fact is None:
+        if told is None and fact is None:
             return
         with self.db.transaction() as session:
-            agent_store.apply_call_fact(session, fact, self.clock.now(), self._wrapup())
+            now = self.clock.now()
+            if told is not None:
+                emit(session, make_event(agent_store.PRODUCER, CallbackAttempted(
+                    attempt_id=told[0], outcome=told[1], at=now), occurred_at=now))
+            if fact is not None:
+                agent_store.apply_call_fact(session, fact, now, self._wrapup())
+
+    # --- click-to-call callbacks (S1.10): the agent's phone first, then the customer --------
+
+    @rpc(expected_exceptions=REFUSALS)
+    def originate_callback(self, attempt_id: str, extension: str, number: str) -> dict:
+        """Ask Asterisk to ring ``extension``, then the customer's ``number``; the outcome
+        comes later as ``callback.attempted``. ``{"queued": false, "error"}`` when Asterisk
+        cannot be asked now."""
+        dialled = callbacks.dialable(number)
+        if dialled is None or not str(extension).isalnum():
+            raise Invalid("a callback needs the agent's extension and a dialable number")
+        fields = callbacks.originate(str(attempt_id)[:36], self._interface(extension), dialled)
+        try:
+            self.ami.send("Originate", action_id=f"{callbacks.ACTION_PREFIX}{attempt_id}",
+                          **fields)
+        except (AmiError, AmiUnavailable) as exc:
+            return {"queued": False, "error": str(exc)[:200]}
+        return {"queued": True, "error": None}
 
     @ami_event(CONNECTED)
     def reconcile(self, message: Message) -> None:
@@ -101,6 +137,36 @@ class AgentFeed:
             now = self.clock.now()
             agent_store.expire_wrapups(session, now, self._wrapup())
             agent_store.refresh_gauge(session, now)
+
+    # --- coaching (S3.2): a leader listens to or whispers into an agent's live call ----------
+
+    @rpc(expected_exceptions=REFUSALS)
+    def coach_call(self, caller: int, staff_id: int, mode: str) -> dict:
+        """Ring the leader's phone into the agent's call (ChanSpy through the dialplan);
+        every attempt is in the audit trail, a refused one too."""
+        chosen = coaching_store.mode_of(mode)
+        with self.db.transaction() as session:
+            why, leader, agent = coaching_store.check(session, caller, staff_id, self.clock.now())
+            if why:
+                coaching_store.record(session, caller, staff_id, chosen, self.clock.now(),
+                                      "refused", why)
+        if why:
+            raise Forbidden(why)
+        fields = coaching.originate(self._interface(leader), self._interface(agent), chosen)
+        try:
+            self.ami.send("Originate", **fields)
+            outcome, note = "originated", ""
+        except (AmiError, AmiUnavailable) as exc:
+            outcome, note = "pbx_unavailable", str(exc)
+        with self.db.transaction() as session:
+            return coaching_store.record(session, caller, staff_id, chosen, self.clock.now(),
+                                         outcome, note)
+
+    @rpc(expected_exceptions=REFUSALS)
+    def coaching_trail(self, caller: int, cursor: str | None = None,
+                       limit: int = paging.DEFAULT_LIMIT) -> dict:
+        with self.db.transaction() as session:
+            return coaching_store.trail(session, caller, cursor, limit)
 
     def _queue_pause(self, extension: str, away: bool, reason: str | None) -> bool:
         """Pause or unpause her queue membership, so the phone agrees with the screen; False

@@ -43,8 +43,8 @@ def _seconds(text: str) -> float | None:
 def fact_of(m: Message) -> Fact | None:
     """The call fact an AMI event states, or None (not about a hotline call's agent leg)."""
     key = m.get("Linkedid") or m.get("Uniqueid")
-    if not key:
-        return None
+    if not key or m.variables().get("CSC_CALLBACK"):
+        return None  # no ids, or a click-to-call callback's leg (callbacks.py): not offered
     base = {"key": key[:64], "work_order_id": (m.variables().get("WORK_ORDER_ID") or None)}
     queue = m.get("Queue")[:32] or DIRECT
     member = device_of(m.get("Interface")) if m.has("Interface") else None

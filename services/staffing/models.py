@@ -202,6 +202,21 @@ class AgentCall(Base):
     no_answers: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CoachingSession(Base):
+    """One coaching attempt (S3.2, issue 16): who tried to listen to or whisper into whose
+    call, when, and what became of it; refusals too (the audit trail)."""
+
+    __tablename__ = "coaching_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(Integer, index=True)
+    agent_id: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # originated | refused | pbx_unavailable
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
 # --- Organisation, A/B posts, leave, absence and the duty rota (issue 4, migration 0003) ---
 
 

@@ -88,9 +88,12 @@ class AmiClient:
         """``Login``; a refusal raises :class:`AmiError` (Asterisk then closes the line)."""
         self.send("Login", timeout=timeout, Username=username, Secret=secret)
 
-    def send(self, action: str, timeout: float = 5.0, **fields: object) -> Message:
-        """Send an action and wait for its response; ``Response: Error`` raises AmiError."""
-        return self._call(action, fields, timeout, listing=False).response
+    def send(self, action: str, timeout: float = 5.0, action_id: str | None = None,
+             **fields: object) -> Message:
+        """Send an action and wait for its response; ``Response: Error`` raises AmiError.
+        ``action_id``: one the caller chooses, to recognise the events that follow later
+        (``OriginateResponse``)."""
+        return self._call(action, fields, timeout, listing=False, action_id=action_id).response
 
     def send_list(self, action: str, timeout: float = 10.0, **fields: object) -> Reply:
         """Send an action whose answer is an event list; wait for the whole list."""
@@ -108,10 +111,11 @@ class AmiClient:
 
     # -- inside ---------------------------------------------------------------------------------
 
-    def _call(self, action: str, fields: dict, timeout: float, listing: bool) -> Reply:
+    def _call(self, action: str, fields: dict, timeout: float, listing: bool,
+              action_id: str | None = None) -> Reply:
         if self._sock is None or self.closed.ready():
             raise AmiUnavailable("not connected to Asterisk")
-        action_id = f"{self._prefix}-{next(self._ids)}"
+        action_id = action_id or f"{self._prefix}-{next(self._ids)}"
         pending = self._pending[action_id] = _Pending(listing)
         try:
             self._sock.sendall(encode([("Action", action), ("ActionID", action_id),
@@ -146,12 +150,15 @@ class AmiClient:
                 self.on_close(error)
 
     def _route(self, message: Message) -> None:
+        """A response (no ``Event`` header) answers its action; an event with the ActionID
+        of a list action belongs to that list; every other event (``OriginateResponse``
+        carries both ``Event`` and ``Response``, and its action's ActionID) is delivered."""
         pending = self._pending.get(message.action_id) if message.action_id else None
-        if pending is None:
+        if pending is None or (message.event and not pending.listing):
             if message.event:
                 self._deliver(message)
             return
-        if message.has("Response"):
+        if not message.event:
             pending.response = message
             listing = message.get("EventList").lower() == "start"
             if not (pending.listing and listing) and not pending.done.ready():

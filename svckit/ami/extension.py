@@ -164,8 +164,9 @@ class AmiConnection(ProviderCollector, SharedExtension):
             raise AmiUnavailable("not logged in to Asterisk's manager interface")
         return client
 
-    def send(self, action: str, **fields: object) -> Message:
-        return self._client().send(action, timeout=self.settings.action_timeout, **fields)
+    def send(self, action: str, action_id: str | None = None, **fields: object) -> Message:
+        return self._client().send(action, timeout=self.settings.action_timeout,
+                                   action_id=action_id, **fields)
 
     def send_list(self, action: str, **fields: object) -> Reply:
         return self._client().send_list(action, timeout=self.settings.action_timeout * 2,

@@ -134,7 +134,7 @@ def test_a_queue_call_plays_app_queue_events_with_ids_and_channel_variables(sim)
     assert connect.get("Uniqueid") == connect.get("Linkedid") == "1700000000.5"
     assert connect.get("DestLinkedid") == "1700000000.5"
     assert connect.get("Interface") == "PJSIP/1002" and connect.has("HoldTime")
-    assert connect.variables() == {"WORK_ORDER_ID": "wo-1"}
+    assert connect.variables() == {"WORK_ORDER_ID": "wo-1", "CSC_CALLBACK": ""}  # set or not
     states = [(m.get("Device"), m.get("State")) for m in seen if m.event == "DeviceStateChange"]
     assert states == [("PJSIP/1001", "RINGING"), ("PJSIP/1001", "NOT_INUSE"),
                       ("PJSIP/1002", "RINGING"), ("PJSIP/1002", "INUSE"),
@@ -195,4 +195,25 @@ def test_sim_play_call_plays_the_agent_side_of_a_routed_call(sim):
     assert {m.variables()["WORK_ORDER_ID"] for m in seen if m.event == "DialEnd"} == {"wo-9"}
     with pytest.raises(AmiError):
         client.send("SimPlayCall", Uniqueid="x", Outcome="explode")
+    client.close()
+
+
+def test_a_click_to_call_originate_rings_the_agent_then_dials_the_customer(sim):
+    seen: list[Message] = []
+    client = _client(sim, seen)
+    sim.customer_dial_status = "BUSY"
+    client.send("Originate", action_id="callback-a1", Channel="PJSIP/1001",
+                Context="csc-callback", Exten="13800138000", Priority="1", Async="true",
+                Variable="CSC_CALLBACK=a1")
+    _wait(lambda: any(m.event == "DialEnd" for m in seen))
+    response = next(m for m in seen if m.event == "OriginateResponse")
+    assert (response.action_id, response.get("Response"), response.get("Reason")) == (
+        "callback-a1", "Success", "4")
+    dial_end = next(m for m in seen if m.event == "DialEnd")
+    assert (dial_end.variables()["CSC_CALLBACK"], dial_end.get("DialStatus")) == ("a1", "BUSY")
+    sim.agent_answers = False
+    client.send("Originate", action_id="callback-a2", Channel="PJSIP/1001",
+                Context="csc-callback", Exten="13800138000", Variable="CSC_CALLBACK=a2")
+    _wait(lambda: any(m.action_id == "callback-a2" for m in seen))
+    assert next(m for m in seen if m.action_id == "callback-a2").get("Response") == "Failure"
     client.close()

@@ -6,6 +6,7 @@ is counted; presence and the queue pause agree both ways; a dropped AMI line is 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from contracts.catalogue_check import validate_published
 from services.staffing.models import StaffMember
 from svckit.clock import Clock
 from tests.integration import amqp, harness
-from tests.integration.client import KNOWN_CALLER, call, get, login, routed_order
+from tests.integration.client import KNOWN_CALLER, call, get, login, post, routed_order
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Beijing
 PHONES = [("PJSIP/8001", "Agent01"), ("PJSIP/8002", "Agent02"), ("PJSIP/8101", "Leader01"),
@@ -36,7 +37,7 @@ def cti(stores, hotline_staff, run_service, amqp_uri, pbx):
     staffing = run_service("staffing", at=T0, AMI={
         "host": "127.0.0.1", "port": pbx.port, "username": "csc-staffing",
         "secret": "ami-secret", "wrapup_seconds": 15, "wrapup_check_seconds": 0.1})
-    calls, gateway = run_service("calls"), run_service("gateway")
+    calls, gateway = run_service("calls", at=T0), run_service("gateway")
     clock = next(d for d in staffing.dependencies if isinstance(d, Clock))
     return {"agi": harness.agi_port(calls), "stores": stores, "amqp_uri": amqp_uri,
             "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "clock": clock}
@@ -61,6 +62,22 @@ def handling(system, headers, order_id: str, key: str):
         found = (get(system, f"/work-orders/{order_id}", headers).json().get("handling") or {})
         return found if found.get(key) is not None else None
     return harness.wait_for(known)
+
+
+def dialled_back(system, headers, order_id: str) -> str:
+    """Ask for a click-to-call on the order and wait for its outcome."""
+    asked = post(system, f"/work-orders/{order_id}/callback-calls", headers)
+    assert asked.status_code == 200 and asked.json()["outcome"] is None, asked.text
+
+    def told():
+        items = get(system, f"/work-orders/{order_id}/callback-calls", headers).json()["items"]
+        return items[0]["outcome"] if items[0]["id"] == asked.json()["id"] else None
+    return harness.wait_for(told)
+
+
+def clock(system, headers, order_id: str, name: str) -> dict:
+    order = get(system, f"/work-orders/{order_id}", headers).json()
+    return next(c for c in order["clocks"] if c["clock"] == name)
 
 
 def counted(name: str, **labels) -> float:
@@ -127,6 +144,20 @@ def test_answered_talked_wrapped_up_and_an_abandon_counted(cti, pbx):
     assert tomorrow["handling_time_seconds"] == 135.0  # talk 120 + wrap-up 15, measured
     assert tomorrow["handling_time_source"].startswith("measured: talk + wrap-up")
 
+    # click-to-call (S1.10): agent02 promised a callback; a busy line leaves its clock running,
+    # the customer reached stops it
+    agent = login(system, "agent02")
+    promised = post(system, f"/work-orders/{order_id}/promise_callback", agent,
+                    {"matter": "峰谷电价"})
+    assert promised.status_code == 200, promised.text
+    pbx.customer_dial_status = "BUSY"
+    assert dialled_back(system, agent, order_id) == "busy"
+    assert clock(system, agent, order_id, "callback")["stopped_at"] is None
+    pbx.customer_dial_status = "ANSWER"
+    assert dialled_back(system, agent, order_id) == "reached"
+    assert clock(system, agent, order_id, "callback")["stopped_at"] is not None
+    assert pbx.originated[-1].get("Exten") == KNOWN_CALLER[3].replace("-", "")  # the contact
+
     events = []
     while not any(e["type"] == "call.abandoned" for e in events):
         more = published.drain(expect=1, timeout=5)
@@ -144,7 +175,7 @@ def test_presence_and_queue_pause_agree_and_a_dropped_line_is_reconciled(cti, pb
     harness.wait_for(lambda: pbx.logged_in() == 1)
     state_is(system, "8002", "ready")
     headers = login(system, "agent02")
-    put = __import__("requests").put(f"{system['api']}/presence", headers=headers,
+    put = requests.put(f"{system['api']}/presence", headers=headers,
                                      json={"state": "away", "reason": "meal"}, timeout=10)
     assert put.status_code == 200 and put.json()["phone_in_step"] is True, put.text
     assert (pbx.members["PJSIP/8002"].paused, pbx.members["PJSIP/8002"].reason) == (True, "meal")
@@ -156,8 +187,23 @@ def test_presence_and_queue_pause_agree_and_a_dropped_line_is_reconciled(cti, pb
     assert (mine["state"], mine["reason"]) == ("away", "break")
 
     pbx.drop_connections(mid_event=True)
-    pbx.members["PJSIP/8201"].device = "INUSE"  # missed while the line was down
+    pbx.members["PJSIP/8001"].device = "INUSE"  # missed while the line was down
     pbx.members["PJSIP/8002"].paused = False  # and a pause lost on the PBX
     harness.wait_for(lambda: pbx.logged_in() == 1)
-    state_is(system, "8201", "on_call")
+    state_is(system, "8001", "on_call")
     harness.wait_for(lambda: pbx.members["PJSIP/8002"].paused)  # the screen's pause pushed back
+
+    # coaching (S3.2): the duty leader listens in on agent01's live call; agent02 may not
+    leader = login(system, "leader01")
+    joined = requests.post(f"{system['api']}/coaching", headers=leader, timeout=10,
+                           json={"staff_id": 1, "mode": "listen"})
+    assert joined.status_code == 200 and joined.json()["outcome"] == "originated", joined.text
+    spy = pbx.originated[-1]
+    assert (spy.get("Channel"), spy.get("Context"), spy.get("Exten"), spy.get("Variable")) == (
+        "PJSIP/8101", "csc-coach", "listen", "SPY_TARGET=PJSIP/8001")
+    refused = requests.post(f"{system['api']}/coaching", headers=headers, timeout=10,
+                            json={"staff_id": 1, "mode": "whisper"})
+    assert refused.status_code == 403
+    trail = get(system, "/coaching", leader).json()["items"]
+    assert [(e["leader_id"], e["outcome"]) for e in trail] == [(2, "refused"), (3, "originated")]
+    assert get(system, "/coaching", headers).status_code == 403

@@ -7,6 +7,8 @@ from contracts.events import (
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
+    CallbackAttempted,
+    CallbackOutcome,
     CallCompleted,
     CallRingNoAnswer,
     Payload,
@@ -27,6 +29,8 @@ CTI_SAMPLES: dict[type[Payload], Payload] = {
                                  talk_seconds=180.0, wrapup_seconds=15.0, answered_at=AT,
                                  ended_at=AT),
     CallRingNoAnswer: CallRingNoAnswer(**LEG, staff_id=7, extension="1001", at=AT),
+    CallbackAttempted: CallbackAttempted(attempt_id="5b0c7a52-3f59-4f0e-9a43-16a1c3c4c6a2",
+                                         outcome=CallbackOutcome.REACHED, at=AT),
 }
 CTI_BAD_ENUM: dict[type[Payload], tuple[str, object]] = {
     AgentStateChanged: ("state", "asleep"),
@@ -34,4 +38,5 @@ CTI_BAD_ENUM: dict[type[Payload], tuple[str, object]] = {
     CallAbandoned: ("waited_seconds", -5),
     CallCompleted: ("talk_seconds", 10**6),
     CallRingNoAnswer: ("call_uniqueid", "x" * 65),
+    CallbackAttempted: ("outcome", "maybe"),
 }

@@ -143,3 +143,43 @@ def test_a_hangup_of_a_call_never_offered_is_ignored_and_wrap_up_is_capped():
     assert facts.advance(None, facts.Fact("hangup", "ivr", caller_leg=True), T0) == (None, None)
     assert facts.wrapup_seconds(T0, T0 + timedelta(seconds=9), WRAPUP) == 9
     assert facts.wrapup_seconds(T0, T0 + timedelta(minutes=9), WRAPUP) == 15
+
+
+@pytest.mark.parametrize(("leader", "agent", "state", "allowed"), [
+    ("duty_leader", "seat_agent", AgentState.ON_CALL, True),
+    ("deputy_team_lead", "duty_leader", AgentState.ON_CALL, True),
+    ("seat_agent", "seat_agent", AgentState.ON_CALL, False),  # nobody else may (S3.2)
+    ("duty_leader", "duty_leader", AgentState.ON_CALL, False),  # not her peer
+    ("duty_leader", "deputy_team_lead", AgentState.ON_CALL, False),
+    ("duty_leader", "seat_agent", AgentState.READY, False),  # no live call to join
+    ("staff", "seat_agent", AgentState.ON_CALL, False),
+])
+def test_only_a_leader_coaches_an_agent_below_her_on_a_live_call(leader, agent, state, allowed):
+    from services.staffing.coaching import refusal
+
+    assert (refusal(leader, False, agent, False, state, False) is None) is allowed
+
+
+def test_coaching_originates_into_the_fixed_dialplan_context():
+    from services.staffing.coaching import Mode, originate
+
+    fields = originate("PJSIP/8101", "PJSIP/8001", Mode.WHISPER)
+    assert (fields["Channel"], fields["Context"], fields["Exten"], fields["Variable"]) == (
+        "PJSIP/8101", "csc-coach", "whisper", "SPY_TARGET=PJSIP/8001")
+
+
+def test_callback_outcomes_from_the_customer_leg_and_the_agents_phone():
+    from contracts.events import CallbackOutcome
+    from services.staffing import callbacks
+
+    leg = {"Channel": "PJSIP/8001-0000000a", "Uniqueid": "1700.9", "Linkedid": "1700.9",
+           "ChanVariable": "CSC_CALLBACK=a1", "DestChannel": "PJSIP/trunk-0000000b"}
+    assert callbacks.outcome_of(_event("DialEnd", **leg, DialStatus="ANSWER")) == (
+        "a1", CallbackOutcome.REACHED)
+    assert callbacks.outcome_of(_event("DialEnd", **leg, DialStatus="BUSY"))[1] == "busy"
+    assert facts.fact_of(_event("DialBegin", **leg)) is None  # not a call offered to agents
+    failed = Message([("Event", "OriginateResponse"), ("ActionID", "callback-a2"),
+                      ("Response", "Failure"), ("Reason", "3")])
+    assert callbacks.outcome_of(failed) == ("a2", CallbackOutcome.AGENT_UNAVAILABLE)
+    assert callbacks.dialable("0571-8888 6666") == "057188886666"
+    assert callbacks.dialable("8001@agents") is None and callbacks.dialable("s") is None

@@ -25,7 +25,8 @@ export async function renderBoard(root) {
       h("div", { class: "grid three" },
         card(t("board.by_category"), table([{ key: "order.category", cell: ([k]) => label("category", k) }, { key: "board.count", cell: ([, n]) => n }], Object.entries(calls.by_category || {}))),
         card(t("board.by_state"), table([{ key: "order.state", cell: ([k]) => label("state", k) }, { key: "board.count", cell: ([, n]) => n }], states)),
-        card(t("board.agents"), table([{ key: "board.agent", cell: (a) => a.name }, { key: "board.state", cell: (a) => chip(label("presence", a.state), AGENT_COLOURS[a.state] ?? "grey") }], b.agent_list || []))),
+        card(t("board.agents"), table([{ key: "board.agent", cell: (a) => a.name }, { key: "board.state", cell: (a) => chip(label("presence", a.state), AGENT_COLOURS[a.state] ?? "grey") },
+          { key: "coach.title", cell: (a) => a.state === "on_call" ? coachButtons(a) : "" }], b.agent_list || []))),
       card(t("board.storms"), stormsTable(b.open_storms || [])));
   };
   await draw();
@@ -108,6 +109,16 @@ async function download(path, name) {
 
 // issue 16: the phone's state from Asterisk beside presence
 const AGENT_COLOURS = { ready: "green", ringing: "orange", on_call: "", wrap_up: "yellow", away: "yellow", offline: "red" };
+
+// S3.2 coaching: the leader's phone rings, then joins the agent's call (staffing decides who may)
+function coachButtons(agent) {
+  const start = (mode) => api.post("/api/coaching", { staff_id: agent.staff_id, mode })
+    .then((entry) => toast(t(`coach.${entry.outcome}`, { name: agent.name }), entry.outcome === "originated" ? "info" : "error"))
+    .catch((e) => toast(e.message, "error"));
+  return h("span", {},
+    h("button", { "data-coach": `listen-${agent.staff_id}`, onclick: () => start("listen") }, t("coach.listen")), " ",
+    h("button", { "data-coach": `whisper-${agent.staff_id}`, onclick: () => start("whisper") }, t("coach.whisper")));
+}
 
 let chart = null;
 export async function renderPlan(root, [day]) {

@@ -2,7 +2,7 @@
 
 ``staff`` gets its phone's line, the end of a wrap-up and the agent state last published;
 ``agent_calls`` keeps each call offered to agents: answered by whom, hold, talk, wrap-up, or
-abandoned after how long.
+abandoned after how long; ``coaching_sessions`` every leader's attempt to listen or whisper.
 
 Revision ID: 0010
 Revises: 0009
@@ -45,9 +45,24 @@ def upgrade() -> None:
     )
     op.create_index("ix_agent_calls_offered_at", "agent_calls", ["offered_at"])
     op.create_index("ix_agent_calls_staff_id", "agent_calls", ["staff_id"])
+    op.create_table(
+        "coaching_sessions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("leader_id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("mode", sa.String(length=10), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+    )
+    op.create_index("ix_coaching_sessions_leader_id", "coaching_sessions", ["leader_id"])
+    op.create_index("ix_coaching_sessions_at", "coaching_sessions", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_coaching_sessions_at", table_name="coaching_sessions")
+    op.drop_index("ix_coaching_sessions_leader_id", table_name="coaching_sessions")
+    op.drop_table("coaching_sessions")
     op.drop_index("ix_agent_calls_staff_id", table_name="agent_calls")
     op.drop_index("ix_agent_calls_offered_at", table_name="agent_calls")
     op.drop_table("agent_calls")
