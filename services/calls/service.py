@@ -189,6 +189,7 @@ class CallsService(ObservedService):
         self._require_readable(who, order)
         if not staff.get("extension"):
             raise InvalidFields("calling back needs your phone's extension on your staff record")
+        self.db.session.rollback()  # the read above ends here; the attempt is one transaction
         with self.db.transaction() as session:
             order = session.get(WorkOrder, work_order_id)
             number = click_to_call.number_of(session, order)

@@ -71,7 +71,7 @@ def dialled_back(system, headers, order_id: str) -> str:
 
     def told():
         items = get(system, f"/work-orders/{order_id}/callback-calls", headers).json()["items"]
-        return items[0]["outcome"] if items[0]["id"] == asked.json()["id"] else None
+        return next(i["outcome"] for i in items if i["id"] == asked.json()["id"])
     return harness.wait_for(told)
 
 
