@@ -17,7 +17,8 @@ from services.calls import clock_store
 from services.calls.models import CallbackCall, WorkOrder
 from svckit import paging
 
-REACHED_ACTION = "callback_reached"  # stops the callback clock (deadline_policies.yaml)
+# stops the callback clock (deadline_policies.yaml; clocks.EXTERNAL_STOPS)
+REACHED_ACTION = "callback_reached"
 
 
 def number_of(session: Session, order: WorkOrder) -> str:
