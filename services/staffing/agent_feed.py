@@ -168,11 +168,12 @@ class AgentFeed:
         with self.db.transaction() as session:
             return coaching_store.trail(session, caller, cursor, limit)
 
-    def _queue_pause(self, extension: str, away: bool, reason: str | None) -> bool:
+    def _queue_pause(self, extension: str, away: bool, reason: str | None) -> bool | None:
         """Pause or unpause her queue membership, so the phone agrees with the screen; False
-        when Asterisk cannot be told now (the next reconciliation does it)."""
+        when Asterisk cannot be told now (the next reconciliation does it), None without a
+        PBX configured."""
         if not self._ami_settings().get("host"):
-            return False
+            return None
         try:
             self.ami.send("QueuePause", Interface=self._interface(extension),
                           Paused="true" if away else "false", Reason=reason or "")
