@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-dates lint call bench ceiling screenshots clean
+.PHONY: run test test-dates lint call prompts bench ceiling screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,15 @@ test-dates: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-## call: place one simulated 95598 call against a running system (DIGITS=2 by default)
+## call: place one simulated 95598 call against a running system (DIGITS=2 by default); the AMI
+## simulator of `make run` then plays the agent's side (OUTCOME=answer|abandon|no_answer, TALK=5)
 call: $(VENV)/.installed
-	$(BIN)/python -m asterisk_sim call --digits $(or $(DIGITS),2)
+	$(BIN)/python -m asterisk_sim call --digits $(or $(DIGITS),2) --ami-port $(or $(AMI_PORT),5038) \
+		--outcome $(or $(OUTCOME),answer) --talk $(or $(TALK),5)
+
+## prompts: the IVR's Mandarin voice prompts for Asterisk (espeak-ng and sox; deploy/asterisk)
+prompts:
+	deploy/asterisk/prompts/build.sh
 
 ## screenshots: a PNG of each main screen of the console, from the running demo (`make run`),
 ## into var/screenshots/ (headless Chromium; places one simulated call)

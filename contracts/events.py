@@ -666,6 +666,97 @@ class StaffPresenceChanged(Payload):
     since: UtcDateTime
 
 
+class AgentState(StrEnum):
+    """A hotline member's line as Asterisk reports it (AMI, issue 16), with her presence:
+    paused is her presence away (or a pause from the phone), both ways in step."""
+
+    OFFLINE = "offline"
+    READY = "ready"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+
+
+class AgentStateChanged(Payload):
+    """staffing → a hotline member's agent state changed (from AMI device, queue-member and
+    call events); routing never picks one ringing, on a call or paused."""
+
+    staff_id: int
+    extension: str = Field(max_length=20)
+    state: AgentState
+    previous: AgentState | None
+    since: UtcDateTime
+
+
+class _CallLeg(Payload):
+    """What ties an AMI call fact to the work order: the caller channel's ``Uniqueid`` (the
+    FastAGI session's ``agi_uniqueid``) and its ``Linkedid``; ``queue`` is the Asterisk queue,
+    or ``direct`` for the dialplan's ``Dial`` to the routed extension."""
+
+    call_uniqueid: str = Field(min_length=1, max_length=64)
+    linkedid: str = Field(default="", max_length=64)
+    queue: str = Field(max_length=32)
+    work_order_id: str | None = Field(default=None, max_length=64)
+
+
+class CallAnswered(_CallLeg):
+    """staffing → an agent answered a hotline call after ``hold_seconds`` in queue/ringing."""
+
+    staff_id: int | None
+    extension: str = Field(max_length=20)
+    hold_seconds: float = Field(ge=0, le=86400)
+    answered_at: UtcDateTime
+
+
+class CallAbandoned(_CallLeg):
+    """staffing → the caller hung up before any agent answered, after ``waited_seconds``."""
+
+    waited_seconds: float = Field(ge=0, le=86400)
+    abandoned_at: UtcDateTime
+
+
+class CallCompleted(_CallLeg):
+    """staffing → an answered call is over and its wrap-up done: the measured handling time
+    (talk + wrap-up) the staffing plan uses (S3.3)."""
+
+    staff_id: int | None
+    extension: str = Field(max_length=20)
+    hold_seconds: float = Field(ge=0, le=86400)
+    talk_seconds: float = Field(ge=0, le=86400)
+    wrapup_seconds: float = Field(ge=0, le=86400)
+    answered_at: UtcDateTime
+    ended_at: UtcDateTime
+
+
+class CallRingNoAnswer(_CallLeg):
+    """staffing → the routed agent's phone rang out unanswered (the order goes to the next
+    choice); counted."""
+
+    staff_id: int | None
+    extension: str = Field(max_length=20)
+    at: UtcDateTime
+
+
+class CallbackOutcome(StrEnum):
+    """How a click-to-call callback went (S1.10): the customer reached, or not."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"  # the customer's line could not be dialled
+    AGENT_UNAVAILABLE = "agent_unavailable"  # the agent's own phone did not answer first
+
+
+class CallbackAttempted(Payload):
+    """staffing → a click-to-call callback's outcome, from Asterisk (AMI ``Originate``: the
+    agent's phone first, then the customer); the callback's clock stops only when reached."""
+
+    attempt_id: str = Field(min_length=1, max_length=36)
+    outcome: CallbackOutcome
+    at: UtcDateTime
+
+
 class OutageInEffect(Payload):
     """calls → an outage is in effect on the hotline (a leader declared it, or the grid did):
     the agents' pages show it (issue 11). ``outage_id`` is the hotline's id."""
@@ -903,6 +994,12 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("follow_up.reminder", 1): FollowUpReminder,
     ("visit.matter_raised", 1): VisitMatterRaised,
     ("staff.presence_changed", 1): StaffPresenceChanged,
+    ("agent.state_changed", 1): AgentStateChanged,
+    ("call.answered", 1): CallAnswered,
+    ("call.abandoned", 1): CallAbandoned,
+    ("call.completed", 1): CallCompleted,
+    ("call.ring_no_answer", 1): CallRingNoAnswer,
+    ("callback.attempted", 1): CallbackAttempted,
     ("outage.in_effect", 1): OutageInEffect,
     ("outage.ended", 1): OutageEnded,
     ("notice.created", 1): NoticeCreated,

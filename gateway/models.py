@@ -414,6 +414,15 @@ class PresenceBody(Model):
 
     state: PresenceState
     reason: AwayReason | None = None
+
+
+class CoachingBody(Model):
+    """``{staff_id, mode: listen|whisper}``: a leader joins an agent's live call (S3.2)."""
+
+    staff_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    mode: Literal["listen", "whisper"]
+
+
 # --- the assets service (issue 13): bodies and queries are the service's own shapes
 # (services/assets/schemas.py), declared once; the lists' queries page here.
 

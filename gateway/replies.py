@@ -86,6 +86,19 @@ class FirstContact(Reply):
     name: str | None
 
 
+class Handling(Reply):
+    """The order's call with an agent, from Asterisk (issue 16): answered by whom (staff id),
+    hold, talk and wrap-up seconds; or abandoned after how long; phones that rang out."""
+
+    answered_by: int | None
+    answered_at: str | None
+    hold_seconds: float | None
+    talk_seconds: float | None
+    wrapup_seconds: float | None
+    abandoned_after_seconds: float | None
+    ring_no_answers: int
+
+
 class WorkOrderView(Reply):
     """A work order (S3.2a) as every list and action answers it."""
 
@@ -116,6 +129,7 @@ class WorkOrderView(Reply):
     place: Place
     promise: str | None
     escalated_to: EscalatedTo | None
+    handling: Handling | None = None
 
 
 class Actor(Reply):
@@ -292,6 +306,11 @@ class AgentCounts(Reply):
     away: int
     on_leave: int
     off_shift: int
+    # from Asterisk (issue 16); 0 while no phone is reported
+    ringing: int = 0
+    on_call: int = 0
+    wrap_up: int = 0
+    offline: int = 0
 
 
 class AgentOnBoard(Reply):
@@ -311,6 +330,39 @@ class Board(Reply):
     agent_list: list[AgentOnBoard]
     open_storms: list[StormView]
     at: str
+
+
+class CoachingEntry(Reply):
+    """One coaching attempt in the audit trail (S3.2, issue 16)."""
+
+    id: int
+    leader_id: int
+    agent_id: int
+    mode: str
+    at: str
+    outcome: str  # originated | refused | pbx_unavailable
+    note: str
+
+
+class CoachingPage(PageOf):
+    items: list[CoachingEntry]
+
+
+class CallbackCallView(Reply):
+    """A click-to-call callback (S1.10, issue 16); ``outcome`` null until Asterisk says."""
+
+    id: str
+    work_order_id: str
+    requested_by: int
+    number: str
+    requested_at: str
+    outcome: str | None  # reached | no_answer | busy | failed | agent_unavailable
+    ended_at: str | None
+    error: str | None = None
+
+
+class CallbackCallPage(PageOf):
+    items: list[CallbackCallView]
 
 
 class OutagePage(PageOf):
@@ -763,6 +815,21 @@ class PlanInterval(CoverageInterval):
     traffic_erlangs: float
     agents_answering: int
     service_level_rostered: float | None
+    # what happened in the half hour (issue 16, AMI): offered, answered within target, abandoned
+    offered: int
+    answered_in_target: int
+    abandoned: int
+
+
+class PlanHappened(Reply):
+    """The day so far against its forecast (issue 16)."""
+
+    forecast_arrivals: float
+    offered: int
+    answered_in_target: int
+    abandoned: int
+    service_level: float | None
+    abandonment_rate: float | None
 
 
 class StaffingPlan(Reply):
@@ -774,6 +841,7 @@ class StaffingPlan(Reply):
     settings: PlanSettingsView
     basis: PlanBasis
     summary: PlanSummary
+    happened: PlanHappened
     intervals: list[PlanInterval]
 
 
@@ -822,6 +890,9 @@ class Presence(Reply):
     state: str
     reason: str | None
     since: str | None
+    # issue 16: whether the phone's queue membership was paused/unpaused to match (None: not
+    # asked; false: Asterisk unreachable now, the next AMI reconciliation does it)
+    phone_in_step: bool | None = None
 
 
 class PopCustomer(Reply):

@@ -31,6 +31,7 @@ from gateway.order_reads import OrderReads, remembered_view
 from gateway.routes_assets import AssetsRoutes
 from gateway.routes_board import BoardRoutes
 from gateway.routes_console import ConsoleRoutes
+from gateway.routes_cti import CtiRoutes
 from gateway.routes_visits import VisitsRoutes
 from gateway.shapes import fields_given, paged
 from gateway.tokens import TokenGuard
@@ -53,7 +54,7 @@ ORDER_CHANGES = (*TRANSITION_TYPES, "work_order.escalated", "work_order.clock_st
                  "work_order.deadline_warning")
 
 
-class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, VisitsRoutes,
+class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAssets, VisitsRoutes,
                      AssetsRoutes):
     name = "gateway"
 

@@ -86,6 +86,21 @@ def work_orders(board: dashboard.Dashboard) -> dashboard.Dashboard:
     )
 
 
+def phones(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    """Issue 16: what Asterisk's manager interface tells staffing."""
+    return (
+        board.with_row(dashboard.Row("Agents and queues (AMI)").id(next(_ids)))
+        .with_panel(graph("Agents by state", "short", query("csc_agents", "{{state}}")))
+        .with_panel(graph("Service level (answered within 20 s), 30 min", "percentunit",
+                          query("queue:csc_calls_service_level:ratio_rate30m", "{{queue}}")))
+        .with_panel(graph("Abandoned and rung out per minute", "short",
+                          query("sum by (queue) (increase(csc_calls_abandoned_total[1m]))",
+                                "abandoned {{queue}}"),
+                          query("sum by (queue) (increase(csc_ring_no_answer_total[1m]))",
+                                "rang out {{queue}}")))
+    )
+
+
 def hall(board: dashboard.Dashboard) -> dashboard.Dashboard:
     return (
         board.with_row(dashboard.Row("Service hall").id(next(_ids)))
@@ -150,7 +165,7 @@ def build() -> dict:
         .with_panel(graph("Services up", "short", query('up{job=~"csc-.+"}', "{{job}}"),
                           width=24))
     )
-    for section in (call_path, work_orders, hall, bus, services):
+    for section in (call_path, work_orders, phones, hall, bus, services):
         board = section(board)
     return json.loads(JSONEncoder(sort_keys=True, indent=2).encode(board.build()))
 

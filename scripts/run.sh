@@ -15,6 +15,15 @@ if [ -z "${GATEWAY_TOKEN_SECRET:-}" ]; then
   export GATEWAY_TOKEN_SECRET
 fi
 
+# Asterisk's manager interface: without a real PBX (AMI_HOST unset) the AMI simulator stands in
+# for it (asterisk_sim/ami.py, issue 16), with the demo agents' phones in queue 95598.
+if [ -z "${AMI_HOST:-}" ]; then
+  export AMI_HOST=127.0.0.1 AMI_PORT="${AMI_PORT:-5038}" AMI_SECRET="${AMI_SECRET:-demo-ami-secret}"
+  $BIN/python -m asterisk_sim ami --port "$AMI_PORT" >> var/log/ami-simulator.log 2>&1 &
+  ami_simulator=$!
+  trap 'kill -TERM "$ami_simulator" 2>/dev/null || true' EXIT
+fi
+
 $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
 $BIN/python scripts/manage.py quorum-queues  # classic event queues of older releases, once
@@ -28,6 +37,7 @@ stop_all() {
   trap - EXIT INT TERM
   kill -TERM "$supervisor" 2>/dev/null || true
   wait "$supervisor" 2>/dev/null || true
+  if [ -n "${ami_simulator:-}" ]; then kill -TERM "$ami_simulator" 2>/dev/null || true; fi
 }
 trap stop_all EXIT INT TERM
 
@@ -50,6 +60,8 @@ The 95598 platform is running (logs in var/log/, Ctrl-C stops it):
                         visits (S5): mkt_chief (department head), sales01 / sales02
   Health                /health/live and /health/ready on each of those addresses
 Place a call:           make call      (or: .venv/bin/python -m asterisk_sim call --digits 2)
+                        the AMI simulator (${AMI_HOST}:${AMI_PORT}) then rings the routed phone,
+                        answers, talks 5 s, hangs up: OUTCOME=abandon or no_answer for others
 Follow one call:        grep '"uniqueid": "<uniqueid>"' var/log/*.log
 Watch it with Prometheus (Debian's: scripts/ensure_prometheus.sh installs it), in a second
 terminal, with the platform's rules and alerts (deploy/prometheus/):

@@ -86,9 +86,8 @@ EVENTS_RETRIED = Counter(
     ["service", "consumer"],
 )
 
-# The hook for agents' states (idle, ringing, in call, wrap-up, paused): the AMI listener of a
-# later issue sets it from Asterisk's queue-member events. Nothing sets it yet, so it exports no
-# sample, and no dashboard panel or alert reads it.
+# Agents' states (issue 16): staffing sets it from Asterisk's manager interface
+# (services/staffing/agent_store.refresh_gauge), every state named.
 AGENTS_BY_STATE = Gauge("csc_agents", "Hotline agents by state, from Asterisk (AMI).", ["state"])
 
 _KINDS = {

@@ -142,6 +142,12 @@ def _restart(session: Session, row: WorkOrder, entry: HistoryEntry) -> None:
         _end(session, row, existing[clock.clock], entry.at, entry.action.value, cancelled=True)
 
 
+def stop_on(session: Session, row: WorkOrder, action: str, at: datetime) -> None:
+    """Stop the clocks whose policy ``action`` fulfils, for an event that is not a lifecycle
+    action (a callback that reached the customer, issue 16)."""
+    _stop(session, row, action, at)
+
+
 def _stop(session: Session, row: WorkOrder, action: str, at: datetime) -> None:
     by_name = {r.clock: r for r in rows_of(session, row.id)}
     fulfilled, cancelled = clocks.stopped_by([as_clock(r) for r in by_name.values()], action)

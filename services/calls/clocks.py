@@ -47,6 +47,9 @@ from services.calls.deadlines import (
 from svckit import workdays
 
 CANCELLED_BY = frozenset({"merge", "close"})
+# Stops that are not lifecycle actions: what Asterisk reports (issue 16): a click-to-call
+# callback that reached the customer (services/calls/click_to_call.py).
+EXTERNAL_STOPS = frozenset({"callback_reached"})
 AT_DEPARTMENT = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 LEVELS: tuple[Role, ...] = LEADER_ROLES
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -138,6 +139,15 @@ class WorkOrder(Base):
     channel: Mapped[str] = mapped_column(String(20), default="phone", server_default="phone")
     first_contact_id: Mapped[int | None] = mapped_column(Integer)
     first_contact_name: Mapped[str | None] = mapped_column(String(100))
+    # its call with an agent, from Asterisk (issue 16, staffing's call.* events): answered by
+    # whom after how long on hold, talk and wrap-up; or abandoned after how long
+    answered_by_id: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hold_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    abandoned_after_seconds: Mapped[float | None] = mapped_column(Float)
+    ring_no_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkOrderHistory(Base):
@@ -301,6 +311,22 @@ class Callback(Base):
     promised_by: Mapped[str] = mapped_column(String(64))
     promised_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reply_by: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CallbackCall(Base):
+    """A click-to-call callback (S1.10, issue 16): the agent asked the platform to call the
+    customer back; Asterisk rang her phone, then the customer. ``outcome`` once known:
+    reached, no_answer, busy, failed, agent_unavailable."""
+
+    __tablename__ = "callback_calls"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(24))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -223,6 +223,11 @@ def assignee_of(routed: WorkOrderRouted) -> dict[str, Any] | None:
     }
 
 
+# staffing's reason when the routed phone rang out and the order went to the next choice
+# (issue 16): the system moves an order it assigned, not one a person moved meanwhile
+RING_NO_ANSWER_NEXT_CHOICE = "ring_no_answer_next_choice"
+
+
 def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
     """Apply staffing's decision: a new order is assigned by the system; False if unknown here.
 
@@ -232,9 +237,13 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
     if row is None:
         return False
     assignee = assignee_of(routed)
-    if assignee is not None and row.status == Status.NEW:
+    rerouted = (routed.reason == RING_NO_ANSWER_NEXT_CHOICE and row.status == Status.ASSIGNED
+                and row.assignee_id != routed.assignee_id)
+    if assignee is not None and (row.status == Status.NEW or rerouted):
         fields = {"assignee": str(routed.assignee_id), "note": routed.reason}
         act(session, row.id, Action.ASSIGN, SYSTEM, routed.decided_at, fields, assignee)
+        if rerouted:
+            row.routing_reason, row.routed_at = routed.reason, routed.decided_at
     if row.assignee_id == routed.assignee_id and row.routed_at is None:
         row.routing_reason = routed.reason
         row.routed_at = routed.decided_at

@@ -14,7 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import (
+    CallAbandoned,
+    CallAnswered,
+    CallbackAttempted,
+    CallCompleted,
     CallEnded,
+    CallRingNoAnswer,
     Category,
     Envelope,
     OutageDeclared,
@@ -28,6 +33,8 @@ from contracts.events import (
 from services.calls import (
     access,
     board,
+    call_outcomes,
+    click_to_call,
     clock_store,
     customer_store,
     customers,
@@ -118,12 +125,102 @@ class CallsService(ObservedService):
         if call.work_order_id and call.category:
             WORK_ORDERS_CREATED.labels(call.category.value).inc()
 
+    @fastagi("95598-next")
+    def next_choice(self, channel: AgiChannel) -> None:
+        """The dialplan's ``Dial(${ROUTE_TARGET})`` rang out (DIALSTATUS NOANSWER, BUSY):
+        ``AGI(agi://.../95598-next,${WORK_ORDER_ID},${ROUTE_TARGET})`` asks staffing for the
+        next choice (issue 16); ROUTE_TARGET becomes that phone, or the queue."""
+        order_id = channel.env.get("agi_arg_1", "")[:36]
+        rang_out = channel.env.get("agi_arg_2", "")[:100]
+        target = self._settings().fallback_target
+        try:
+            with eventlet.Timeout(self.config.get("HOTLINE", {}).get("route_timeout_ms", 300)
+                                  / 1000):
+                routed = self.staffing.reroute_work_order(order_id, rang_out) if order_id else None
+            target = (routed or {}).get("dial_string") or target
+        except eventlet.Timeout:
+            log.warning("staffing did not re-route %s in time; the queue takes it", order_id)
+        except Exception:
+            log.warning("re-routing %s failed; the queue takes it", order_id, exc_info=True)
+        channel.set_variable("ROUTE_TARGET", target)
+
     @reliable_event_handler("staffing", "work_order.routed")
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
         with self.db.transaction() as session:
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
+
+    # --- the call with an agent, from Asterisk through staffing (issue 16) ------------------
+
+    @reliable_event_handler("staffing", "call.answered")
+    def on_call_answered(self, event: Envelope, fact: CallAnswered) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.abandoned")
+    def on_call_abandoned(self, event: Envelope, fact: CallAbandoned) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.completed")
+    def on_call_completed(self, event: Envelope, fact: CallCompleted) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "call.ring_no_answer")
+    def on_ring_no_answer(self, event: Envelope, fact: CallRingNoAnswer) -> None:
+        self._record_outcome(event, fact)
+
+    @reliable_event_handler("staffing", "callback.attempted")
+    def on_callback_attempted(self, event: Envelope, told: CallbackAttempted) -> None:
+        with self.db.transaction() as session:
+            if first_delivery(session, "calls.on_callback_attempted", str(event.id)):
+                click_to_call.record(session, told)
+
+    @rpc(expected_exceptions=(*CALLER, InvalidFields))
+    def call_customer_back(self, work_order_id: str, caller: int) -> dict | None:
+        """Click-to-call (S1.10): Asterisk rings the caller's phone, then the customer; the
+        outcome arrives later (``callback.attempted``). A hotline member who may read the
+        order, with an extension."""
+        who = self._caller(caller)
+        access.require_hotline(who, "calling a customer back")
+        staff = self._staff(who.id) or {}
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            return None
+        self._require_readable(who, order)
+        if not staff.get("extension"):
+            raise InvalidFields("calling back needs your phone's extension on your staff record")
+        self.db.session.rollback()  # the read above ends here; the attempt is one transaction
+        with self.db.transaction() as session:
+            order = session.get(WorkOrder, work_order_id)
+            number = click_to_call.number_of(session, order)
+            attempt = click_to_call.open_attempt(session, order, who.id, number, self.clock.now())
+            attempt_id = attempt.id
+        try:
+            with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                asked = self.staffing.originate_callback(attempt_id, staff["extension"], number)
+        except Exception as exc:  # staffing slow, down, or the number refused
+            asked = {"queued": False, "error": str(exc)[:200]}
+        with self.db.transaction() as session:
+            attempt = session.get(click_to_call.CallbackCall, attempt_id)
+            if not asked.get("queued"):
+                attempt.outcome, attempt.ended_at = "failed", self.clock.now()
+            return {**click_to_call.view(attempt), "error": asked.get("error")}
+
+    @rpc(expected_exceptions=CALLER)
+    def callback_calls(self, work_order_id: str, caller: int, cursor: str | None = None,
+                       limit: int = paging.DEFAULT_LIMIT) -> dict | None:
+        who = self._caller(caller)
+        access.require_hotline(who, "the callback calls")
+        order = self.db.session.get(WorkOrder, work_order_id)
+        if order is None:
+            return None
+        self._require_readable(who, order)
+        return click_to_call.attempts(self.db.session, work_order_id, cursor, limit)
+
+    def _record_outcome(self, event: Envelope, fact: call_outcomes.Outcome) -> None:
+        with self.db.transaction() as session:
+            first = first_delivery(session, "calls.call_outcome", str(event.id))
+            call_outcomes.record(session, fact, first)
 
     @reliable_event_handler("staffing", "work_orders.handover_requested")
     def on_handover_requested(self, event: Envelope, handover: WorkOrdersHandoverRequested) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.calls.call_outcomes import handling_view
 from services.calls.models import (
     Call,
     Callback,
@@ -73,6 +74,7 @@ def work_order_view(order: WorkOrder) -> dict[str, Any]:
         },
         "promise": order.promise,
         "escalated_to": _escalated_to(order),
+        "handling": handling_view(order),
     }
 
 

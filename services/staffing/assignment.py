@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, case, false, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import Category, Role, WorkOrderRouted, make_event
-from services.staffing import roster_store, routing
+from contracts.events import AgentState, Category, Role, WorkOrderRouted, make_event
+from services.staffing import agent_line, roster_store, routing
 from services.staffing.models import RoutingDecision, StaffMember
 from svckit.db import WorkerDatabase
 from svckit.inbox import first_delivery
@@ -26,7 +26,7 @@ _staff, _decisions = StaffMember.__table__, RoutingDecision.__table__
 
 ROUTABLE = select(
     _staff.c.id, _staff.c.name, _staff.c.role, _staff.c.extension, _staff.c.open_orders,
-    _staff.c.away,
+    _staff.c.away, _staff.c.line_state, _staff.c.line_since, _staff.c.wrapup_until,
 ).where(
     _staff.c.on_leave == false(),
     _staff.c.left_on.is_(None),
@@ -68,11 +68,19 @@ def candidates_on_shift(session: Session, at: datetime, zone: ZoneInfo) -> list[
     view = roster_store.load(session, day - timedelta(days=1), day)
     return [
         routing.Candidate(row.id, row.name, Role(row.role), row.extension, row.open_orders,
-                          bool(row.away))
+                          bool(row.away), _state(row, at),
+                          agent_line.idle_since(row.line_since, row.wrapup_until))
         for row in session.execute(ROUTABLE)
         if any(routing.on_shift(starts, ends, local.time())
                for starts, ends in view.cover(row.id, day))
     ]
+
+
+def _state(row, at: datetime) -> AgentState | None:
+    """Her agent state when Asterisk has reported her line (issue 16), else None."""
+    if row.line_state is None:
+        return None
+    return agent_line.state_of(row.line_state, bool(row.away), row.wrapup_until, at)
 
 
 def caller_order_owner(session: Session, caller_number: str) -> int | None:
@@ -209,3 +217,36 @@ def _count(session: Session, staff_id: int | None, change: int) -> None:
     counted = _staff.c.open_orders + change
     session.execute(update(_staff).where(_staff.c.id == staff_id)
                     .values(open_orders=case((counted < 0, 0), else_=counted)))
+
+
+REROUTED = "ring_no_answer_next_choice"
+
+
+def reroute(db: WorkerDatabase, work_order_id: str, not_answered: str, now: datetime,
+            zone: ZoneInfo) -> WorkOrderRouted | None:
+    """The routed phone rang out (issue 16): the order goes to the next choice, never back to
+    whoever did not answer; None when the order was never routed here. With nobody free the
+    decision says so and the call goes to the queue."""
+    extension = not_answered.rsplit("/", 1)[-1]
+    with db.transaction() as session:
+        decision = session.scalar(select(RoutingDecision).where(
+            RoutingDecision.work_order_id == work_order_id).with_for_update())
+        if decision is None:
+            return None
+        rang_out = set(session.scalars(
+            select(StaffMember.id).where(StaffMember.extension == extension)))
+        if decision.reason == REROUTED and decision.assignee_id not in rang_out:
+            return _existing(session, work_order_id)  # this ring-out was handled already
+        passed = {decision.assignee_id} | rang_out
+        others = [c for c in candidates_on_shift(session, now, zone) if c.staff_id not in passed]
+        chosen = routing.route(Category(decision.category), others).assignee
+        if decision.open:
+            _count(session, decision.assignee_id, -1)
+            _count(session, chosen.staff_id if chosen else None, +1)
+        decision.assignee_id = chosen.staff_id if chosen else None
+        decision.role = chosen.role.value if chosen else None
+        decision.reason, decision.decided_at = REROUTED, now
+        routed = _as_event_payload(work_order_id, chosen, REROUTED, now,
+                                   decision.caller_number, Category(decision.category))
+        emit(session, make_event(PRODUCER, routed, occurred_at=now))
+        return routed

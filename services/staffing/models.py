@@ -53,6 +53,12 @@ class StaffMember(Base):
     left_on: Mapped[date | None] = mapped_column(Date)
     on_leave: Mapped[bool] = mapped_column(default=False, server_default=false())
     open_orders: Mapped[int] = mapped_column(default=0)
+    # Her phone's line from Asterisk (issue 16, migration 0010; agent_line.py): None until
+    # Asterisk says; wrap-up until; the agent state last published (agent.state_changed).
+    line_state: Mapped[str | None] = mapped_column(String(16))
+    line_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    wrapup_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    agent_state: Mapped[str | None] = mapped_column(String(16))
     shifts: Mapped[list[Shift]] = relationship(back_populates="staff", cascade="all")
 
 
@@ -169,6 +175,46 @@ class CallArrival(Base):
     ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
     outcome: Mapped[str] = mapped_column(String(30))
     category: Mapped[str | None] = mapped_column(String(30))
+
+
+class AgentCall(Base):
+    """A hotline call from the moment it was offered to agents (queue or the routed
+    extension) to its end, from AMI (issue 16, call_facts.py): who answered, hold, talk and
+    wrap-up, or abandoned after how long. Keyed by the call's Linkedid (agi_uniqueid)."""
+
+    __tablename__ = "agent_calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    queue: Mapped[str] = mapped_column(String(32))
+    work_order_id: Mapped[str | None] = mapped_column(String(64))
+    offered_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ringing: Mapped[str | None] = mapped_column(String(40))
+    device: Mapped[str | None] = mapped_column(String(40))
+    staff_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hold_seconds: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)  # set once: call.completed
+    abandoned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    waited_seconds: Mapped[float | None] = mapped_column(Float)
+    no_answers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CoachingSession(Base):
+    """One coaching attempt (S3.2, issue 16): who tried to listen to or whisper into whose
+    call, when, and what became of it; refusals too (the audit trail)."""
+
+    __tablename__ = "coaching_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(Integer, index=True)
+    agent_id: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # originated | refused | pbx_unavailable
+    note: Mapped[str] = mapped_column(String(200), default="")
 
 
 # --- Organisation, A/B posts, leave, absence and the duty rota (issue 4, migration 0003) ---

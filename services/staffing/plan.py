@@ -2,8 +2,9 @@
 
 1. Forecast: the mean arrivals per half hour of the measured days in the look-back window of the
    same kind (working day or not, Chinese statutory calendar) as the planned day; if none of that
-   kind was measured, all measured days. Handling time: the mean measured one, unless a figure
-   is configured.
+   kind was measured, all measured days. Handling time, unless a figure is configured: the mean
+   talk + wrap-up of the answered calls Asterisk reported (issue 16) in the look-back window;
+   with none, the mean IVR session (which understates it).
 2. Erlang C (``erlang.py``) gives the agents answering calls for the target service level, and
    shrinkage (breaks, training, leave) turns them into the seat agents to roster:
    ceil(agents / (1 - shrinkage)).
@@ -13,6 +14,8 @@
    and coordinates with the departments, so ``deputy_team_leads`` are needed while the office
    is open (S1.7). Each role is compared with the staff of exactly that role rostered for the
    whole interval (a higher role covering a lower one is not counted: routing does that live).
+4. What happened (issue 16): each half hour's calls offered to agents, answered within the
+   target seconds, and abandoned, beside its forecast arrivals.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from contracts.events import Role
@@ -102,8 +105,18 @@ class Forecast:
     handling_source: str
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A call offered to agents (AMI, issue 16): when, and how it went."""
+
+    offered_at: datetime
+    hold_seconds: float | None  # answered after that long; None: not answered
+    abandoned: bool
+
+
 def forecast(
-    calls: Iterable[Call], day: date, zone: tzinfo, settings: PlanSettings
+    calls: Iterable[Call], day: date, zone: tzinfo, settings: PlanSettings,
+    handled: Sequence[float] = (),
 ) -> Forecast:
     """Mean arrivals per interval over measured days like ``day`` (see the module docstring)."""
     by_day: dict[date, list[Call]] = defaultdict(list)
@@ -117,18 +130,22 @@ def forecast(
         local = call.started_at.astimezone(zone)
         counts[(local.hour * 60 + local.minute) // 30] += 1
     arrivals = tuple(count / len(days) for count in counts) if days else (0.0,) * len(counts)
-    handling, source = _handling_time(used, settings)
+    handling, source = _handling_time(used, settings, handled)
     return Forecast(arrivals, tuple(days), len(used), handling, source)
 
 
-def _handling_time(calls: Sequence[Call], settings: PlanSettings) -> tuple[float | None, str]:
+def _handling_time(calls: Sequence[Call], settings: PlanSettings,
+                   handled: Sequence[float]) -> tuple[float | None, str]:
     if settings.handling_time_seconds is not None:
         return settings.handling_time_seconds, "configured"
+    if handled:
+        mean = sum(handled) / len(handled)
+        return max(mean, 1.0), f"measured: talk + wrap-up of {len(handled)} answered calls (AMI)"
     if not calls:
         return None, "no calls measured"
     mean = sum(call.handling_seconds for call in calls) / len(calls)
-    # The only duration the events carry: the FastAGI session (menu and routing), not talk
-    # time, so it understates handling; configure handling_time_seconds until one is measured.
+    # No answered call reported by Asterisk yet: the FastAGI session (menu and routing), not
+    # talk time, so it understates handling; configure handling_time_seconds until AMI reports.
     return max(mean, 1.0), "measured: mean call.ended (ended_at - started_at), the AGI session"
 
 
@@ -174,6 +191,24 @@ class IntervalPlan:
     deputy_team_leads_needed: int
     deputy_team_leads_rostered: int
     deputy_team_leads_short: int
+    offered: int = 0  # what happened (issue 16): calls offered to agents
+    answered_in_target: int = 0
+    abandoned: int = 0
+
+
+def actuals_per_interval(outcomes: Iterable[Outcome], day: date, zone: tzinfo,
+                         target_seconds: float) -> list[tuple[int, int, int]]:
+    """Per half hour of ``day``: (offered, answered within ``target_seconds``, abandoned)."""
+    counts = [[0, 0, 0] for _ in range(INTERVALS_PER_DAY)]
+    for outcome in outcomes:
+        local = outcome.offered_at.astimezone(zone)
+        if local.date() != day:
+            continue
+        row = counts[(local.hour * 60 + local.minute) // 30]
+        row[0] += 1
+        row[1] += outcome.hold_seconds is not None and outcome.hold_seconds <= target_seconds
+        row[2] += outcome.abandoned
+    return [tuple(row) for row in counts]
 
 
 def plan_day(
@@ -182,10 +217,15 @@ def plan_day(
     rostered: dict[str, list[int]],
     zone: tzinfo,
     settings: PlanSettings,
+    actuals: Sequence[tuple[int, int, int]] = (),
 ) -> dict:
-    """The plan for ``day``: each interval's needs against the roster, and a summary."""
+    """The plan for ``day``: each interval's needs against the roster, what happened in it
+    (``actuals``, see :func:`actuals_per_interval`), and a summary."""
     intervals = [
-        _interval(day, index, fc, rostered, zone, settings) for index in range(INTERVALS_PER_DAY)
+        replace(_interval(day, index, fc, rostered, zone, settings),
+                **dict(zip(("offered", "answered_in_target", "abandoned"), actuals[index],
+                           strict=True)) if actuals else {})
+        for index in range(INTERVALS_PER_DAY)
     ]
     return {
         "date": day.isoformat(),
@@ -198,6 +238,7 @@ def plan_day(
             "handling_time_source": fc.handling_source,
         },
         "summary": _summary(intervals),
+        "happened": _happened(intervals),
         "intervals": [asdict(interval) for interval in intervals],
     }
 
@@ -247,6 +288,21 @@ def _interval(
         deputy_team_leads_rostered=have[Role.DEPUTY_TEAM_LEAD],
         deputy_team_leads_short=max(0, deputies - have[Role.DEPUTY_TEAM_LEAD]),
     )
+
+
+def _happened(intervals: list[IntervalPlan]) -> dict:
+    """The day's calls offered, answered within target and abandoned, against the forecast."""
+    offered = sum(i.offered for i in intervals)
+    in_target = sum(i.answered_in_target for i in intervals)
+    abandoned = sum(i.abandoned for i in intervals)
+    return {
+        "forecast_arrivals": round(sum(i.arrivals for i in intervals), 3),
+        "offered": offered,
+        "answered_in_target": in_target,
+        "abandoned": abandoned,
+        "service_level": round(in_target / offered, 4) if offered else None,
+        "abandonment_rate": round(abandoned / offered, 4) if offered else None,
+    }
 
 
 def _duty_leaders_needed(agents: int, settings: PlanSettings) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import CallEnded
 from services.staffing import plan, roster_store
-from services.staffing.models import CallArrival, ExcusedDay, StaffMember
+from services.staffing.models import AgentCall, CallArrival, ExcusedDay, StaffMember
 
 # call.ended outcomes of calls that were put through to a seat (routed to a person, or to the
 # queue when staffing was slow): the calls offered to agents. Hang-ups in the menu are not.
@@ -59,6 +59,24 @@ def measured_calls(
     return [plan.Call(started, (ended - started).total_seconds()) for started, ended in rows]
 
 
+def measured_outcomes(session: Session, since: datetime, until: datetime
+                      ) -> list[plan.Outcome]:
+    """Calls offered to agents between ``since`` and ``until`` (AMI, issue 16)."""
+    rows = session.execute(select(AgentCall.offered_at, AgentCall.hold_seconds,
+                                  AgentCall.answered_at, AgentCall.abandoned_at)
+                           .where(AgentCall.offered_at >= since, AgentCall.offered_at < until))
+    return [plan.Outcome(offered, hold if answered else None, abandoned is not None)
+            for offered, hold, answered, abandoned in rows]
+
+
+def measured_handling(session: Session, since: datetime, until: datetime) -> list[float]:
+    """Talk + wrap-up of the answered calls whose wrap-up is over (call.completed)."""
+    rows = session.execute(select(AgentCall.talk_seconds, AgentCall.wrapup_seconds).where(
+        AgentCall.offered_at >= since, AgentCall.offered_at < until,
+        AgentCall.wrapup_seconds.is_not(None)))
+    return [(talk or 0.0) + wrapup for talk, wrapup in rows]
+
+
 def roster_for(session: Session, day: date) -> list[plan.Rostered]:
     """Everyone the roster (``roster_store``) puts to work on ``day``, on the staff and not
     excused (on leave) that day; a night shift rostered the day before counts for its hours."""
@@ -82,6 +100,10 @@ def roster_for(session: Session, day: date) -> list[plan.Rostered]:
 def staffing_plan(session: Session, day: date, settings: plan.PlanSettings, zone: tzinfo) -> dict:
     """The plan for ``day`` (see ``plan.py``)."""
     calls = measured_calls(session, day, settings.lookback_days, zone)
-    forecast = plan.forecast(calls, day, zone, settings)
+    starts = datetime.combine(day, time(0), tzinfo=zone)
+    handled = measured_handling(session, starts - timedelta(days=settings.lookback_days), starts)
+    forecast = plan.forecast(calls, day, zone, settings, handled)
     rostered = plan.rostered_per_interval(roster_for(session, day))
-    return plan.plan_day(day, forecast, rostered, zone, settings)
+    outcomes = measured_outcomes(session, starts, starts + timedelta(days=1))
+    actuals = plan.actuals_per_interval(outcomes, day, zone, settings.target_seconds)
+    return plan.plan_day(day, forecast, rostered, zone, settings, actuals)

@@ -8,15 +8,19 @@ Rules, in order:
 4. with nobody of that role on shift, the next role up takes it
    (seat agent → duty leader → deputy team lead): each role can do the work of those below it;
 5. nobody away (presence, issue 11: a break, a meal, training) is ever picked, not even as the
-   caller's owner: the call goes to the next choice.
+   caller's owner: the call goes to the next choice; nor anybody Asterisk reports ringing, on a
+   call, paused or offline (issue 16, agent_line.py);
+6. among equally loaded people, one ready goes before one in wrap-up, and then the one idle
+   longest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 
-from contracts.events import ROLE_LADDER, Category, Role, roles_from
+from contracts.events import ROLE_LADDER, AgentState, Category, Role, roles_from
+from services.staffing.agent_line import BUSY
 
 __all__ = ["ROLE_LADDER"]  # the one ladder (contracts.events), re-exported for old imports
 NEEDS_DUTY_LEADER = {Category.COMPLAINT, Category.UNCLASSIFIED}
@@ -44,11 +48,22 @@ class Candidate:
     extension: str
     open_orders: int
     away: bool = False
+    state: AgentState | None = None  # from Asterisk (issue 16); None: not reported
+    idle_since: datetime | None = None
+
+
+NEVER_SEEN = datetime.min.replace(tzinfo=UTC)
 
 
 def present(candidates: list[Candidate]) -> list[Candidate]:
-    """Those who may be given work now: not away (rule 5)."""
-    return [c for c in candidates if not c.away]
+    """Those who may be given work now: not away, not busy on the phone (rule 5)."""
+    return [c for c in candidates if not c.away and c.state not in BUSY]
+
+
+def preference(candidate: Candidate) -> tuple:
+    """Least loaded, then ready before wrap-up, then idle longest (rules 3 and 6)."""
+    return (candidate.open_orders, candidate.state is AgentState.WRAP_UP,
+            candidate.idle_since or NEVER_SEEN, candidate.staff_id)
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,7 @@ def route(
     for step, role in enumerate(ladder):
         pool = [c for c in candidates if c.role == role]
         if pool:
-            chosen = min(pool, key=lambda c: (c.open_orders, c.staff_id))
+            chosen = min(pool, key=preference)
             reason = _first_choice_reason(category) if step == 0 else _missing(ladder[step - 1])
             return Decision(chosen, reason)
     return Decision(None, Reason.NOBODY_ON_SHIFT)

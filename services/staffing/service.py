@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.events import CallEnded, Category, Envelope, Payload, Role, WorkOrderCreated
 from services.staffing import (
     absence_store,
+    agent_store,
     attendance_store,
     evaluation_store,
     leave_flow,
@@ -28,8 +29,15 @@ from services.staffing import (
 )
 from services.staffing import organisation as org
 from services.staffing.accounts import Hashing, HashingBusy
+from services.staffing.agent_feed import AgentFeed
 from services.staffing.agent_states import members_by_state
-from services.staffing.assignment import assign, candidates_on_shift, follow, propose
+from services.staffing.assignment import (
+    assign,
+    candidates_on_shift,
+    follow,
+    propose,
+    reroute,
+)
 from services.staffing.escalation import leader_on_duty
 from services.staffing.evaluation import fact_from
 from services.staffing.models import Base, Department, StaffMember
@@ -53,7 +61,7 @@ WORK_ORDERS_ROUTED = Counter(
 )
 
 
-class StaffingService(ObservedService):
+class StaffingService(AgentFeed, ObservedService):
     name = "staffing"
 
     config = Config()
@@ -65,6 +73,16 @@ class StaffingService(ObservedService):
     def route_work_order(self, work_order_id: str, caller_number: str, category: str) -> dict:
         """Decide (or return the earlier decision) for a work order; answers the calls service."""
         routed, _ = self._assign(work_order_id, caller_number, Category(category))
+        return routed.model_dump(mode="json")
+
+    @rpc
+    def reroute_work_order(self, work_order_id: str, not_answered: str) -> dict | None:
+        """The routed phone ``not_answered`` rang out (issue 16): the next choice, or None
+        when the order is unknown here; ``dial_string`` None means the queue."""
+        routed = reroute(self.db, work_order_id, str(not_answered), self.clock.now(), ZONE)
+        if routed is None:
+            return None
+        WORK_ORDERS_ROUTED.labels(routed.role or "none", routed.reason).inc()
         return routed.model_dump(mode="json")
 
     @rpc
@@ -307,8 +325,12 @@ class StaffingService(ObservedService):
     def set_presence(self, caller: int, state: str, reason: str | None = None) -> dict:
         """The caller sets her own presence (a hotline member); ``staff.presence_changed``."""
         with self.db.transaction() as session:
-            return presence_store.set_presence(
+            view = presence_store.set_presence(
                 session, caller, state, reason, self.clock.now()).view()
+            extension = org.person(session, caller).extension
+            agent_store.publish_state(session, org.person(session, caller), self.clock.now(),
+                                      self._wrapup())
+        return self._presence_to_phone(view, extension)
 
     @http("GET", "/metrics")
     def metrics_page(self, request):

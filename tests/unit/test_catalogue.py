@@ -51,6 +51,7 @@ from contracts.events import (
 )
 from tests.unit.assets_samples import ASSETS_BAD_ENUM, ASSETS_SAMPLES
 from tests.unit.console_samples import CONSOLE_BAD_ENUM, CONSOLE_SAMPLES
+from tests.unit.cti_samples import CTI_BAD_ENUM, CTI_SAMPLES
 from tests.unit.org_samples import ORG_BAD_ENUM, ORG_SAMPLES
 from tests.unit.visit_samples import VISIT_BAD_ENUM, VISIT_SAMPLES
 
@@ -157,6 +158,8 @@ SAMPLES.update(ASSETS_SAMPLES)  # issue 13: the assets service's events
 BAD_ENUM.update(ASSETS_BAD_ENUM)
 SAMPLES.update(CONSOLE_SAMPLES)  # issue 11: presence, outages on the pages, notices
 BAD_ENUM.update(CONSOLE_BAD_ENUM)
+SAMPLES.update(CTI_SAMPLES)  # issue 16: agent states and call outcomes from AMI
+BAD_ENUM.update(CTI_BAD_ENUM)
 EVENTS = {(event.event_type, event.version): event for event in script.catalogue()}
 KEYS = sorted(CATALOGUE)
 

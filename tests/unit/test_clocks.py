@@ -86,8 +86,8 @@ def test_merge_and_close_cancel_running_clocks_only(action):
 
 def test_every_start_and_stop_names_a_lifecycle_action():
     actions = {a.value for a in Action}
-    for policy in default_policies():
-        assert set(policy.stops_on) <= actions, policy.key
+    for policy in default_policies():  # or a stop Asterisk reports (issue 16)
+        assert set(policy.stops_on) <= actions | clocks.EXTERNAL_STOPS, policy.key
         assert policy.starts_on in actions | {"open"}, policy.key
         assert policy.stops_on, f"{policy.key} never stops"
 

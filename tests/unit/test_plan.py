@@ -134,3 +134,29 @@ def test_settings_from_text():
     settings = PlanSettings.from_mapping(values)
     assert (settings.shrinkage, settings.lookback_days) == (0.25, 7)
     assert settings.target_seconds == 20  # an empty value keeps the default
+
+
+def test_measured_talk_and_wrap_up_beat_the_ivr_session_unless_configured():
+    fc = forecast(MEASURED, WEDNESDAY, ZONE, PlanSettings(), handled=[200.0, 280.0])
+    assert fc.handling_seconds == 240.0
+    assert fc.handling_source == "measured: talk + wrap-up of 2 answered calls (AMI)"
+    fixed = forecast(MEASURED, WEDNESDAY, ZONE, PlanSettings(handling_time_seconds=300),
+                     handled=[200.0])
+    assert (fixed.handling_seconds, fixed.handling_source) == (300, "configured")
+
+
+def test_each_half_hour_compares_the_forecast_with_what_happened():
+    from services.staffing.plan import Outcome, actuals_per_interval
+
+    nine = datetime.combine(WEDNESDAY, time(9, 5), tzinfo=ZONE)
+    outcomes = [Outcome(nine, 12.0, False), Outcome(nine, 25.0, False),
+                Outcome(nine, None, True), Outcome(nine + timedelta(days=1), 1.0, False)]
+    actuals = actuals_per_interval(outcomes, WEDNESDAY, ZONE, 20)
+    assert actuals[NINE] == (3, 1, 1) and sum(sum(a) for a in actuals) == 5
+    fc = forecast(MEASURED, WEDNESDAY, ZONE, PlanSettings())
+    plan = plan_day(WEDNESDAY, fc, rostered_per_interval(ROSTER), ZONE, PlanSettings(), actuals)
+    assert {k: plan["intervals"][NINE][k] for k in ("arrivals", "offered", "abandoned")} == {
+        "arrivals": 100, "offered": 3, "abandoned": 1}
+    assert plan["happened"] == {"forecast_arrivals": 110.0, "offered": 3,
+                                "answered_in_target": 1, "abandoned": 1,
+                                "service_level": 0.3333, "abandonment_rate": 0.3333}

@@ -18,12 +18,15 @@ export async function renderBoard(root) {
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, t("board.title")), h("span", { class: "muted" }, t("board.at", { at: dateTime(b.at) }))),
       h("div", { class: "stats", id: "board-stats" },
         stat(calls.total, "board.calls_15"), stat(b.overdue, "board.overdue", true), stat(b.escalated, "board.escalated", true),
-        stat(b.agents?.ready, "board.ready"), stat(b.agents?.away, "board.away"), stat(b.agents?.on_leave, "board.on_leave"), stat(b.agents?.off_shift, "board.off_shift")),
+        stat(b.agents?.ready, "board.ready"), stat(b.agents?.ringing, "board.ringing"), stat(b.agents?.on_call, "board.on_call"),
+        stat(b.agents?.wrap_up, "board.wrap_up"), stat(b.agents?.away, "board.away"), stat(b.agents?.offline, "board.offline", true),
+        stat(b.agents?.on_leave, "board.on_leave"), stat(b.agents?.off_shift, "board.off_shift")),
       h("div", { style: "height:16px" }),
       h("div", { class: "grid three" },
         card(t("board.by_category"), table([{ key: "order.category", cell: ([k]) => label("category", k) }, { key: "board.count", cell: ([, n]) => n }], Object.entries(calls.by_category || {}))),
         card(t("board.by_state"), table([{ key: "order.state", cell: ([k]) => label("state", k) }, { key: "board.count", cell: ([, n]) => n }], states)),
-        card(t("board.agents"), table([{ key: "board.agent", cell: (a) => a.name }, { key: "board.state", cell: (a) => chip(label("presence", a.state), a.state === "ready" ? "green" : a.state === "away" ? "yellow" : "grey") }], b.agent_list || []))),
+        card(t("board.agents"), table([{ key: "board.agent", cell: (a) => a.name }, { key: "board.state", cell: (a) => chip(label("presence", a.state), AGENT_COLOURS[a.state] ?? "grey") },
+          { key: "coach.title", cell: (a) => a.state === "on_call" ? coachButtons(a) : "" }], b.agent_list || []))),
       card(t("board.storms"), stormsTable(b.open_storms || [])));
   };
   await draw();
@@ -104,6 +107,19 @@ async function download(path, name) {
   } catch (exc) { toast(exc.message, "error"); }
 }
 
+// issue 16: the phone's state from Asterisk beside presence
+const AGENT_COLOURS = { ready: "green", ringing: "orange", on_call: "", wrap_up: "yellow", away: "yellow", offline: "red" };
+
+// S3.2 coaching: the leader's phone rings, then joins the agent's call (staffing decides who may)
+function coachButtons(agent) {
+  const start = (mode) => api.post("/api/coaching", { staff_id: agent.staff_id, mode })
+    .then((entry) => toast(t(`coach.${entry.outcome}`, { name: agent.name }), entry.outcome === "originated" ? "info" : "error"))
+    .catch((e) => toast(e.message, "error"));
+  return h("span", {},
+    h("button", { "data-coach": `listen-${agent.staff_id}`, onclick: () => start("listen") }, t("coach.listen")), " ",
+    h("button", { "data-coach": `whisper-${agent.staff_id}`, onclick: () => start("whisper") }, t("coach.whisper")));
+}
+
 let chart = null;
 export async function renderPlan(root, [day]) {
   day = day || chinaToday();
@@ -121,13 +137,21 @@ export async function renderPlan(root, [day]) {
       stat(summary.peak_needed, "plan.peak"), stat(summary.hours_needed, "plan.hours_needed"),
       stat(summary.hours_rostered, "plan.hours_rostered"), stat(summary.max_short, "plan.max_short", true),
       stat(plan.basis?.calls_used, "plan.calls_used")),
+    plan.happened && plan.happened.offered ? h("p", { id: "plan-happened", class: "muted" }, t("plan.happened", {
+      forecast: plan.happened.forecast_arrivals, offered: plan.happened.offered,
+      in_target: plan.happened.answered_in_target, abandoned: plan.happened.abandoned })) : null,
     h("div", { style: "height:16px" }),
     card(t("plan.chart", { day }), h("div", { class: "chart-box" }, canvas),
       h("p", { class: "muted" }, plan.working_day ? t("plan.working_day") : t("plan.rest_day"))),
     card(t("plan.short"), table([
       { key: "plan.interval", cell: (r) => r.starts }, { key: "plan.needed", cell: (r) => r.seat_agents_needed },
       { key: "plan.rostered", cell: (r) => r.seat_agents_rostered }, { key: "plan.short_by", cell: (r) => chip(r.seat_agents_short, "red") },
-    ], rows.filter((r) => r.seat_agents_short > 0 || r.duty_leaders_short > 0))));
+    ], rows.filter((r) => r.seat_agents_short > 0 || r.duty_leaders_short > 0))),
+    card(t("plan.happened_title"), table([
+      { key: "plan.interval", cell: (r) => r.starts }, { key: "plan.forecast", cell: (r) => r.arrivals },
+      { key: "plan.offered", cell: (r) => r.offered }, { key: "plan.in_target", cell: (r) => r.answered_in_target },
+      { key: "plan.abandoned", cell: (r) => r.abandoned },
+    ], plan.intervals.filter((r) => r.offered > 0))));
   if (chart) chart.destroy();
   if (!window.Chart) return;
   chart = new window.Chart(canvas, {

@@ -2,7 +2,7 @@
 // action the server's allowed_actions offers. A refusal shows the problem's detail.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaInstant } from "../i18n.js";
-import { h, fill, card, chip, field, form, select } from "../ui.js";
+import { h, fill, card, chip, field, form, select, toast } from "../ui.js";
 import { countdown } from "../clocks.js";
 import { onLive } from "../app.js";
 import { isLeader } from "../roles.js";
@@ -99,7 +99,7 @@ function details(o) {
     h("dt", {}, t("order.caller")), h("dd", {}, [o.caller?.name, o.caller?.number].filter(Boolean).join(" · "),
       o.caller?.number ? h("a", { href: `#/customer/${o.caller.number}`, style: "margin-left:8px" }, t("order.customer_page")) : null),
     h("dt", {}, t("pop.work_unit")), h("dd", {}, o.caller?.work_unit || "—"),
-    h("dt", {}, t("pop.contact")), h("dd", {}, o.caller?.contact || "—"),
+    h("dt", {}, t("pop.contact")), h("dd", {}, o.caller?.contact || "—", " ", callBackButton(o)),
     h("dt", {}, t("order.address")), h("dd", {}, o.place?.address || "—"),
     h("dt", {}, t("pop.ivr_category")), h("dd", {}, label("category", o.ivr_category)),
     h("dt", {}, t("order.category")), h("dd", {}, label("category", o.category), o.sub_type ? ` / ${label("sub_type", o.sub_type)}` : "", o.area ? ` · ${label("area", o.area)}` : ""),
@@ -109,6 +109,7 @@ function details(o) {
     o.parent_id ? [h("dt", {}, t("order.parent")), h("dd", {}, h("a", { href: `#/order/${o.parent_id}`, class: "mono" }, o.parent_id))] : null,
     h("dt", {}, t("order.matter")), h("dd", {}, o.matter || "—"),
     o.promise ? [h("dt", {}, t("order.promise")), h("dd", {}, o.promise)] : null,
+    o.handling ? [h("dt", {}, t("order.handling")), h("dd", { id: "order-handling" }, handlingText(o.handling))] : null,
     o.result ? [h("dt", {}, t("order.result")), h("dd", { id: "order-result" }, o.result)] : null,
     o.reply ? [h("dt", {}, t("order.reply")), h("dd", {}, o.reply)] : null,
     o.satisfaction ? [h("dt", {}, t("order.satisfaction")), h("dd", {}, `${"★".repeat(o.satisfaction)} ${o.solved ? t("order.solved") : t("order.unsolved")}`)] : null,
@@ -204,3 +205,20 @@ async function actionForm(action, order, act) {
 }
 
 export { isLeader };
+
+// issue 16: the call with an agent as Asterisk reported it
+function handlingText(c) {
+  const parts = [];
+  if (c.answered_at) parts.push(t("order.talk", { talk: c.talk_seconds ?? "…", hold: c.hold_seconds ?? 0, wrapup: c.wrapup_seconds ?? "…" }));
+  if (c.abandoned_after_seconds != null) parts.push(t("order.abandoned_after", { seconds: c.abandoned_after_seconds }));
+  if (c.ring_no_answers) parts.push(t("order.rang_out", { n: c.ring_no_answers }));
+  return parts.join(" · ");
+}
+
+// issue 16, S1.10: click-to-call; Asterisk rings my phone, then the customer; the outcome follows
+function callBackButton(o) {
+  const ask = () => api.post(`/api/work-orders/${o.id}/callback-calls`)
+    .then((a) => a.outcome === "failed" ? toast(t("callback.failed"), "error") : toast(t("callback.ringing")))
+    .catch((e) => toast(e.message, "error"));
+  return h("button", { id: "call-back", onclick: ask }, t("callback.call"));
+}
