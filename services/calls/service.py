@@ -40,7 +40,13 @@ from services.calls import (
     visit_orders,
 )
 from services.calls.clocks import SweepSettings
-from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
+from services.calls.hotline import (
+    HotlineSettings,
+    OpenedOrder,
+    hears_outage_notice,
+    store_spooled,
+    take_call,
+)
 from services.calls.ivr import Prompts
 from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
@@ -48,6 +54,7 @@ from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
 from services.calls.pop import screen_pop
 from services.calls.recovery import Instance, RecoverySettings
+from services.calls.spool import CallSpool, SpooledCall
 from services.calls.staff_directory import StaffDirectory
 from services.calls.views import (
     call_view,
@@ -110,10 +117,12 @@ class CallsService(ObservedService):
     clock = Clock()
     staff_directory = StaffDirectory()
     instance = Instance()
+    spool = CallSpool()
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
-        call = take_call(channel, self.db, self._route, self._settings(), self._in_outage)
+        call = take_call(channel, self.db, self._route, self._settings(), self._in_outage,
+                         self.spool)
         CALLS.labels(call.category.value if call.category else "none").inc()
         if call.work_order_id and call.category:
             WORK_ORDERS_CREATED.labels(call.category.value).inc()
@@ -329,6 +338,17 @@ class CallsService(ObservedService):
         if closed:
             log.warning("closed %d calls interrupted by a stopped calls process: %s",
                         len(closed), ", ".join(closed[:20]))
+
+    @configured_timer("SPOOL", "replay_seconds", 2.0, eager=True)
+    def replay_spool(self) -> None:
+        """Calls taken while the database was down become their orders and call records, once
+        it is back (services/calls/spool.py, issue 15)."""
+
+        def store(record: SpooledCall) -> None:
+            with self.db.transaction() as session:
+                store_spooled(session, record)
+
+        self.spool.replay(store)
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:

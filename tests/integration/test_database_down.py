@@ -1,0 +1,65 @@
+"""While the calls database is away callers are still answered: the call goes to the fallback
+queue, is kept in the spool, and becomes its work order (the id the caller was told, at the
+call's own time) once the database is back, once (issue 15, services/calls/spool.py)."""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.calls.models import Call, WorkOrder
+from tests.conftest import PG_ADMIN_URL
+from tests.integration import amqp, harness
+from tests.integration.client import call, login, routed_order
+
+
+@contextmanager
+def database_away(url: str):
+    """The database refuses every connection, and those open are ended, until the block
+    ends (the PostgreSQL server itself, shared with other tests, keeps running)."""
+    name = make_url(url).database
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name"), {"name": name})
+    try:
+        yield
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"])
+def test_a_call_while_the_database_is_away_becomes_its_order_once_it_is_back(
+    system, db_urls
+):
+    ended = amqp.Listener(system["amqp_uri"], "calls.events", "call.ended")
+    created = amqp.Listener(system["amqp_uri"], "calls.events", "work_order.created")
+    with database_away(db_urls["calls"]):
+        before = datetime.now(UTC)
+        transcript = call(system, digits=["2"])
+        after = datetime.now(UTC)
+        told = transcript.variables.get("WORK_ORDER_ID")
+        assert transcript.ended == "completed", transcript.format()
+        assert told and transcript.variables["ROUTE_TARGET"] == "Queue(95598)"
+        assert ended.drain(expect=1, timeout=1.0) == []  # nothing stored, nothing announced
+
+    [event] = ended.drain(expect=1, timeout=15)
+    assert (event["payload"]["call_uniqueid"], event["payload"]["work_order_id"],
+            event["payload"]["outcome"]) == (transcript.uniqueid, told, "fallback_queue")
+    [opened] = created.drain(expect=1)
+    assert opened["payload"]["work_order_id"] == told
+    with system["stores"]["calls"].transaction() as session:
+        order = session.get(WorkOrder, told)
+        record = session.get(Call, transcript.uniqueid)
+    assert before <= record.started_at <= order.created_at <= after  # the call's own time
+    assert (order.category, record.outcome) == ("fault_report", "fallback_queue")
+    assert routed_order(system, login(system), told)["assignee"]  # staffing routes it then
+    assert ended.drain(expect=1, timeout=2.5) == []  # once, whatever the replays
+    assert created.drain(expect=1, timeout=0.1) == []
+    harness.wait_for(lambda: not list(harness.Path(
+        system["calls"].config["SPOOL"]["folder"]).glob("*.jsonl")))
