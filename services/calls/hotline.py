@@ -147,6 +147,7 @@ def take_call(
     """
     call = CallRecord.from_env(channel.env, settings.now())
     call.instance_id = settings.instance_id
+    _start_call(db, call)
     try:
         channel.answer()
         channel.stream_file(settings.prompts.welcome)
@@ -169,6 +170,17 @@ def take_call(
         if not call.spooled:
             _finish_or_spool(db, spool, call, settings.now())
     return call
+
+
+def _start_call(db: WorkerDatabase, call: CallRecord) -> None:
+    """The call record, in progress, as soon as the call arrives: a crash from here on leaves
+    it to the recovery pass (services/calls/recovery.py) instead of leaving no trace. With the
+    database down the call is kept in the spool when it ends."""
+    try:
+        with db.transaction() as session:
+            _write_call(session, call)
+    except DATABASE_DOWN:
+        log.warning("calls database down as the call arrives", exc_info=True)
 
 
 def _open_and_route(db: WorkerDatabase, call: CallRecord, route: Router,
