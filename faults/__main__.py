@@ -13,7 +13,9 @@ or left wrong.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -55,33 +57,30 @@ class Suite:
         self.cluster: Cluster | None = None
 
     def run(self) -> list[checks.Row]:
-        broker = Broker(self.folder / "rabbit")
-        try:
+        with contextlib.ExitStack() as cleanup:
+            broker = Broker(self.folder / "rabbit")
+            cleanup.callback(broker.stop)
             started = time.monotonic()
             broker.launch()  # it boots while the databases are made
-            urls = self._databases()
+            urls = self._databases(cleanup)
             platform = self._platform(broker, urls)
             broker.wait_up()
             print(f"broker and databases up in {time.monotonic() - started:.1f} s", flush=True)
             self._run_platform(platform, broker, urls, self._single_node_faults)
-        finally:
             broker.stop()
-        if self.form.cluster:
-            three = Broker(self.folder / "rabbit3", size=3, tag="csc-faults-c")
-            try:
+            if self.form.cluster:
+                three = Broker(self.folder / "rabbit3", size=3, tag="csc-faults-c")
+                cleanup.callback(three.stop)
                 three.start()
                 self._run_platform(self._platform(three, urls), three, urls,
                                    self._cluster_faults)
-            finally:
-                three.stop()
-        if self.cluster is not None:
-            self.cluster.stop()
         return self.rows
 
-    def _databases(self) -> dict[str, str]:
+    def _databases(self, cleanup: contextlib.ExitStack) -> dict[str, str]:
         if self.backend == "sqlite":
             return {name: f"sqlite:///{self.folder}/db/{name}.db" for name in DATABASES}
         self.cluster = Cluster(self.folder / "pg")
+        cleanup.callback(self.cluster.stop)
         self.cluster.create(*DATABASES)
         return {name: self.cluster.url(name) for name in DATABASES}
 
@@ -184,12 +183,17 @@ def failed(rows: list[checks.Row]) -> bool:
                for r in rows)
 
 
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the form inside `make test`")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--keep", action="store_true", help="keep the folder (logs, data)")
     opts = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)  # a stopped run stops what it started
     form = SHORT if opts.short else FULL
     backends = ("sqlite", "postgresql") if opts.backend == "both" else (opts.backend,)
     results, bad = [], False

@@ -166,6 +166,7 @@ class Broker:
         node.wait_up()
 
     def stop(self) -> None:
+        """Every node and the private port mapper (again: nothing is left running)."""
         for node in reversed(self.nodes):
             node.stop()
         # the private Erlang port mapper the first node started
