@@ -4,6 +4,7 @@ restarted when they die), pointed at the suite's private broker and databases an
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -113,11 +114,13 @@ class Platform:
 
     def kill(self, name: str) -> None:
         """SIGKILL the service's process; the supervisor restarts it after its pause."""
-        import signal
-
         self.programs[name].signal(signal.SIGKILL)
 
     def stop(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()
             self._thread.join(60)
+        for program in self.programs.values():  # its logger outlives it (logging's registry)
+            for handler in list(program.log.handlers):
+                program.log.removeHandler(handler)
+                handler.close()
