@@ -71,6 +71,7 @@ from svckit.agi import AgiChannel, fastagi
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
+from svckit.health import Health
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
 from svckit.rpc import rpc
@@ -119,6 +120,7 @@ class CallsService(ObservedService):
     staff_directory = StaffDirectory()
     instance = Instance()
     spool = CallSpool()
+    health = Health(serves_degraded=True)  # answers callers with its database or broker down
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:

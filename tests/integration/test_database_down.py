@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -47,6 +48,9 @@ def test_a_call_while_the_database_is_away_becomes_its_order_once_it_is_back(
         assert transcript.ended == "completed", transcript.format()
         assert told and transcript.variables["ROUTE_TARGET"] == "Queue(95598)"
         assert ended.drain(expect=1, timeout=1.0) == []  # nothing stored, nothing announced
+        health = requests.get(f"http://127.0.0.1:{harness.http_port(system['calls'])}"
+                              "/health/ready", timeout=10)
+        assert (health.status_code, health.json()["status"]) == (200, "degraded")  # in service
 
     [event] = ended.drain(expect=1, timeout=15)
     assert (event["payload"]["call_uniqueid"], event["payload"]["work_order_id"],
