@@ -5,9 +5,9 @@ platform as `make run` does and, under simulated calls and API reads, in turn: k
 service with SIGKILL (the supervisor restarts it), restarts the broker, stops PostgreSQL for a
 while, and (full form) loses one node of a three-node RabbitMQ cluster. After each it checks the
 databases and the broker (faults/checks.py) and prints one row: fault, calls placed, answered,
-fallback, lost, duplicated, seconds to recover (from the end of the fault until a call is routed
-to a person and an API read succeeds again). Exit status 1 when anything was lost, duplicated
-or left wrong.
+fallback, lost, duplicated, seconds to recover (from the end of the fault until the killed
+service is ready again, a call is routed to a person and an API read succeeds). Exit status 1
+when anything was lost, duplicated or left wrong.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Suite:
     def __init__(self, form: Form, backend: str, folder: Path) -> None:
         self.form, self.backend, self.folder = form, backend, folder
         self.rows: list[checks.Row] = []
+        self.reached = 0  # calls that reached the platform in the phases so far
         self.cluster: Cluster | None = None
 
     def run(self) -> list[checks.Row]:
@@ -111,7 +112,8 @@ class Suite:
     def _single_node_faults(self, platform, broker, traffic, stores, observer) -> None:
         for name in self.form.killed:
             self._phase(f"kill -9 {name}", lambda name=name: platform.kill(name),
-                        platform, broker, traffic, stores, observer)
+                        platform, broker, traffic, stores, observer,
+                        back=lambda name=name: platform.ready(name))
         if self.form.broker_restart:
             self._phase("broker restart", lambda: broker.restart(), platform, broker, traffic,
                         stores, observer)
@@ -133,29 +135,39 @@ class Suite:
 
     def _phase(self, fault: str, inject: Callable[[], object], platform: Platform,
                broker: Broker, traffic: Traffic, stores: checks.Stores,
-               observer: checks.Observer, after: Callable[[], object] | None = None) -> None:
-        """Traffic, the fault, traffic until the platform serves again, then the checks."""
+               observer: checks.Observer, after: Callable[[], object] | None = None,
+               back: Callable[[], bool] = lambda: True) -> None:
+        """Traffic, the fault, traffic until the platform serves again (and ``back``, the
+        faulty part is back), then the checks."""
         print(f"fault: {fault} ...", flush=True)
         began = time.monotonic()
         traffic.start()
         time.sleep(self.form.warm_seconds)
         inject()
         ended = time.monotonic()
-        deadline = ended + 90
+        deadline, back_after = ended + 90, None
         while time.monotonic() < deadline:
             time.sleep(0.5)
+            if back_after is None and back():
+                back_after = time.monotonic() - ended
             calls, reads = traffic.calls, traffic.reads
-            if checks.recovered_after(ended, list(calls), list(reads)) is not None:
+            if back_after is not None and checks.recovered_after(
+                    ended, list(calls), list(reads)) is not None:
                 break
         time.sleep(self.form.tail_seconds)
         if after is not None:
             after()
         traffic.stop()
         calls, reads = traffic.take()
-        row = checks.Row(fault, recover_seconds=checks.recovered_after(ended, calls, reads))
-        checks.settle(stores, observer, calls, platform.folder / "spool", timeout=60)
+        served_after = checks.recovered_after(ended, calls, reads)
+        row = checks.Row(fault, recover_seconds=None if served_after is None or back_after is None
+                         else max(served_after, back_after))
+        checks.settle(stores, observer, calls, platform.folder / "spool", self.reached,
+                      timeout=60)
+        observer.drain()
         dead = {q: n for q, n in broker.nodes[0].queues().items() if q.endswith(".dlq")}
-        self.rows.append(checks.check(row, calls, stores, observer, dead))
+        self.rows.append(checks.check(row, calls, stores, observer, dead, self.reached))
+        self.reached += row.answered
         print(format_row(self.rows[-1]), f"({time.monotonic() - began:.0f} s)", flush=True)
 
 

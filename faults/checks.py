@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from faults.traffic import PlacedCall
 from services.calls.models import Call, WorkOrder
+from services.staffing.models import CallArrival, RoutingDecision
 from svckit.deadletters import connection_parameters
 
 OBSERVER = "faults.observer"
@@ -123,6 +124,23 @@ class Stores:
             ).all()
         return dict(rows)
 
+    def arrivals(self, uniqueids: list[str]) -> set[str]:
+        """The calls staffing learnt of from their call.ended (its plan's arrivals)."""
+        with self.engines["staffing"].connect() as connection:
+            return set(connection.scalars(select(CallArrival.call_uniqueid).where(
+                CallArrival.call_uniqueid.in_(uniqueids))))
+
+    def decisions(self, ids: list[str]) -> dict[str, int | None]:
+        """Staffing's routing decision (the assignee) of each order it routed."""
+        with self.engines["staffing"].connect() as connection:
+            return dict(connection.execute(select(
+                RoutingDecision.work_order_id, RoutingDecision.assignee_id).where(
+                RoutingDecision.work_order_id.in_(ids))).all())
+
+    def call_count(self) -> int:
+        with self.engines["calls"].connect() as connection:
+            return connection.execute(select(func.count()).select_from(Call)).scalar_one()
+
     def unpublished(self) -> dict[str, int]:
         counts = {}
         for name, engine in self.engines.items():
@@ -137,29 +155,27 @@ class Stores:
 
 
 def settle(stores: Stores, observer: Observer, calls: list[PlacedCall], spool_folder,
-           timeout: float) -> None:
-    """Wait until the platform has finished with the phase's calls (records closed, spool
-    replayed, outboxes empty, events arrived), or ``timeout``."""
-    reached = [c.uniqueid for c in calls if c.reached]
+           reached_before: int, timeout: float) -> None:
+    """Wait until the checks pass (records closed, spool replayed, events delivered, orders
+    routed, outboxes empty) or ``timeout``: the platform finishes its work after a fault.
+    The dead-letter queues are read once, after (the broker's command line is slow)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         observer.drain()
         try:
-            records = stores.calls(reached)
-            open_calls = [u for u in reached if u not in records
-                          or records[u].outcome == "in_progress"]
-            busy = open_calls or list(spool_folder.glob("*.jsonl")) or stores.unpublished()
+            row = check(Row("settling"), calls, stores, observer, {}, reached_before)
         except Exception:  # a database still coming back
-            busy = True
-        if not busy and all(observer.seen["call.ended"].get(u) for u in reached):
-            time.sleep(0.5)  # late deliveries and routings
-            observer.drain()
+            row = Row("settling", problems=["unreadable"])
+        if not (row.lost or row.duplicated or row.problems
+                or list(spool_folder.glob("*.jsonl"))):
             return
         time.sleep(0.5)
 
 
 def check(row: Row, calls: list[PlacedCall], stores: Stores, observer: Observer,
-          dead_letters: dict[str, int]) -> Row:
+          dead_letters: dict[str, int], reached_before: int = 0) -> Row:
+    """``reached_before``: calls that reached the platform in the phases before this one
+    (the calls table must hold exactly those and this phase's)."""
     row.placed = len(calls)
     reached = [c for c in calls if c.reached]
     row.answered = len(reached)
@@ -168,7 +184,15 @@ def check(row: Row, calls: list[PlacedCall], stores: Stores, observer: Observer,
     told = [c for c in reached if c.order_id]
     orders = stores.orders([c.order_id for c in told])
     per_call = stores.orders_per_call([c.uniqueid for c in reached])
+    arrivals = stores.arrivals([c.uniqueid for c in reached])
+    decisions = stores.decisions([c.order_id for c in told])
+    stored = stores.call_count()
+    if stored != reached_before + len(reached):
+        row.problems.append(f"counts: {stored} call records for "
+                            f"{reached_before + len(reached)} calls that reached the platform")
     for placed in reached:
+        if placed.uniqueid not in arrivals:
+            row.lose(f"staffing never took in call.ended of {placed.uniqueid}")
         record = records.get(placed.uniqueid)
         if record is None or record.outcome == "in_progress":
             row.lose(f"call record of {placed.uniqueid} "
@@ -196,6 +220,10 @@ def check(row: Row, calls: list[PlacedCall], stores: Stores, observer: Observer,
                 row.lose(f"{kind} of {placed.order_id}")
             elif count > 1:
                 row.duplicate(f"{count} {kind} of {placed.order_id}")
+        if placed.order_id not in decisions:
+            row.lose(f"staffing has no routing decision for {placed.order_id}")
+        elif decisions[placed.order_id] != rows[0].assignee_id:
+            row.lose(f"calls did not record the routing of {placed.order_id}")
     for queue, depth in dead_letters.items():
         if depth:
             row.problems.append(f"dead letters: {depth} in {queue}")

@@ -31,6 +31,7 @@ from nameko.messaging import QueueConsumer
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import replay
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
+from svckit.rpc import BROKER_GONE
 
 log = logging.getLogger(__name__)
 
@@ -213,14 +214,21 @@ class ReliableEventHandler(EventHandler):
         message.ack()
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
-        if exc_info is not None:
-            try:
-                self._after_failure(message, exc_info[1])
-            except Exception:  # could not copy it for a retry or parking: keep it in the queue
-                log.exception("%s could not retry or park a message; requeued", self.consumer_name)
-                self.queue_consumer.requeue_message(message)
-                return
-        self.queue_consumer.ack_message(message)
+        try:
+            if exc_info is not None:
+                try:
+                    self._after_failure(message, exc_info[1])
+                except Exception:  # could not copy it for a retry or parking: keep it queued
+                    log.exception("%s could not retry or park a message; requeued",
+                                  self.consumer_name)
+                    self.queue_consumer.requeue_message(message)
+                    return
+            self.queue_consumer.ack_message(message)
+        except BROKER_GONE:
+            # nameko would kill the service; the broker delivers the unacknowledged message
+            # again once it is back, and handlers are idempotent (issue 15)
+            log.warning("%s could not acknowledge a message: the broker is unreachable; it "
+                        "will be delivered again", self.consumer_name, exc_info=True)
 
     def _after_failure(self, message, error: BaseException) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
