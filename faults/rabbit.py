@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -78,9 +79,12 @@ class Node:
 
     def start(self) -> None:
         log = open(self.folder / "log" / "server.out", "ab")  # noqa: SIM115
+        # as many open files as allowed, as a packaged node has (systemd's LimitNOFILE): with
+        # the session's 1024 a cluster node ran out (quorum queue logs, streams, connections)
         self.process = subprocess.Popen(
-            ["runuser", "-u", USER, "--", SERVER], env=self.env(), cwd=self.folder,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            ["runuser", "-u", USER, "--", "sh", "-c", f'ulimit -n "$(ulimit -Hn)"; exec {SERVER}'],
+            env=self.env(), cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
 
     def wait_up(self, timeout: float = 60.0) -> None:
         """Until the node answers AMQP (its application started, not only its VM)."""
@@ -98,8 +102,8 @@ class Node:
             self.ctl("stop", timeout=60)
         try:
             self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        except subprocess.TimeoutExpired:  # the whole node: its shell, scripts and VM
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.process = None
 
