@@ -15,7 +15,7 @@ import requests
 from asterisk_sim import place_call
 from svckit.clock import wall_now
 
-CALLERS = ("13800138000", "13900139000", "13700137000", "13600136000")
+KNOWN_CALLERS = ("13800138000", "13900139000")  # registered customers (the demo seed)
 COMMAND_TIMEOUT = 5.0
 
 
@@ -85,7 +85,7 @@ class Traffic:
             try:
                 transcript = place_call(
                     "127.0.0.1", self.agi_port, uniqueid=placed.uniqueid,
-                    caller_num=rng.choice(CALLERS), digits=[rng.choice("1234")],
+                    caller_num=_caller_number(rng), digits=[rng.choice("1234")],
                     timeout=COMMAND_TIMEOUT)
                 placed.reached = "ANSWER" in transcript.command_names
                 placed.order_id = transcript.variables.get("WORK_ORDER_ID")
@@ -123,3 +123,10 @@ class Traffic:
         reply = session.post(f"{self.api}/auth/token", json={
             "username": self.username, "password": self.password}, timeout=5)
         return reply.json()["access_token"] if reply.ok else None
+
+
+def _caller_number(rng: random.Random) -> str:
+    """Mostly callers never seen before, sometimes a registered customer."""
+    if rng.random() < 0.2:
+        return rng.choice(KNOWN_CALLERS)
+    return f"135{rng.randrange(10**8):08d}"

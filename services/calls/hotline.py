@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -46,6 +46,12 @@ CALL_ROUTING = Histogram(
     "The call path after the menu: opening the work order, asking staffing, telling Asterisk "
     "where the call goes (the caller waits on the line for this).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1, 2.5),
+)
+
+SPOOL_FAILURES = Counter(
+    "csc_spool_failures_total",
+    "Calls neither stored nor kept in the spool (database down, spool unwritable): answered "
+    "and sent to the fallback queue unrecorded.",
 )
 
 PRODUCER = "calls"
@@ -161,7 +167,8 @@ def take_call(
             if spool is None:
                 raise
             _spool_fallback(spool, call, settings)
-        channel.set_variable("WORK_ORDER_ID", call.work_order_id)
+        if call.work_order_id:
+            channel.set_variable("WORK_ORDER_ID", call.work_order_id)
         channel.set_variable("ROUTE_TARGET", call.route_target)
         CALL_ROUTING.observe(time.perf_counter() - chosen)
     except AgiHangup:
@@ -197,14 +204,21 @@ def _open_and_route(db: WorkerDatabase, call: CallRecord, route: Router,
 def _spool_fallback(spool: Spool, call: CallRecord, settings: HotlineSettings) -> None:
     """The database is down: the fallback queue takes the call, and its order (the id the
     caller is told) is kept in the spool first, to be opened with this time when it is back."""
-    call.work_order_id = call.work_order_id or call.planned_order_id
-    call.opened_at = settings.now()
     call.route_target, call.outcome = settings.fallback_target, Outcome.FALLBACK
-    spool.keep(spooled(call, settings.now()))
+    told = call.work_order_id or call.planned_order_id
+    call.work_order_id, call.opened_at = told, settings.now()
     call.spooled = True
-    logs.bind(work_order_id=call.work_order_id)
+    try:
+        spool.keep(spooled(call, settings.now()))
+    except OSError:  # nowhere to keep it: a person still takes the call, told no order id
+        SPOOL_FAILURES.inc()
+        log.exception("calls database down and the spool unwritable: the call goes to the "
+                      "fallback queue unrecorded")
+        call.work_order_id = None
+        return
+    logs.bind(work_order_id=told)
     log.warning("calls database down: call to the fallback queue, order %s kept in the spool",
-                call.work_order_id)
+                told)
 
 
 def _finish_or_spool(db: WorkerDatabase, spool: Spool | None, call: CallRecord,

@@ -4,6 +4,7 @@ call's own time) once the database is back, once (issue 15, services/calls/spool
 
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -65,5 +66,40 @@ def test_a_call_while_the_database_is_away_becomes_its_order_once_it_is_back(
     assert routed_order(system, login(system), told)["assignee"]  # staffing routes it then
     assert ended.drain(expect=1, timeout=2.5) == []  # once, whatever the replays
     assert created.drain(expect=1, timeout=0.1) == []
-    harness.wait_for(lambda: not list(harness.Path(
+    harness.wait_for(lambda: not list(Path(
         system["calls"].config["SPOOL"]["folder"]).glob("*.jsonl")))
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+def test_a_call_while_the_sqlite_file_is_unreachable_is_stored_once_it_is_back(
+    stores, hotline_staff, run_service, amqp_uri, db_urls
+):
+    """The calls service starts with its database file unreachable (a directory where the file
+    should be), answers a call into the spool, and stores it once the file is back."""
+    path = Path(make_url(db_urls["calls"]).database)
+    stores["calls"].dispose()  # its last connection closed: the WAL is folded into the file
+    path.rename(path.with_suffix(".away"))
+    path.mkdir()  # "unable to open database file"
+    system = start_system_without_customer(run_service, amqp_uri, stores)
+    ended = amqp.Listener(amqp_uri, "calls.events", "call.ended")
+    transcript = call(system, digits=["1"])
+    told = transcript.variables.get("WORK_ORDER_ID")
+    assert told and transcript.variables["ROUTE_TARGET"] == "Queue(95598)"
+
+    path.rmdir()
+    path.with_suffix(".away").rename(path)
+    [event] = ended.drain(expect=1, timeout=15)
+    assert (event["payload"]["call_uniqueid"], event["payload"]["work_order_id"]) == (
+        transcript.uniqueid, told)
+    with stores["calls"].transaction() as session:
+        assert session.get(WorkOrder, told).category == "inquiry"
+        assert session.get(Call, transcript.uniqueid).outcome == "fallback_queue"
+    assert ended.drain(expect=1, timeout=2.5) == []
+
+
+def start_system_without_customer(run_service, amqp_uri, stores) -> dict:
+    run_service("staffing")
+    calls = run_service("calls")
+    gateway = run_service("gateway")
+    return {"agi": harness.agi_port(calls), "amqp_uri": amqp_uri, "stores": stores,
+            "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "calls": calls}
