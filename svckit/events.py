@@ -1,5 +1,6 @@
 """Reliable event consumption: envelopes validated against the catalogue, bounded retries with
 backoff, then a dead-letter (parking) queue. Nothing is acked away silently or looped forever.
+A handler whose own database is unreachable spends no attempt: the event waits out the outage.
 
 Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
 ``Q.retry`` holds a failed message for its backoff, then dead-letters it back to ``Q``;
@@ -30,6 +31,7 @@ from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import replay
+from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 from svckit.rpc import BROKER_GONE
 
@@ -231,8 +233,17 @@ class ReliableEventHandler(EventHandler):
                         "will be delivered again", self.consumer_name, exc_info=True)
 
     def _after_failure(self, message, error: BaseException) -> None:
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
         service = self.container.service_name
+        if isinstance(error, DATABASE_DOWN):
+            # the handler's own database is unreachable: not the event's fault, so no attempt
+            # is spent; it waits, at the longest backoff, for as long as the outage lasts (a
+            # 30 s outage parked every event in flight after 5 quick tries: issue 15)
+            EVENTS_RETRIED.labels(service, self.consumer_name).inc()
+            delay_ms = int(1000 * self.base_delay * 2 ** (self.max_attempts - 2))
+            self._forward(message, self.retry_queue.name, attempts, repr(error), delay_ms)
+            return
+        attempts += 1
         if attempts < self.max_attempts:
             EVENTS_RETRIED.labels(service, self.consumer_name).inc()
             delay_ms = int(1000 * self.base_delay * 2 ** (attempts - 1))

@@ -17,8 +17,6 @@ from functools import cache
 from prometheus_client import Counter, Histogram
 from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from contracts.events import (
@@ -36,7 +34,7 @@ from services.calls.outages import ActiveOutage, outage_for
 from services.calls.spool import Spool, SpooledCall
 from svckit import logs
 from svckit.agi import AgiHangup
-from svckit.db import WorkerDatabase
+from svckit.db import DATABASE_DOWN, WorkerDatabase
 from svckit.outbox import emit
 
 log = logging.getLogger(__name__)
@@ -74,9 +72,6 @@ INSERT_WORK_ORDER = insert(_orders)
 INSERT_CALL = insert(_calls)
 OUTCOME_OF_CALL = select(_calls.c.outcome).where(_calls.c.uniqueid == bindparam("uniqueid"))
 IN_PROGRESS = "in_progress"
-# The database cannot be reached or written (not a refusal of what was written): the caller is
-# answered all the same and the call kept in the spool (services/calls/spool.py).
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
 InOutage = Callable[[str], bool]  # caller number → hears the outage notice

@@ -2,16 +2,18 @@
 queue, is kept in the spool, and becomes its work order (the id the caller was told, at the
 call's own time) once the database is back, once (issue 15, services/calls/spool.py)."""
 
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from services.calls.models import Call, WorkOrder
+from services.staffing.models import CallArrival
 from tests.conftest import PG_ADMIN_URL
 from tests.integration import amqp, harness
 from tests.integration.client import call, login, routed_order
@@ -103,3 +105,26 @@ def start_system_without_customer(run_service, amqp_uri, stores) -> dict:
     gateway = run_service("gateway")
     return {"agi": harness.agi_port(calls), "amqp_uri": amqp_uri, "stores": stores,
             "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "calls": calls}
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"])
+def test_an_event_waits_out_its_handler_s_database_outage_instead_of_being_parked(
+    system, db_urls
+):
+    """Staffing's database away for many times the retry budget (3 tries, 0.05 s apart in
+    tests): its handlers spend no attempt on the outage and catch up once it is back."""
+    with database_away(db_urls["staffing"]):
+        transcript = call(system, digits=["2"])
+        told = transcript.variables["WORK_ORDER_ID"]
+        assert transcript.variables["ROUTE_TARGET"] == "Queue(95598)"  # staffing unanswering
+        time.sleep(1.5)
+    assert routed_order(system, login(system), told)["assignee"]
+
+    def arrivals() -> list[str]:
+        with system["stores"]["staffing"].transaction() as session:
+            return list(session.scalars(select(CallArrival.call_uniqueid)))
+
+    assert harness.wait_for(arrivals) == [transcript.uniqueid]  # call.ended, handled once
+    for parked in ("evt-calls-work_order.created--staffing.on_work_order_created.dlq",
+                   "evt-calls-call.ended--staffing.on_call_ended.dlq"):
+        assert amqp.queue_depth(system["amqp_uri"], parked) == 0
