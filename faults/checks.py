@@ -65,7 +65,9 @@ class Observer:
 
 class _Channel:
     def __init__(self, amqp_uri: str) -> None:
-        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+        """On the first of the ``;``-separated nodes that answers."""
+        self.connection = pika.BlockingConnection(
+            [connection_parameters(uri) for uri in amqp_uri.split(";")])
 
     def __enter__(self):
         return self.connection.channel()

@@ -140,7 +140,8 @@ class Broker:
 
     @property
     def uri(self) -> str:
-        return self.nodes[0].uri
+        """The nodes' addresses, first node first: kombu fails over to the next (``;``)."""
+        return ";".join(node.uri for node in self.nodes)
 
     def start(self) -> None:
         self.launch()

@@ -49,7 +49,7 @@ class Traffic:
     password: str
     callers: int = 4
     readers: int = 1
-    pause: float = 0.1
+    pause: float = 0.3  # between one caller's calls: about 3 calls/s a caller
     calls: list[PlacedCall] = field(default_factory=list)
     reads: list[tuple[float, bool]] = field(default_factory=list)  # (monotonic, succeeded)
     _stop: threading.Event = field(default_factory=threading.Event)

@@ -22,7 +22,7 @@ from functools import partial
 import eventlet
 from amqp.exceptions import NotFound
 from eventlet.event import Event
-from kombu import Queue, binding
+from kombu import Connection, Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
@@ -91,7 +91,9 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
     def measure(self) -> None:
         if not self._providers:
             return
-        with get_connection(self.container.config["AMQP_URI"]) as connection:
+        # a connection of its own each time: a pooled one closed by a broker restart stayed
+        # closed, and the depths were never read again (issue 15)
+        with Connection(self.container.config["AMQP_URI"], connect_timeout=5) as connection:
             channel = connection.channel()
             for handler in list(self._providers):
                 _, depth, _ = channel.queue_declare(handler.dead_letter_queue.name, passive=True)
