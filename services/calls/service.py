@@ -347,9 +347,10 @@ class CallsService(ObservedService):
         """Calls taken while the database was down become their orders and call records, once
         it is back (services/calls/spool.py, issue 15)."""
 
-        def store(record: SpooledCall) -> None:
+        def store(records: list[SpooledCall]) -> None:
             with self.db.transaction() as session:
-                store_spooled(session, record)
+                for record in records:
+                    store_spooled(session, record)
 
         self.spool.replay(store)
 

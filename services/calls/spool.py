@@ -45,6 +45,7 @@ REJECTED = Counter("csc_spool_lines_rejected_total",
 SUFFIX = ".jsonl"
 REJECTED_FILE = "rejected.jsonl"
 LOCK_WAIT_SECONDS = 0.01
+REPLAY_BATCH = 50
 
 
 class SpooledCall(BaseModel):
@@ -95,8 +96,9 @@ class Spool:
                 os.close(fd)  # closing lets the lock go
         SPOOLED.inc()
 
-    def replay(self, store: Callable[[SpooledCall], None]) -> int:
-        """Store every record of every spool file not locked by a writer or another replayer;
+    def replay(self, store: Callable[[list[SpooledCall]], None]) -> int:
+        """Store every record of every spool file not locked by a writer or another replayer,
+        ``REPLAY_BATCH`` records at a time (one transaction each: an outage's calls are many);
         a file is removed once all its records are stored. Stops at the first failure to store
         (the database still down); the records stored so far are stored again next time,
         which changes nothing. Returns how many records were stored."""
@@ -104,34 +106,37 @@ class Spool:
         for path in sorted(self.folder.glob(f"*{SUFFIX}")):
             if path.name == REJECTED_FILE:
                 continue
-            count = self._replay_file(path, store)
-            if count is None:
-                break
+            count, done = self._replay_file(path, store)
             stored += count
+            if not done:
+                break
         return stored
 
-    def _replay_file(self, path: Path, store: Callable[[SpooledCall], None]) -> int | None:
+    def _replay_file(self, path: Path,
+                     store: Callable[[list[SpooledCall]], None]) -> tuple[int, bool]:
+        """(records stored, whether the file is done with: replayed, or not ours to replay)."""
         try:
             fd = os.open(path, os.O_RDWR)
         except FileNotFoundError:
-            return 0
+            return 0, True
         try:
             if not _lock(fd, wait=False) or not _still_at(fd, path):
-                return 0
+                return 0, True
             records = self._read(fd, path)
-            for record in records:
+            for start in range(0, len(records), REPLAY_BATCH):
+                batch = records[start:start + REPLAY_BATCH]
                 try:
-                    store(record)
+                    store(batch)
                 except Exception:
-                    log.warning("spooled call %s not stored yet; the spool is kept",
-                                record.uniqueid, exc_info=True)
-                    return None
-                REPLAYED.inc()
+                    log.warning("%d spooled calls not stored yet; the spool is kept",
+                                len(records) - start, exc_info=True)
+                    return start, False
+                REPLAYED.inc(len(batch))
             path.unlink()
             _fsync_folder(self.folder)
             if records:
                 log.info("replayed %d spooled calls from %s", len(records), path.name)
-            return len(records)
+            return len(records), True
         finally:
             os.close(fd)
 

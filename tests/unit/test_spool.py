@@ -13,7 +13,7 @@ from sqlalchemy import select
 from contracts.events import Category
 from services.calls.hotline import store_spooled
 from services.calls.models import Base, Call, WorkOrder
-from services.calls.spool import REJECTED_FILE, Spool, SpooledCall
+from services.calls.spool import REJECTED_FILE, REPLAY_BATCH, Spool, SpooledCall
 from svckit.db import ServiceStore
 
 T = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ def test_kept_calls_are_replayed_in_order_and_the_file_removed(tmp_path):
     spool.keep(a_record("1"))
     spool.keep(a_record("2"))
     stored = []
-    assert spool.replay(stored.append) == 2
+    assert spool.replay(stored.extend) == 2
     assert [r.uniqueid for r in stored] == ["1", "2"]
     assert not spool.path.exists()
     spool.keep(a_record("3"))  # the next call after a replay starts a new file
@@ -43,19 +43,20 @@ def test_kept_calls_are_replayed_in_order_and_the_file_removed(tmp_path):
 
 def test_a_failed_store_keeps_the_file_for_the_next_pass(tmp_path):
     spool = Spool(tmp_path)
-    spool.keep(a_record("1"))
-    spool.keep(a_record("2"))
+    first = [f"a{n}" for n in range(REPLAY_BATCH)]  # one transaction's worth, then one more
+    for uniqueid in [*first, "b"]:
+        spool.keep(a_record(uniqueid))
     stored = []
 
-    def database_down_at_2(record):
-        if record.uniqueid == "2":
+    def database_down_at_b(batch):
+        if batch[0].uniqueid == "b":
             raise ConnectionError("database down")
-        stored.append(record.uniqueid)
+        stored.extend(record.uniqueid for record in batch)
 
-    assert spool.replay(database_down_at_2) == 0
+    assert spool.replay(database_down_at_b) == REPLAY_BATCH
     assert spool.path.exists()
-    assert spool.replay(lambda record: stored.append(record.uniqueid)) == 2
-    assert stored == ["1", "1", "2"]  # stored again: the store is idempotent (below)
+    assert spool.replay(lambda batch: stored.extend(r.uniqueid for r in batch)) == 51
+    assert stored == [*first, *first, "b"]  # stored again: the store is idempotent (below)
 
 
 def test_an_unreadable_line_is_set_aside_not_dropped(tmp_path):
@@ -64,10 +65,10 @@ def test_an_unreadable_line_is_set_aside_not_dropped(tmp_path):
     with spool.path.open("ab") as torn:
         torn.write(b'{"uniqueid": "2", "chan')  # a write cut short by a crash
     stored = []
-    assert spool.replay(lambda record: stored.append(record.uniqueid)) == 1
+    assert spool.replay(lambda batch: stored.extend(r.uniqueid for r in batch)) == 1
     assert stored == ["1"]
     assert (tmp_path / REJECTED_FILE).read_bytes() == b'{"uniqueid": "2", "chan\n'
-    assert spool.replay(stored.append) == 0  # the set-aside line is not replayed
+    assert spool.replay(stored.extend) == 0  # the set-aside line is not replayed
 
 
 def test_a_file_locked_by_another_process_is_left_alone(tmp_path):
@@ -75,8 +76,8 @@ def test_a_file_locked_by_another_process_is_left_alone(tmp_path):
     spool.keep(a_record("1"))
     with open(spool.path, "rb") as other:
         fcntl.flock(other, fcntl.LOCK_EX)  # another replayer (or a writer) holds it
-        assert spool.replay(lambda record: None) == 0
-    assert spool.replay(lambda record: None) == 1
+        assert spool.replay(lambda batch: None) == 0
+    assert spool.replay(lambda batch: None) == 1
 
 
 def test_records_are_bounded_like_the_call_record():
