@@ -1,9 +1,11 @@
-"""``python -m faults [--short] [--backend sqlite|postgresql|both]``: the fault suite.
+"""``python -m faults [--short] [--backend sqlite|postgresql|both] [--keep] [--cluster-only]
+[--stop-leader]``: the fault suite.
 
 On a private RabbitMQ node and a private PostgreSQL cluster (or SQLite files) it runs the
 platform as `make run` does and, under simulated calls and API reads, in turn: kills each
 service with SIGKILL (the supervisor restarts it), restarts the broker, stops PostgreSQL for a
-while, and (full form) loses one node of a three-node RabbitMQ cluster. After each it checks the
+while, and (full form) stops a follower node of a three-node RabbitMQ cluster (``--stop-leader``:
+then the node the services use too, which fails today). After each it checks the
 databases and the broker (faults/checks.py) and prints one row: fault, calls placed, answered,
 fallback, lost, duplicated, seconds to recover (from the end of the fault until the killed
 service is ready again, a call is routed to a person and an API read succeeds). Exit status 1
