@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-dates lint call prompts bench ceiling screenshots clean
+.PHONY: run test test-dates lint call prompts bench ceiling screenshots faults clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ prompts:
 screenshots: $(VENV)/.installed
 	scripts/ensure_chromium.sh
 	$(BIN)/python scripts/screenshots.py
+
+## faults: the fault suite, full form (issue 15): on a private RabbitMQ and PostgreSQL, each
+## service killed, the broker restarted, the database stopped 30 s, a cluster node lost, under
+## simulated calls; prints the table (BACKEND=sqlite|postgresql|both, both by default). Root only
+## (the broker and the database run as their own users). `make test` runs a short form.
+faults: $(VENV)/.installed
+	$(BIN)/python -m faults --backend $(or $(BACKEND),both)
 
 ## bench: concurrent simulated calls against the running system, with the no-op ceiling
 bench: $(VENV)/.installed

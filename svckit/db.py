@@ -13,7 +13,8 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from svckit.archive import ArchiveSettings
@@ -50,6 +51,10 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
 
     return engine
 
+
+# The database cannot be reached or written (not a refusal of what was written): an outage to
+# wait out (svckit/events.py) or to answer callers through (services/calls/spool.py).
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 SQLITE_BUSY_SECONDS = 5.0
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")

@@ -1,5 +1,6 @@
 """Reliable event consumption: envelopes validated against the catalogue, bounded retries with
 backoff, then a dead-letter (parking) queue. Nothing is acked away silently or looped forever.
+A handler whose own database is unreachable spends no attempt: the event waits out the outage.
 
 Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
 ``Q.retry`` holds a failed message for its backoff, then dead-letters it back to ``Q``;
@@ -21,7 +22,7 @@ from functools import partial
 import eventlet
 from amqp.exceptions import NotFound
 from eventlet.event import Event
-from kombu import Queue, binding
+from kombu import Connection, Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
@@ -30,7 +31,9 @@ from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import replay
+from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
+from svckit.rpc import BROKER_GONE
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,9 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
     def measure(self) -> None:
         if not self._providers:
             return
-        with get_connection(self.container.config["AMQP_URI"]) as connection:
+        # a connection of its own each time: a pooled one closed by a broker restart stayed
+        # closed, and the depths were never read again (issue 15)
+        with Connection(self.container.config["AMQP_URI"], connect_timeout=5) as connection:
             channel = connection.channel()
             for handler in list(self._providers):
                 _, depth, _ = channel.queue_declare(handler.dead_letter_queue.name, passive=True)
@@ -213,18 +218,34 @@ class ReliableEventHandler(EventHandler):
         message.ack()
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
-        if exc_info is not None:
-            try:
-                self._after_failure(message, exc_info[1])
-            except Exception:  # could not copy it for a retry or parking: keep it in the queue
-                log.exception("%s could not retry or park a message; requeued", self.consumer_name)
-                self.queue_consumer.requeue_message(message)
-                return
-        self.queue_consumer.ack_message(message)
+        try:
+            if exc_info is not None:
+                try:
+                    self._after_failure(message, exc_info[1])
+                except Exception:  # could not copy it for a retry or parking: keep it queued
+                    log.exception("%s could not retry or park a message; requeued",
+                                  self.consumer_name)
+                    self.queue_consumer.requeue_message(message)
+                    return
+            self.queue_consumer.ack_message(message)
+        except BROKER_GONE:
+            # nameko would kill the service; the broker delivers the unacknowledged message
+            # again once it is back, and handlers are idempotent (issue 15)
+            log.warning("%s could not acknowledge a message: the broker is unreachable; it "
+                        "will be delivered again", self.consumer_name, exc_info=True)
 
     def _after_failure(self, message, error: BaseException) -> None:
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
         service = self.container.service_name
+        if isinstance(error, DATABASE_DOWN):
+            # the handler's own database is unreachable: not the event's fault, so no attempt
+            # is spent; it waits, at the longest backoff, for as long as the outage lasts (a
+            # 30 s outage parked every event in flight after 5 quick tries: issue 15)
+            EVENTS_RETRIED.labels(service, self.consumer_name).inc()
+            delay_ms = int(1000 * self.base_delay * 2 ** (self.max_attempts - 2))
+            self._forward(message, self.retry_queue.name, attempts, repr(error), delay_ms)
+            return
+        attempts += 1
         if attempts < self.max_attempts:
             EVENTS_RETRIED.labels(service, self.consumer_name).inc()
             delay_ms = int(1000 * self.base_delay * 2 ** (attempts - 1))

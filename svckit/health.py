@@ -48,7 +48,21 @@ def schema_current(store: ServiceStore, newest: str | None) -> bool:
 class Health(DependencyProvider):
     """What a service's probes ask. The newest migration is read once from the service's
     Alembic tree (``services/<name>/migrations``); a service without one (the gateway) has no
-    database checks."""
+    database checks.
+
+    ``serves_degraded``: the service answers with its broker or database down (calls takes
+    calls and keeps them in its spool, issue 15), so an outage makes it ``degraded``, still
+    ready (taking it out of service would send every caller to the dialplan's fallback,
+    unrecorded); only a database that answers with an old schema makes it unready.
+    """
+
+    def __init__(self, serves_degraded: bool = False) -> None:
+        self.serves_degraded = serves_degraded
+
+    def ready(self, checks: dict[str, bool]) -> bool:
+        if not self.serves_degraded:
+            return all(checks.values())
+        return not checks.get("database", False) or checks.get("migrations", True)
 
     def setup(self) -> None:
         folder = ROOT / "services" / self.container.service_name
@@ -88,8 +102,9 @@ def live_response(service: str) -> Response:
 
 def ready_response(service: str, health: Health) -> Response:
     checks = health.checks()
-    ready = all(checks.values())
-    body = {"status": "ready" if ready else "not ready", "service": service, "checks": checks}
+    ready = health.ready(checks)
+    status = "not ready" if not ready else "ready" if all(checks.values()) else "degraded"
+    body = {"status": status, "service": service, "checks": checks}
     return _json(200 if ready else 503, body)
 
 

@@ -42,6 +42,7 @@ KEEP_PUBLISHED = timedelta(hours=1)
 KEEP_PROCESSED = timedelta(days=7)  # far longer than any redelivery
 CLEANUP_EVERY_SECONDS = 60.0
 GAUGE_EVERY_SECONDS = 1.0
+CONFIRM_TIMEOUT_SECONDS = 10.0
 
 
 def emit(session: Session, event: Envelope) -> None:
@@ -82,7 +83,10 @@ class OutboxRelay:
         self.service = service
         self.amqp_uri = amqp_uri
         self.archive = archive  # bound before the first publication, once per relay
-        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+        # a confirm that never comes (a cluster node lost with the publish in flight) must not
+        # stall the relay for ever: the row is published again, consumers are idempotent
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True,
+                                   confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
         self._wakeup = Event()
         self._running = True
         self._exchanges: dict[str, object] = {}

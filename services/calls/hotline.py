@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -31,9 +31,10 @@ from services.calls import clock_store
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
 from services.calls.outages import ActiveOutage, outage_for
+from services.calls.spool import Spool, SpooledCall
 from svckit import logs
 from svckit.agi import AgiHangup
-from svckit.db import WorkerDatabase
+from svckit.db import DATABASE_DOWN, WorkerDatabase
 from svckit.outbox import emit
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ CALL_ROUTING = Histogram(
     "The call path after the menu: opening the work order, asking staffing, telling Asterisk "
     "where the call goes (the caller waits on the line for this).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1, 2.5),
+)
+
+SPOOL_FAILURES = Counter(
+    "csc_spool_failures_total",
+    "Calls neither stored nor kept in the spool (database down, spool unwritable): answered "
+    "and sent to the fallback queue unrecorded.",
 )
 
 PRODUCER = "calls"
@@ -62,6 +69,9 @@ WORK_ORDER_OF_CALL = select(_calls.c.work_order_id).where(
 UPDATE_CALL = update(_calls).where(_calls.c.uniqueid == bindparam("call_uniqueid"))
 UPSERT_DIALECTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 INSERT_WORK_ORDER = insert(_orders)
+INSERT_CALL = insert(_calls)
+OUTCOME_OF_CALL = select(_calls.c.outcome).where(_calls.c.uniqueid == bindparam("uniqueid"))
+IN_PROGRESS = "in_progress"
 
 Router = Callable[["OpenedOrder"], WorkOrderRouted | None]
 InOutage = Callable[[str], bool]  # caller number → hears the outage notice
@@ -91,6 +101,11 @@ class CallRecord:
     route_target: str | None = None
     stored: bool = False  # this session has written the call row
     instance_id: str | None = None  # the calls process serving it (services/calls/recovery.py)
+    # the id its work order gets if this session opens one (told the caller even when the
+    # database is down, so the spooled order gets the same id)
+    planned_order_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    opened_at: datetime | None = None  # when its order was planned, the database down
+    spooled: bool = False  # kept in the spool: stored from there, not by this session
 
     @classmethod
     def from_env(cls, env: dict[str, str], started_at: datetime) -> CallRecord:
@@ -123,13 +138,17 @@ def take_call(
     route: Router,
     settings: HotlineSettings,
     in_outage: InOutage = lambda number: False,
+    spool: Spool | None = None,
 ) -> CallRecord:
     """Run the menu, open the work order, route it and tell Asterisk where the call goes.
 
     A caller whose registered address is in a declared outage hears the outage notice first.
+    With the database down the caller is answered all the same: the call goes to the fallback
+    queue and is kept in ``spool`` before the caller is told the order id (issue 15).
     """
     call = CallRecord.from_env(channel.env, settings.now())
     call.instance_id = settings.instance_id
+    _start_call(db, call)
     try:
         channel.answer()
         channel.stream_file(settings.prompts.welcome)
@@ -137,21 +156,125 @@ def take_call(
             channel.stream_file(settings.prompts.outage_notice)
         call.category = ask_category(channel, settings.prompts, call.keyed)
         chosen = time.perf_counter()  # latency, not domain time
-        order = open_work_order(db, call, settings.now)
-        logs.bind(work_order_id=order.id)
-        log.info("call opened work order %s (%s)", order.id, order.category)
-        routed = route(order)
-        call.route_target = (routed and routed.dial_string) or settings.fallback_target
-        call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
-        log.info("call routed to %s (%s)", call.route_target, call.outcome)
-        channel.set_variable("WORK_ORDER_ID", order.id)
+        try:
+            _open_and_route(db, call, route, settings)
+        except DATABASE_DOWN:
+            if spool is None:
+                raise
+            _spool_fallback(spool, call, settings)
+        if call.work_order_id:
+            channel.set_variable("WORK_ORDER_ID", call.work_order_id)
         channel.set_variable("ROUTE_TARGET", call.route_target)
         CALL_ROUTING.observe(time.perf_counter() - chosen)
     except AgiHangup:
         call.outcome = Outcome.HANGUP
     finally:
-        finish_call(db, call, settings.now())
+        if not call.spooled:
+            _finish_or_spool(db, spool, call, settings.now())
     return call
+
+
+def _start_call(db: WorkerDatabase, call: CallRecord) -> None:
+    """The call record, in progress, as soon as the call arrives: a crash from here on leaves
+    it to the recovery pass (services/calls/recovery.py) instead of leaving no trace. With the
+    database down the call is kept in the spool when it ends."""
+    try:
+        with db.transaction() as session:
+            _write_call(session, call)
+    except DATABASE_DOWN:
+        log.warning("calls database down as the call arrives", exc_info=True)
+
+
+def _open_and_route(db: WorkerDatabase, call: CallRecord, route: Router,
+                    settings: HotlineSettings) -> None:
+    order = open_work_order(db, call, settings.now)
+    logs.bind(work_order_id=order.id)
+    log.info("call opened work order %s (%s)", order.id, order.category)
+    routed = route(order)
+    call.route_target = (routed and routed.dial_string) or settings.fallback_target
+    call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
+    log.info("call routed to %s (%s)", call.route_target, call.outcome)
+
+
+def _spool_fallback(spool: Spool, call: CallRecord, settings: HotlineSettings) -> None:
+    """The database is down: the fallback queue takes the call, and its order (the id the
+    caller is told) is kept in the spool first, to be opened with this time when it is back."""
+    call.route_target, call.outcome = settings.fallback_target, Outcome.FALLBACK
+    told = call.work_order_id or call.planned_order_id
+    call.work_order_id, call.opened_at = told, settings.now()
+    call.spooled = True
+    try:
+        spool.keep(spooled(call, settings.now()))
+    except OSError:  # nowhere to keep it: a person still takes the call, told no order id
+        SPOOL_FAILURES.inc()
+        log.exception("calls database down and the spool unwritable: the call goes to the "
+                      "fallback queue unrecorded")
+        call.work_order_id = None
+        return
+    logs.bind(work_order_id=told)
+    log.warning("calls database down: call to the fallback queue, order %s kept in the spool",
+                told)
+
+
+def _finish_or_spool(db: WorkerDatabase, spool: Spool | None, call: CallRecord,
+                     ended: datetime) -> None:
+    try:
+        finish_call(db, call, ended)
+    except DATABASE_DOWN:
+        if spool is None:
+            raise
+        spool.keep(spooled(call, ended))
+        call.spooled = True
+        log.warning("calls database down at the end of the call: kept in the spool")
+
+
+def spooled(call: CallRecord, ended: datetime) -> SpooledCall:
+    """What the spool keeps of ``call``, ended at ``ended``."""
+    return SpooledCall(
+        uniqueid=call.uniqueid, channel=call.channel, caller_number=call.caller_number,
+        caller_name=call.caller_name, dnid=call.dnid, started_at=call.started_at,
+        ended_at=ended, digits=call.digits, category=call.category, outcome=call.outcome,
+        route_target=call.route_target, work_order_id=call.work_order_id,
+        opened_at=call.opened_at, instance_id=call.instance_id,
+    )
+
+
+def store_spooled(session: Session, record: SpooledCall) -> bool:
+    """A spooled call's work order (the id the caller was told, opened when they were told it)
+    and its closed call record with its call.ended, each once: a record stored before (or a
+    call closed meanwhile by the recovery pass) changes nothing. True when the call was closed
+    here."""
+    call = CallRecord(
+        uniqueid=record.uniqueid, channel=record.channel, caller_number=record.caller_number,
+        caller_name=record.caller_name, dnid=record.dnid, started_at=record.started_at,
+        keyed=[record.digits], category=record.category, outcome=record.outcome,
+        work_order_id=record.work_order_id, route_target=record.route_target,
+        instance_id=record.instance_id,
+    )
+    if record.work_order_id:
+        call.planned_order_id = record.work_order_id
+        opened = session.get(WorkOrder, record.work_order_id) or session.execute(
+            ORDER_OF_CALL, {"uniqueid": record.uniqueid}).first()
+        if not opened:
+            _new_work_order(session, call, record.opened_at or record.started_at)
+    return _close_spooled(session, call, record.ended_at)
+
+
+def _close_spooled(session: Session, call: CallRecord, ended: datetime) -> bool:
+    values = {"ended_at": ended, "digits": call.digits, "outcome": call.outcome,
+              "category": call.category.value if call.category else None,
+              "route_target": call.route_target, "work_order_id": call.work_order_id}
+    outcome = session.scalar(OUTCOME_OF_CALL, {"uniqueid": call.uniqueid})
+    if outcome is None:
+        session.execute(INSERT_CALL, {**_call_row(call), **values})
+    elif outcome != IN_PROGRESS or not session.execute(
+        UPDATE_CALL.where(_calls.c.outcome == IN_PROGRESS),
+        {"call_uniqueid": call.uniqueid, **values},
+    ).rowcount:
+        return False
+    emit(session, make_event(PRODUCER, _ended(call, ended, call.work_order_id),
+                             occurred_at=ended))
+    return True
 
 
 def hears_outage_notice(
@@ -208,16 +331,20 @@ def finish_call(db: WorkerDatabase, call: CallRecord, ended: datetime) -> None:
         work_order_id = call.work_order_id or session.scalar(
             WORK_ORDER_OF_CALL, {"uniqueid": call.uniqueid}
         )
-        ended_event = CallEnded(
-            call_uniqueid=call.uniqueid,
-            outcome=call.outcome,
-            category=call.category,
-            work_order_id=work_order_id,
-            digits=call.digits,
-            started_at=call.started_at,
-            ended_at=ended,
-        )
-        emit(session, make_event(PRODUCER, ended_event, occurred_at=ended))
+        emit(session, make_event(PRODUCER, _ended(call, ended, work_order_id),
+                                 occurred_at=ended))
+
+
+def _ended(call: CallRecord, ended: datetime, work_order_id: str | None) -> CallEnded:
+    return CallEnded(
+        call_uniqueid=call.uniqueid,
+        outcome=call.outcome,
+        category=call.category,
+        work_order_id=work_order_id,
+        digits=call.digits,
+        started_at=call.started_at,
+        ended_at=ended,
+    )
 
 
 def _write_call(session: Session, call: CallRecord, **values) -> None:
@@ -225,7 +352,15 @@ def _write_call(session: Session, call: CallRecord, **values) -> None:
     if call.stored:
         session.execute(UPDATE_CALL, {"call_uniqueid": call.uniqueid, **values})
         return
-    row = {
+    dialect = session.get_bind().dialect.name
+    session.execute(_insert_or_count_session(dialect, tuple(values)),
+                    {**_call_row(call), **values})
+    call.stored = True
+
+
+def _call_row(call: CallRecord) -> dict:
+    """A new call row, in progress."""
+    return {
         "uniqueid": call.uniqueid,
         "channel": call.channel,
         "caller_number": call.caller_number,
@@ -234,12 +369,9 @@ def _write_call(session: Session, call: CallRecord, **values) -> None:
         "started_at": call.started_at,
         "sessions": 1,
         "digits": "",
-        "outcome": "in_progress",
+        "outcome": IN_PROGRESS,
         "instance_id": call.instance_id,
     }
-    dialect = session.get_bind().dialect.name
-    session.execute(_insert_or_count_session(dialect, tuple(values)), {**row, **values})
-    call.stored = True
 
 
 @cache
@@ -262,7 +394,7 @@ def _new_work_order(session: Session, call: CallRecord, opened_at: datetime) -> 
         contact=customer.contact if customer else call.caller_number,
     )
     created = WorkOrderCreated(
-        work_order_id=str(uuid.uuid4()),
+        work_order_id=call.planned_order_id,
         call_uniqueid=call.uniqueid,
         category=category,
         caller=caller,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -47,7 +47,13 @@ from services.calls import (
     visit_orders,
 )
 from services.calls.clocks import SweepSettings
-from services.calls.hotline import HotlineSettings, OpenedOrder, hears_outage_notice, take_call
+from services.calls.hotline import (
+    HotlineSettings,
+    OpenedOrder,
+    hears_outage_notice,
+    store_spooled,
+    take_call,
+)
 from services.calls.ivr import Prompts
 from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
@@ -55,6 +61,7 @@ from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
 from services.calls.pop import screen_pop
 from services.calls.recovery import Instance, RecoverySettings
+from services.calls.spool import CallSpool, SpooledCall
 from services.calls.views import (
     call_view,
     callback_view,
@@ -70,8 +77,10 @@ from svckit.agi import AgiChannel, fastagi
 from svckit.clock import Clock, ClockNotSettable, configured_timer
 from svckit.db import Database
 from svckit.events import reliable_event_handler
+from svckit.health import Health
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
+from svckit.rpc import rpc
 from svckit.service import ObservedService
 from svckit.staff_cache import StaffCacheProvider
 from svckit.workdays import require_aware
@@ -117,10 +126,13 @@ class CallsService(ObservedService):
     clock = Clock()
     staff_directory = StaffCacheProvider("STAFF")
     instance = Instance()
+    spool = CallSpool()
+    health = Health(serves_degraded=True)  # answers callers with its database or broker down
 
     @fastagi("95598")
     def hotline(self, channel: AgiChannel) -> None:
-        call = take_call(channel, self.db, self._route, self._settings(), self._in_outage)
+        call = take_call(channel, self.db, self._route, self._settings(), self._in_outage,
+                         self.spool)
         CALLS.labels(call.category.value if call.category else "none").inc()
         if call.work_order_id and call.category:
             WORK_ORDERS_CREATED.labels(call.category.value).inc()
@@ -426,6 +438,18 @@ class CallsService(ObservedService):
         if closed:
             log.warning("closed %d calls interrupted by a stopped calls process: %s",
                         len(closed), ", ".join(closed[:20]))
+
+    @configured_timer("SPOOL", "replay_seconds", 2.0, eager=True)
+    def replay_spool(self) -> None:
+        """Calls taken while the database was down become their orders and call records, once
+        it is back (services/calls/spool.py, issue 15)."""
+
+        def store(records: list[SpooledCall]) -> None:
+            with self.db.transaction() as session:
+                for record in records:
+                    store_spooled(session, record)
+
+        self.spool.replay(store)
 
     @configured_timer("DEADLINES", "sweep_interval_seconds", 30)
     def deadline_sweep(self) -> None:

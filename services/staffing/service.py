@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -49,6 +48,7 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
+from svckit.rpc import rpc
 from svckit.service import ObservedService
 
 SWEEP_SECONDS = 30

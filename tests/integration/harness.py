@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import tempfile
 import time
 import traceback
+import uuid
 import warnings
 from collections.abc import Callable
 from datetime import datetime
@@ -97,6 +99,8 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
         # (test_prometheus.py, test_quorum_migration.py)
         "EVENT_QUEUE_TYPE": "classic",
         "HOTLINE": {"route_timeout_ms": 1000, "prompts": {"timeout_ms": 100}},
+        # each service's own spool (made on first use), never one left in var/ by `make run`
+        "SPOOL": {"folder": f"{tempfile.gettempdir()}/csc-spool-{uuid.uuid4().hex}"},
         "GATEWAY": {
             "token_secret": "test-secret-of-at-least-thirty-two-bytes",
             "rpc_timeout_seconds": 5,
