@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from nameko.rpc import rpc
-
 from contracts.events import CallbackAttempted, PresenceState, make_event
 from services.staffing import (
     agent_line,
@@ -30,6 +28,7 @@ from svckit.ami import AmiError, AmiUnavailable, Message
 from svckit.ami.extension import CONNECTED, Ami, ami_event
 from svckit.clock import configured_timer
 from svckit.outbox import emit
+from svckit.rpc import rpc
 
 _log = logging.getLogger(__name__)
 
