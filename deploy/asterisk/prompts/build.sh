@@ -1,8 +1,12 @@
 #!/bin/sh
 # The IVR's voice prompts in Mandarin (issue 16): espeak-ng speaks each line of prompts.txt,
 # sox makes it what Asterisk plays without transcoding: 8 kHz, mono, 16-bit WAV.
-# Debian: apt-get install espeak-ng sox. Output: deploy/asterisk/prompts/out/<name>.wav
+# Both come from Debian, installed here when absent. Output: deploy/asterisk/prompts/out/<name>.wav
 set -eu
+if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
+  echo "installing Debian's espeak-ng and sox"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox
+fi
 here=$(dirname "$0")
 out="$here/out"
 mkdir -p "$out"
