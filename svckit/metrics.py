@@ -97,13 +97,18 @@ _KINDS = {
     "ReliableEventHandler": "event",
     "EventHandler": "event",
     "FastAgiEntrypoint": "agi",
+    "AmiEventEntrypoint": "ami",
     "Timer": "timer",
     "ConfiguredTimer": "timer",
 }
 
 
 def entrypoint_kind(entrypoint: object) -> str:
-    return _KINDS.get(type(entrypoint).__name__, "other")
+    """By the entrypoint's class or the nearest it derives from (svckit's steady ``Rpc``)."""
+    for cls in type(entrypoint).__mro__:
+        if cls.__name__ in _KINDS:
+            return _KINDS[cls.__name__]
+    return "other"
 
 
 def outcome(entrypoint: object, error: BaseException | None, result: object = None) -> str:
