@@ -714,6 +714,9 @@ class CallAbandoned(_CallLeg):
 
     waited_seconds: float = Field(ge=0, le=86400)
     abandoned_at: UtcDateTime
+    end_inferred: bool = Field(default=False, description=(
+        "The hang-up was not heard (staffing's AMI line was down): abandoned_at is the "
+        "reconciliation's time and waited_seconds an upper bound."))
 
 
 class CallCompleted(_CallLeg):
@@ -727,6 +730,9 @@ class CallCompleted(_CallLeg):
     wrapup_seconds: float = Field(ge=0, le=86400)
     answered_at: UtcDateTime
     ended_at: UtcDateTime
+    end_inferred: bool = Field(default=False, description=(
+        "The hang-up was not heard (staffing's AMI line was down): ended_at is the "
+        "reconciliation's time and talk_seconds an upper bound."))
 
 
 class CallRingNoAnswer(_CallLeg):

@@ -88,7 +88,9 @@ class FirstContact(Reply):
 
 class Handling(Reply):
     """The order's call with an agent, from Asterisk (issue 16): answered by whom (staff id),
-    hold, talk and wrap-up seconds; or abandoned after how long; phones that rang out."""
+    hold, talk and wrap-up seconds; or abandoned after how long; phones that rang out;
+    ``end_inferred``: the hang-up was not heard (the AMI line was down), so talk or waiting
+    time runs to the reconciliation that found the call gone: an upper bound."""
 
     answered_by: int | None
     answered_at: str | None
@@ -97,6 +99,7 @@ class Handling(Reply):
     wrapup_seconds: float | None
     abandoned_after_seconds: float | None
     ring_no_answers: int
+    end_inferred: bool = False
 
 
 class WorkOrderView(Reply):

@@ -2,7 +2,8 @@
 publishes ``call.answered``, ``call.abandoned``, ``call.completed`` and
 ``call.ring_no_answer``; here they land on the work order the call opened, found by its
 ``work_order_id`` (the channel variable the IVR set) or by the call's uniqueid (the FastAGI
-session's ``agi_uniqueid``). Applying one twice writes the same values: idempotent.
+session's ``agi_uniqueid``). Applying one twice writes the same values: idempotent. An end
+staffing inferred (its AMI line was down at the hang-up) is marked so: its times are bounds.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def record(session: Session, fact: Outcome, first: bool) -> bool:
         order.talk_seconds, order.wrapup_seconds = fact.talk_seconds, fact.wrapup_seconds
     if isinstance(fact, CallAbandoned):
         order.abandoned_after_seconds = fact.waited_seconds
+    if isinstance(fact, CallCompleted | CallAbandoned):
+        order.call_end_inferred = fact.end_inferred
     if isinstance(fact, CallRingNoAnswer) and first:
         order.ring_no_answers = (order.ring_no_answers or 0) + 1
     return True
@@ -55,4 +58,5 @@ def handling_view(order: WorkOrder) -> dict | None:
         "wrapup_seconds": order.wrapup_seconds,
         "abandoned_after_seconds": order.abandoned_after_seconds,
         "ring_no_answers": order.ring_no_answers or 0,
+        "end_inferred": bool(order.call_end_inferred),
     }

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -148,6 +149,8 @@ class WorkOrder(Base):
     wrapup_seconds: Mapped[float | None] = mapped_column(Float)
     abandoned_after_seconds: Mapped[float | None] = mapped_column(Float)
     ring_no_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # its end was not heard but inferred (staffing's AMI line was down): the times are bounds
+    call_end_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WorkOrderHistory(Base):

@@ -104,9 +104,11 @@ class AgentFeed:
     def reconcile(self, message: Message) -> None:
         """After each login: what changed while the line was down. Phones' states and calls
         come from Asterisk; pauses from our presence (the screen wins: it is what the agent set
-        last that we know of), pushed back with QueuePause."""
+        last that we know of), pushed back with QueuePause. A call we hold in progress whose
+        channel is gone hung up meanwhile: closed, its end inferred."""
         queue = self._ami_settings().get("queue") or "95598"
         members = self.ami.send_list("QueueStatus", Queue=queue).items
+        asked_at = self.clock.now()
         channels = self.ami.send_list("CoreShowChannels").items
         pushes = []
         with self.db.transaction() as session:
@@ -124,10 +126,13 @@ class AgentFeed:
                     fact = call_facts.Fact("answered", channel.get("Linkedid")[:64],
                                            device=device)
                     agent_store.apply_call_fact(session, fact, now, wrapup)
+            closed = agent_store.close_missed_ends(
+                session, call_facts.listing(channels, asked_at), now, wrapup)
         for extension, away, reason in pushes:
             self._queue_pause(extension, away, reason)
-        _log.info("AMI reconciled: %d queue members, %d channels, %d pauses pushed",
-                  sum(m.event == "QueueMember" for m in members), len(channels), len(pushes))
+        _log.info("AMI reconciled: %d queue members, %d channels, %d pauses pushed, "
+                  "%d calls closed whose hang-up was missed", sum(m.event == "QueueMember"
+                  for m in members), len(channels), len(pushes), len(closed))
 
     @configured_timer("AMI", "wrapup_check_seconds", 2)
     def end_wrapups(self) -> None:

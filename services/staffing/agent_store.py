@@ -43,10 +43,15 @@ CALLS_ABANDONED = MetricCounter("csc_calls_abandoned_total",
 RING_NO_ANSWER = MetricCounter("csc_ring_no_answer_total",
                                "Agent phones that rang out unanswered (the order re-routed).",
                                ["queue"])
+ENDS_INFERRED = MetricCounter("csc_call_ends_inferred_total",
+                              "Calls closed at an AMI reconciliation: their hang-up came while "
+                              "the manager line was down (ended or abandoned, time inferred).",
+                              ["queue", "outcome"])
 QUEUES = ("95598", call_facts.DIRECT)
 for _queue in (*QUEUES, "other"):  # every series from the start: a rate reads 0, not "no data"
     CALLS_OFFERED.labels(_queue), CALLS_ABANDONED.labels(_queue), RING_NO_ANSWER.labels(_queue)
     CALLS_ANSWERED.labels(_queue, "yes"), CALLS_ANSWERED.labels(_queue, "no")
+    ENDS_INFERRED.labels(_queue, "ended"), ENDS_INFERRED.labels(_queue, "abandoned")
 
 
 def _label(queue: str) -> str:
@@ -181,7 +186,8 @@ def apply_call_fact(session: Session, fact: call_facts.Fact, now: datetime,
     elif news == "abandoned":
         CALLS_ABANDONED.labels(_label(row.queue)).inc()
         _emit(session, CallAbandoned(**_leg(row), waited_seconds=row.waited_seconds,
-                                     abandoned_at=row.abandoned_at), now)
+                                     abandoned_at=row.abandoned_at,
+                                     end_inferred=row.end_inferred), now)
     elif news == "no_answer":
         RING_NO_ANSWER.labels(_label(row.queue)).inc()
         _emit(session, CallRingNoAnswer(**_leg(row), staff_id=member.id if member else None,
@@ -189,6 +195,30 @@ def apply_call_fact(session: Session, fact: call_facts.Fact, now: datetime,
     elif news == "ended" and wrapup <= timedelta(0):
         _complete(session, row, now, wrapup)
     return news
+
+
+def close_missed_ends(session: Session, listed: call_facts.Listing, now: datetime,
+                      wrapup: timedelta) -> list[str]:
+    """At a reconciliation: close every call in progress that has no channel in Asterisk's
+    ``listed`` channels (call_facts.missed_ends), as its heard hang-up would, its end
+    marked inferred; then free her phone's line if no channel of hers is listed either (a
+    phone QueueStatus did not report). Rows are locked and re-read, so a second instance or a
+    second reconciliation finds them closed and publishes nothing. Returns the keys closed."""
+    rows = session.scalars(select(AgentCall).where(
+        AgentCall.ended_at.is_(None), AgentCall.abandoned_at.is_(None),
+        AgentCall.offered_at <= listed.at).order_by(AgentCall.id).with_for_update())
+    calls = {row.key: _progress(row) for row in rows}
+    closed = []
+    for key in call_facts.missed_ends(calls.values(), listed):
+        fact = call_facts.lost_hangup(calls[key])
+        news = apply_call_fact(session, fact, now, wrapup)
+        if news is None:
+            continue
+        closed.append(key)
+        ENDS_INFERRED.labels(_label(calls[key].queue), news).inc()
+        if fact.device and fact.device not in listed.devices:
+            apply_device(session, fact.device, "NOT_INUSE", now, wrapup)
+    return closed
 
 
 def _complete_wrapups(session: Session, staff_id: int, now: datetime, wrapup: timedelta) -> None:
@@ -205,7 +235,7 @@ def _complete(session: Session, row: AgentCall, ready_at: datetime, wrapup: time
         **_leg(row), staff_id=row.staff_id, extension=_ext(row.device),
         hold_seconds=row.hold_seconds or 0.0, talk_seconds=row.talk_seconds or 0.0,
         wrapup_seconds=row.wrapup_seconds, answered_at=row.answered_at,
-        ended_at=row.ended_at), ready_at)
+        ended_at=row.ended_at, end_inferred=row.end_inferred), ready_at)
 
 
 def _leg(row: AgentCall) -> dict:

@@ -7,10 +7,15 @@ app_dial's ``DialBegin``/``DialEnd``) or, as its fallback, the queue (app_queue'
 member it rings). Every event names the caller's call by its ``Linkedid`` (the oldest channel's
 ``Uniqueid``: the caller channel that ran the FastAGI session, ``agi_uniqueid``); a second
 report of one fact (``AgentConnect`` and ``DialEnd ANSWER``) changes nothing.
+
+A hang-up Asterisk sent while our AMI line was down is lost; the reconciliation after the next
+login finds those calls by their absence from ``CoreShowChannels`` (:func:`missed_ends`) and
+closes them with an ``inferred`` hang-up: its time is the reconciliation's, not observed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -31,6 +36,7 @@ class Fact:
     seconds: float | None = None  # HoldTime / TalkTime when Asterisk says them
     work_order_id: str | None = None
     caller_leg: bool = False  # a Hangup of the caller's own channel
+    inferred: bool = False  # not heard: concluded from the channel's absence (reconciliation)
 
 
 def _seconds(text: str) -> float | None:
@@ -95,6 +101,7 @@ class Progress:
     abandoned_at: datetime | None = None
     waited_seconds: float | None = None
     no_answers: int = 0
+    end_inferred: bool = False  # its end was not heard: ended_at/abandoned_at are upper bounds
 
     @property
     def over(self) -> bool:
@@ -127,12 +134,47 @@ def advance(call: Progress | None, fact: Fact, now: datetime) -> tuple[Progress 
                        hold_seconds=hold), "answered"
     if kind in ("ended", "hangup") and call.answered_at is not None:
         talk = fact.seconds if fact.seconds is not None else _since(call.answered_at, now)
-        return replace(call, ended_at=now, talk_seconds=talk), "ended"
+        return replace(call, ended_at=now, talk_seconds=talk,
+                       end_inferred=fact.inferred), "ended"
     if (kind == "abandoned" or (kind == "hangup" and fact.caller_leg)) \
             and call.answered_at is None:
         waited = fact.seconds if fact.seconds is not None else _since(call.offered_at, now)
-        return replace(call, ringing=None, abandoned_at=now, waited_seconds=waited), "abandoned"
+        return replace(call, ringing=None, abandoned_at=now, waited_seconds=waited,
+                       end_inferred=fact.inferred), "abandoned"
     return call, None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Asterisk's channels (``CoreShowChannels``) as asked for at ``at``: the call ids
+    (``Uniqueid`` and ``Linkedid``) and the phones that still have a channel."""
+
+    at: datetime
+    ids: frozenset[str]
+    devices: frozenset[str]
+
+
+def listing(channels: Iterable[Message], at: datetime) -> Listing:
+    channels = list(channels)
+    ids = {key[:64] for c in channels for key in (c.get("Uniqueid"), c.get("Linkedid")) if key}
+    devices = {device_of(c.get("Channel")) for c in channels} - {None}
+    return Listing(at, frozenset(ids), frozenset(devices))
+
+
+def missed_ends(calls: Iterable[Progress], listed: Listing) -> list[str]:
+    """The calls in progress (offered, ringing or answered; not over) that were offered before
+    Asterisk was asked for its channels and have none in the list: they hung up while our line
+    was down. A call offered after the asking (another staffing instance heard it) is left
+    alone: its absence proves nothing."""
+    return [call.key for call in calls
+            if not call.over and call.offered_at <= listed.at and call.key not in listed.ids]
+
+
+def lost_hangup(call: Progress) -> Fact:
+    """The hang-up that :func:`missed_ends` concluded: of the caller's channel, so an answered
+    call ends and an unanswered one is abandoned, as a heard one would be."""
+    return Fact("hangup", call.key, call.queue, device=call.device or call.ringing,
+                caller_leg=True, inferred=True)
 
 
 def wrapup_seconds(ended_at: datetime, ready_at: datetime, longest: timedelta) -> float:

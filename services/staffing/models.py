@@ -200,6 +200,9 @@ class AgentCall(Base):
     abandoned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     waited_seconds: Mapped[float | None] = mapped_column(Float)
     no_answers: Mapped[int] = mapped_column(Integer, default=0)
+    # its hang-up was not heard (the AMI line was down): ended_at/abandoned_at are the
+    # reconciliation's time, an upper bound
+    end_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CoachingSession(Base):

@@ -70,10 +70,11 @@ def measured_outcomes(session: Session, since: datetime, until: datetime
 
 
 def measured_handling(session: Session, since: datetime, until: datetime) -> list[float]:
-    """Talk + wrap-up of the answered calls whose wrap-up is over (call.completed)."""
+    """Talk + wrap-up of the answered calls whose wrap-up is over (call.completed); not those
+    whose end was inferred (their talk time runs to a reconciliation, not to the hang-up)."""
     rows = session.execute(select(AgentCall.talk_seconds, AgentCall.wrapup_seconds).where(
         AgentCall.offered_at >= since, AgentCall.offered_at < until,
-        AgentCall.wrapup_seconds.is_not(None)))
+        AgentCall.wrapup_seconds.is_not(None), AgentCall.end_inferred.is_(False)))
     return [(talk or 0.0) + wrapup for talk, wrapup in rows]
 
 

@@ -31,16 +31,23 @@ def pbx():
     sim.stop()
 
 
+def ami_settings(pbx) -> dict:
+    return {"host": "127.0.0.1", "port": pbx.port, "username": "csc-staffing",
+            "secret": "ami-secret", "wrapup_seconds": 15, "wrapup_check_seconds": 0.1}
+
+
+def clock_of(container) -> Clock:
+    return next(d for d in container.dependencies if isinstance(d, Clock))
+
+
 @pytest.fixture
 def cti(stores, hotline_staff, run_service, amqp_uri, pbx):
     harness.add_customer(stores["calls"], *KNOWN_CALLER)
-    staffing = run_service("staffing", at=T0, AMI={
-        "host": "127.0.0.1", "port": pbx.port, "username": "csc-staffing",
-        "secret": "ami-secret", "wrapup_seconds": 15, "wrapup_check_seconds": 0.1})
+    staffing = run_service("staffing", at=T0, AMI=ami_settings(pbx))
     calls, gateway = run_service("calls", at=T0), run_service("gateway")
-    clock = next(d for d in staffing.dependencies if isinstance(d, Clock))
     return {"agi": harness.agi_port(calls), "stores": stores, "amqp_uri": amqp_uri,
-            "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api", "clock": clock}
+            "api": f"http://127.0.0.1:{harness.http_port(gateway)}/api",
+            "clock": clock_of(staffing)}
 
 
 def states(system) -> dict[str, str | None]:
@@ -54,7 +61,8 @@ def state_is(system, extension: str, wanted: str):
 
 
 def at(system, seconds: float) -> None:
-    system["clock"].set(T0 + timedelta(seconds=seconds))
+    for clock in (system["clock"], *system.get("more_clocks", ())):
+        clock.set(T0 + timedelta(seconds=seconds))
 
 
 def handling(system, headers, order_id: str, key: str):
@@ -207,3 +215,56 @@ def test_presence_and_queue_pause_agree_and_a_dropped_line_is_reconciled(cti, pb
     trail = get(system, "/coaching", leader).json()["items"]
     assert [(e["leader_id"], e["outcome"]) for e in trail] == [(2, "refused"), (3, "originated")]
     assert get(system, "/coaching", headers).status_code == 403
+
+
+def test_a_call_that_hung_up_while_the_line_was_down_is_closed_once_on_reconnect(
+        cti, pbx, run_service):
+    """Two staffing instances both reconcile after the line comes back; the call is closed
+    and published once, its end marked inferred, and the agent is routable again."""
+    system, published = cti, amqp.Listener(cti["amqp_uri"], "staffing.events")
+    system["more_clocks"] = [clock_of(run_service("staffing", at=T0, AMI=ami_settings(pbx)))]
+    harness.wait_for(lambda: pbx.logged_in() == 2)
+    state_is(system, "8001", "ready")
+    inferred_before = counted("csc_call_ends_inferred_total", queue="direct", outcome="ended")
+    first = call(system, caller_num=KNOWN_CALLER[0], digits=["1"])
+    assert first.variables["ROUTE_TARGET"] == "PJSIP/8001"
+    line = pbx.arrive(first.uniqueid, variables={"WORK_ORDER_ID": first.variables[
+        "WORK_ORDER_ID"]})
+    pbx.ring(line, "PJSIP/8001")
+    at(system, 6)
+    pbx.answer_call(line)
+    state_is(system, "8001", "on_call")
+
+    pbx.users["csc-staffing"] = "rotated"  # logins refused: the line stays down meanwhile
+    pbx.drop_connections(mid_event=True)
+    harness.wait_for(lambda: pbx.logged_in() == 0)
+    pbx.hang_up(line)  # heard by nobody
+    assert call(system, caller_num="13900000003", digits=["1"]).variables[
+        "ROUTE_TARGET"] != "PJSIP/8001"  # she still looks on a call
+    at(system, 66)
+    pbx.users["csc-staffing"] = "ami-secret"
+    harness.wait_for(lambda: pbx.logged_in() == 2)
+    state_is(system, "8001", "wrap_up")
+    at(system, 81)
+    state_is(system, "8001", "ready")
+    headers = login(system, "leader01")
+    done = handling(system, headers, first.variables["WORK_ORDER_ID"], "wrapup_seconds")
+    assert (done["answered_by"], done["talk_seconds"], done["wrapup_seconds"],
+            done["end_inferred"]) == (1, 60.0, 15.0, True)  # talk runs to the reconciliation
+    assert call(system, caller_num=KNOWN_CALLER[0], digits=["1"]).variables[
+        "ROUTE_TARGET"] == "PJSIP/8001"
+
+    events = []
+    while not any(e["type"] == "call.completed" for e in events):
+        more = published.drain(expect=1, timeout=5)
+        assert more, [e["type"] for e in events]
+        events += more
+    events += published.drain(expect=100, timeout=0.5)  # a second one would be here by now
+    ends = [e for e in events if e["type"] in ("call.completed", "call.abandoned")
+            and e["payload"]["call_uniqueid"] == first.uniqueid]
+    assert [(e["type"], e["payload"]["end_inferred"]) for e in ends] == [
+        ("call.completed", True)]
+    assert counted("csc_call_ends_inferred_total", queue="direct",
+                   outcome="ended") == inferred_before + 1
+    for event in ends:
+        validate_published(event)

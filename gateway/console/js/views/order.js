@@ -212,6 +212,7 @@ function handlingText(c) {
   if (c.answered_at) parts.push(t("order.talk", { talk: c.talk_seconds ?? "…", hold: c.hold_seconds ?? 0, wrapup: c.wrapup_seconds ?? "…" }));
   if (c.abandoned_after_seconds != null) parts.push(t("order.abandoned_after", { seconds: c.abandoned_after_seconds }));
   if (c.ring_no_answers) parts.push(t("order.rang_out", { n: c.ring_no_answers }));
+  if (c.end_inferred) parts.push(t("order.end_inferred"));
   return parts.join(" · ");
 }
 
