@@ -37,6 +37,7 @@ from gateway.tokens import TokenGuard
 from svckit import paging
 from svckit.events import event_types_handler
 from svckit.health import live_response, ready_response
+from svckit.heap import FrozenHeap
 from svckit.metrics import metrics_response
 from svckit.service import Observed
 
@@ -66,6 +67,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
     calls = RpcProxy("calls")
     tokens = TokenGuard()
     order_views = OrderReads()
+    heap = FrozenHeap()  # full collections walk only what was made after start (svckit/heap.py)
 
     # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
 
@@ -572,7 +574,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, ConsoleAssets, Visits
         if not revocations.loaded:  # first use: who was revoked within a token's life
             revocations.load(self._ask(self.staffing.token_revocations, revocations.ttl))
         return tokens.authenticate(request.headers.get("Authorization"), self._secret(),
-                                   revocations)
+                                   revocations, self.tokens.verified)
 
     def _caller(self, request: Request) -> int:
         """The authenticated caller's staff id: the services decide what they may do from their

@@ -22,14 +22,14 @@ import json
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
-from gateway.auth import AuthError, Principal, principal_from_header
+from gateway.auth import AuthError, Principal, VerifiedTokens
 from gateway.clients import Network, trusted_networks
 from gateway.edge import PROBLEM, ApiError, problem_body
 from gateway.models import TOKEN_LIMITS
@@ -223,6 +223,7 @@ class TokenState:
     refusals: RefusalCache
     access_ttl_seconds: int
     trusted_proxies: tuple[Network, ...] = ()
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
 
 
 class TokenGuard(DependencyProvider):
@@ -239,11 +240,12 @@ class TokenGuard(DependencyProvider):
         return self.state
 
 
-def authenticate(header: str | None, secret: str, revocations: Revocations) -> Principal:
+def authenticate(header: str | None, secret: str, revocations: Revocations,
+                 verified: VerifiedTokens) -> Principal:
     """The member behind a bearer header, unless her token is invalid or revoked (ApiError
     401). The revocation list must be loaded (the service loads it on first use)."""
     try:
-        principal = principal_from_header(header, secret)
+        principal = verified.principal(header, secret)
     except AuthError as exc:
         raise ApiError(401, str(exc), "unauthenticated") from exc
     if revocations.revoked(principal.staff_id, principal.issued_at):
