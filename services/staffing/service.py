@@ -193,8 +193,8 @@ class StaffingService(ObservedService):
     @rpc
     def login(self, username: str, password: str, address: str) -> dict:
         try:
-            with self.hashing.admitted():
-                return self._login(username, password, address)
+            with self.hashing.admitted():  # the keys as long as their columns (models.py)
+                return self._login(str(username)[:64], password, str(address)[:64])
         except HashingBusy:
             return {"ok": False, "error": "busy", "retry_after": 1}
 
