@@ -46,7 +46,7 @@ class FloodSystem(System):
         super().__init__(use_pg, max_workers=200)
         self.env["GATEWAY_ADDRESS"] = f"127.0.0.1:{GATEWAY_PORT}"
         if not throttle:
-            self.env.update(LOGIN_USER_FREE_FAILURES="1000000",
+            self.env.update(LOGIN_USER_FREE_FAILURES="1000000", LOGIN_PAIR_FREE_FAILURES="1000000",
                             LOGIN_ADDRESS_FREE_FAILURES="1000000", LOGIN_LOCKOUT_AFTER="0")
 
     def start(self) -> None:

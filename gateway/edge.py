@@ -9,10 +9,12 @@
   wrong methods (405) and ``OPTIONS`` (204 with ``Allow``) as problems, and ``BoundedInput``
   reads each request body with a deadline and a size limit in the connection's own green
   thread, so a slow or huge upload never holds one of the service's ``max_workers`` workers.
+- ``EdgeProtocol`` serves one request of a keep-alive connection per turn of the hub.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -253,9 +255,9 @@ class ApiRoute(HttpRequestHandler):
         args, kwargs = super().get_entrypoint_parameters(request)
         path = {}
         for name, value in kwargs.items():
-            kind = PATH_TYPES.get(name)
             try:
-                path[name] = TypeAdapter(kind).validate_python(value) if kind else value
+                path[name] = (_path_adapter(name).validate_python(value)
+                              if name in PATH_TYPES else value)
             except ValidationError as exc:
                 raise _PartProblem(f"path.{name}", exc) from None
         if self.query_model is not None:
@@ -306,6 +308,15 @@ class ApiRoute(HttpRequestHandler):
 
 
 route = ApiRoute.decorator
+
+
+@functools.cache
+def _path_adapter(name: str) -> TypeAdapter:
+    """The validator of a path value, built once (building one costs a schema generation:
+    more than a whole read served from memory)."""
+    from gateway.models import PATH_TYPES
+
+    return TypeAdapter(PATH_TYPES[name])
 
 
 class EdgeWsgiApp(WsgiApp):
@@ -394,12 +405,21 @@ class BoundedInput:
 
 
 class EdgeProtocol(HttpOnlyProtocol):
-    """nameko's protocol, with itself in the environ so the edge can close a connection."""
+    """nameko's protocol, with itself in the environ so the edge can close a connection, and
+    one request per turn on a keep-alive connection."""
 
     def get_environ(self):
         environ = super().get_environ()
         environ["csc.protocol"] = self
         return environ
+
+    def handle_one_request(self):
+        super().handle_one_request()
+        # A green thread yields only when a read would block. A busy client's next request
+        # is usually there already, so without this its connection was served again and
+        # again while the others waited: under 50 readers, a fast median and a p99 of
+        # hundreds of ms (the hub woke a 5 ms sleeper up to 450 ms late; bench/api_reads.py).
+        eventlet.sleep(0)
 
 
 class EdgeServer(WebServer):
@@ -417,13 +437,22 @@ class EdgeServer(WebServer):
         )
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=EdgeProtocol, debug=False):
+        # A log line per request (eventlet's access log) cost a third of a read served from
+        # memory at LOG_LEVEL=INFO (bench/api_reads.py); the Ingress keeps access logs, the
+        # gateway its metrics per route and its failures. GATEWAY.access_log turns it on.
         return wsgi.Server(
             sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
             log=logging.getLogger("nameko.web.server"),
+            log_output=_flag(self._settings().get("access_log", False)),
             socket_timeout=float(
                 self._settings().get("socket_timeout_seconds", SOCKET_TIMEOUT_SECONDS)
             ),
         )
+
+
+def _flag(value: object) -> bool:
+    """A boolean setting, also as the text an environment variable gives."""
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 ApiRoute.server = EdgeServer()

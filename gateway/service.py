@@ -23,6 +23,7 @@ from gateway import models as m
 from gateway import replies as r
 from gateway import tokens
 from gateway.auth import Principal, issue_token
+from gateway.clients import client_address
 from gateway.console import ConsoleAssets
 from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, BackendTimeout, route
@@ -38,6 +39,7 @@ from gateway.tokens import TokenGuard
 from svckit import paging
 from svckit.events import event_types_handler
 from svckit.health import live_response, ready_response
+from svckit.heap import FrozenHeap
 from svckit.metrics import metrics_response
 from svckit.service import Observed
 
@@ -67,6 +69,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
     calls = RpcProxy("calls")
     tokens = TokenGuard()
     order_views = OrderReads()
+    heap = FrozenHeap()  # full collections walk only what was made after start (svckit/heap.py)
 
     # --- tokens (issue 10): the OAuth2 token endpoint and revocations (gateway/tokens.py) ------
 
@@ -80,8 +83,10 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
         try:
             params = tokens.grant_parameters(request)
             if params["grant_type"] == "password":
-                granted = self._password_grant(params["username"], params["password"],
-                                               (request.remote_addr or "unknown")[:64])
+                address = client_address(request.remote_addr,
+                                         request.headers.get("X-Forwarded-For"),
+                                         self.tokens.trusted_proxies)
+                granted = self._password_grant(params["username"], params["password"], address)
             else:
                 granted = self._ask(self.staffing.refresh_login, params["refresh_token"])
                 if not granted["ok"]:
@@ -101,19 +106,20 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
 
     def _password_grant(self, username: str, password: str, address: str) -> dict:
         refusals = self.tokens.refusals
-        keys = (("user", username), ("address", address))
-        if (known := refusals.refusal(*keys)) is not None:
+        by_address, by_pair = tokens.refusal_keys(username, address)
+        if (known := refusals.refusal(by_address, by_pair)) is not None:
             # staffing said so a moment ago: no RPC, no hashing; a client that does not wait
             # as told is answered slowly (a green sleep), so a flood cannot spin on us
             eventlet.sleep(min(float(known.retry_after or 1), tokens.TARPIT_SECONDS))
             raise known
         granted = self._ask(self.staffing.login, username, password, address)
-        for kind, key in keys:
-            refusals.remember(kind, key, (granted.get("waits") or {}).get(kind, 0))
+        waits = granted.get("waits") or {}
+        refusals.remember(by_address, waits.get("address", 0))
+        refusals.remember(by_pair, max(waits.get("user", 0), waits.get("pair", 0)))
         if granted.get("error") == "busy":  # staffing is saturated: spare it for a second
-            refusals.remember("address", address, 1.0)
+            refusals.remember(by_address, 1.0)
         if granted.get("error") == "locked":
-            refusals.remember("user", username, tokens.LOCKED_CACHE_SECONDS, locked=True)
+            refusals.remember(by_pair, tokens.LOCKED_CACHE_SECONDS, locked=True)
         if not granted["ok"]:
             raise tokens.refusal(granted)
         return granted
@@ -152,7 +158,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
     def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
         """HR or the hall director lift a login lockout (staffing decides who may)."""
         lifted = self._org(request, "lift_login_lockout", staff_id)
-        self.tokens.refusals.forget("user", lifted["username"])  # other gateways: in seconds
+        self.tokens.refusals.forget_username(lifted["username"])  # other gateways: in seconds
         return lifted
 
     @route("POST", "/api/org/staff/<int:staff_id>/role", body=m.RoleChange, reply=r.StaffView)
@@ -569,7 +575,7 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
         if not revocations.loaded:  # first use: who was revoked within a token's life
             revocations.load(self._ask(self.staffing.token_revocations, revocations.ttl))
         return tokens.authenticate(request.headers.get("Authorization"), self._secret(),
-                                   revocations)
+                                   revocations, self.tokens.verified)
 
     def _caller(self, request: Request) -> int:
         """The authenticated caller's staff id: the services decide what they may do from their

@@ -9,8 +9,11 @@
 - Revocations: each gateway follows ``staff.left``, ``staff.transferred`` and
   ``staff.role_changed`` on a queue of its own and refuses, from then on, every access token of
   that member issued before (:class:`Revocations`); staffing revokes the refresh tokens.
-- Throttling is decided by staffing (it owns the accounts); the gateway remembers its refusals
-  for as long as they last (:class:`RefusalCache`), so a flood is answered here without an RPC.
+- Throttling is decided by staffing (it owns the accounts; services/staffing/throttle.py); the
+  gateway remembers its refusals for as long as they last (:class:`RefusalCache`), so a flood
+  is answered here without an RPC: an address's delay for that address, a lock or a delay of a
+  username for that username *from that address* only (a username's delays spare the member's
+  known addresses, which only staffing knows). The client address: gateway/clients.py.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ import json
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
-from gateway.auth import AuthError, Principal, principal_from_header
+from gateway.auth import AuthError, Principal, VerifiedTokens
+from gateway.clients import Network, trusted_networks
 from gateway.edge import PROBLEM, ApiError, problem_body
 from gateway.models import TOKEN_LIMITS
 
@@ -172,14 +176,21 @@ class Revocations:
         return issued_at < self._not_before.get(staff_id, float("-inf"))
 
 
+Key = tuple[str, ...]  # ("address", address) or ("pair", username, address)
+
+
+def refusal_keys(username: str, address: str) -> tuple[Key, Key]:
+    return ("address", address), ("pair", username, address)
+
+
 class RefusalCache:
-    """``(kind, key)`` → until when (monotonic) staffing refused logins for it, and whether
-    for a lockout (answered 400 invalid_grant) or a delay (429 slow_down)."""
+    """A key (:func:`refusal_keys`) → until when (monotonic) staffing refused logins for it,
+    and whether for a lockout (answered 400 invalid_grant) or a delay (429 slow_down)."""
 
     def __init__(self) -> None:
-        self._until: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._until: dict[Key, tuple[float, bool]] = {}
 
-    def remember(self, kind: str, key: str, seconds: float, locked: bool = False) -> None:
+    def remember(self, key: Key, seconds: float, locked: bool = False) -> None:
         if seconds <= 0:
             return
         if len(self._until) >= CACHE_SIZE:
@@ -187,12 +198,14 @@ class RefusalCache:
             self._until = {k: v for k, v in self._until.items() if v[0] > now}
             if len(self._until) >= CACHE_SIZE:
                 return  # full of live refusals: staffing still decides
-        self._until[(kind, key)] = (time.monotonic() + seconds, locked)
+        self._until[key] = (time.monotonic() + seconds, locked)
 
-    def forget(self, kind: str, key: str) -> None:
-        self._until.pop((kind, key), None)
+    def forget_username(self, username: str) -> None:
+        """Every pair of ``username`` (HR or the hall director lifted her lock)."""
+        for key in [k for k in self._until if k[0] == "pair" and k[1] == username]:
+            del self._until[key]
 
-    def refusal(self, *keys: tuple[str, str]) -> OAuthError | None:
+    def refusal(self, *keys: Key) -> OAuthError | None:
         """The answer to give without asking staffing, if one of ``keys`` is still refused."""
         now = time.monotonic()
         live = [entry for key in keys if (entry := self._until.get(key)) and entry[0] > now]
@@ -209,27 +222,30 @@ class TokenState:
     revocations: Revocations
     refusals: RefusalCache
     access_ttl_seconds: int
+    trusted_proxies: tuple[Network, ...] = ()
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
 
 
 class TokenGuard(DependencyProvider):
     """The container's revocation list and refusal cache, from config
-    ``GATEWAY: {access_token_ttl_minutes}``."""
+    ``GATEWAY: {access_token_ttl_minutes, trusted_proxies}``."""
 
     def setup(self) -> None:
-        minutes = float((self.container.config.get("GATEWAY") or {})
-                        .get("access_token_ttl_minutes", 15))
-        ttl = int(minutes * 60)
-        self.state = TokenState(Revocations(ttl), RefusalCache(), ttl)
+        settings = self.container.config.get("GATEWAY") or {}
+        ttl = int(float(settings.get("access_token_ttl_minutes", 15)) * 60)
+        self.state = TokenState(Revocations(ttl), RefusalCache(), ttl,
+                                trusted_networks(settings.get("trusted_proxies")))
 
     def get_dependency(self, worker_ctx) -> TokenState:
         return self.state
 
 
-def authenticate(header: str | None, secret: str, revocations: Revocations) -> Principal:
+def authenticate(header: str | None, secret: str, revocations: Revocations,
+                 verified: VerifiedTokens) -> Principal:
     """The member behind a bearer header, unless her token is invalid or revoked (ApiError
     401). The revocation list must be loaded (the service loads it on first use)."""
     try:
-        principal = principal_from_header(header, secret)
+        principal = verified.principal(header, secret)
     except AuthError as exc:
         raise ApiError(401, str(exc), "unauthenticated") from exc
     if revocations.revoked(principal.staff_id, principal.issued_at):

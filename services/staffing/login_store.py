@@ -1,5 +1,6 @@
-"""Storage of logins and tokens (issue 10): throttle and lockout records, rotating refresh
-tokens, token revocations. The rules are in throttle.py; staffing owns the accounts, so it keeps
+"""Storage of logins and tokens (issue 10): failures counted per (username, address) pair,
+username and address, pair locks and known addresses, rotating refresh tokens, token
+revocations. The rules are in throttle.py; staffing owns the accounts, so it keeps
 these durably (the gateway keeps nothing but a cache)."""
 
 from __future__ import annotations
@@ -8,115 +9,152 @@ import hashlib
 import math
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.staffing import throttle
-from services.staffing.models import LoginThrottle, RefreshToken, StaffMember, TokenRevocation
+from services.staffing.models import (
+    LoginPair,
+    LoginThrottle,
+    RefreshToken,
+    StaffMember,
+    TokenRevocation,
+)
 
-USER, ADDRESS = "user", "address"
-
-
-@dataclass(frozen=True)
-class Schedules:
-    user: throttle.Schedule = throttle.USER_SCHEDULE
-    address: throttle.Schedule = throttle.ADDRESS_SCHEDULE
-
-    def of(self, kind: str) -> throttle.Schedule:
-        return self.user if kind == USER else self.address
+USER, ADDRESS = throttle.USER, throttle.ADDRESS
 
 
-def _state(session: Session, kind: str, key: str) -> throttle.State:
+def _counted(session: Session, kind: str, key: str) -> throttle.State:
     row = session.get(LoginThrottle, (kind, key))
     if row is None:
         return throttle.State()
-    return throttle.State(row.failures, row.last_failure_at, row.locked_at)
+    return throttle.State(row.failures, row.last_failure_at)
+
+
+def standing(session: Session, username: str, address: str) -> throttle.Standing:
+    """What is remembered of this username, this address and the two together (the same
+    statements for a known and an unknown username)."""
+    pair = session.get(LoginPair, (username, address))
+    return throttle.Standing(
+        pair=throttle.State(pair.failures, pair.last_failure_at, pair.locked_at) if pair
+        else throttle.State(),
+        user=_counted(session, USER, username),
+        address=_counted(session, ADDRESS, address),
+        signed_in_at=pair.signed_in_at if pair else None,
+    )
 
 
 def waits(session: Session, username: str, address: str, now: datetime,
-          schedules: Schedules) -> tuple[bool, dict[str, int]]:
+          policy: throttle.Policy) -> tuple[bool, dict[str, int]]:
     """May this username try a password from this address now? (locked, seconds each key must
     still wait, whole seconds rounded up, only the keys that must wait)."""
-    locked, waiting = False, {}
-    for kind, key in ((USER, username), (ADDRESS, address)):
-        verdict = throttle.check(_state(session, kind, key), now, schedules.of(kind))
-        locked = locked or verdict.locked
-        if not verdict.allowed and not verdict.locked:
-            waiting[kind] = max(1, math.ceil(verdict.retry_after.total_seconds()))
-    return locked, waiting
+    decision = throttle.decide(standing(session, username, address), now, policy)
+    return decision.locked, {kind: max(1, math.ceil(wait.total_seconds()))
+                             for kind, wait in decision.waits.items()}
 
 
 def record_failure(session: Session, username: str, address: str, now: datetime,
-                   schedules: Schedules) -> None:
-    """Count a failed login against both keys. Counted *before* the password is hashed, so
-    that concurrent attempts see each other (record_success takes it back)."""
+                   policy: throttle.Policy) -> None:
+    """Count a failed login against the pair, the username and the address. Counted *before*
+    the password is hashed, so that concurrent attempts see each other (record_success takes
+    it back)."""
+    _count(session, LoginPair, (username, address), policy.pair, now,
+           lambda: LoginPair(username=username, address=address))
     for kind, key in ((USER, username), (ADDRESS, address)):
-        schedule = schedules.of(kind)
-        row = session.get(LoginThrottle, (kind, key))
-        if row is None:
-            try:
-                with session.begin_nested():
-                    session.add(LoginThrottle(kind=kind, key=key, failures=1,
-                                              last_failure_at=now,
-                                              locked_at=now if schedule.lockout_after == 1
-                                              else None))
-                continue
-            except IntegrityError:  # a concurrent first failure: count on the row it made
-                row = session.get(LoginThrottle, (kind, key))
-        state = throttle.current(throttle.State(row.failures, row.last_failure_at,
-                                                row.locked_at), now, schedule)
-        if state.failures == 0:  # the earlier run is forgotten: start again
-            row.failures, row.last_failure_at = 1, now
-        else:  # counted in the database, so concurrent failures all count
-            session.execute(update(LoginThrottle)
-                            .where(LoginThrottle.kind == kind, LoginThrottle.key == key)
-                            .values(failures=LoginThrottle.failures + 1, last_failure_at=now))
-            session.refresh(row)
-        if (schedule.lockout_after is not None and row.locked_at is None
-                and row.failures >= schedule.lockout_after):
-            row.locked_at = now
+        _count(session, LoginThrottle, (kind, key), policy.of(kind), now,
+               lambda kind=kind, key=key: LoginThrottle(kind=kind, key=key))
+
+
+def _count(session: Session, model: type, key: tuple[str, str], schedule: throttle.Schedule,
+           now: datetime, new: Callable[[], LoginPair | LoginThrottle]) -> None:
+    """One more failure on ``model``'s row ``key`` (made if missing), counted in the database
+    so that concurrent failures all count; locked when the schedule says so."""
+    row = session.get(model, key)
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = new()
+                row.failures, row.last_failure_at = 1, now
+                row.locked_at = now if schedule.lockout_after == 1 else None
+                session.add(row)
+            return
+        except IntegrityError:  # a concurrent first failure: count on the row it made
+            row = session.get(model, key)
+    state = throttle.current(throttle.State(row.failures, row.last_failure_at, row.locked_at),
+                             now, schedule)
+    if state.failures == 0:  # the earlier run is forgotten: start again
+        row.failures, row.last_failure_at = 1, now
+    else:
+        session.execute(update(model).where(*_where(model, key))
+                        .values(failures=model.failures + 1, last_failure_at=now))
+        session.refresh(row)
+    if (schedule.lockout_after is not None and row.locked_at is None
+            and row.failures >= schedule.lockout_after):
+        row.locked_at = now
+
+
+def _where(model: type, key: tuple[str, str]) -> tuple:
+    if model is LoginPair:
+        return LoginPair.username == key[0], LoginPair.address == key[1]
+    return LoginThrottle.kind == key[0], LoginThrottle.key == key[1]
 
 
 def take_back(session: Session, username: str, address: str) -> None:
     """Undo the failure counted in advance for an attempt that was not tried (no hashing
     slot) or that succeeded."""
-    for kind, key in ((USER, username), (ADDRESS, address)):
-        session.execute(update(LoginThrottle)
-                        .where(LoginThrottle.kind == kind, LoginThrottle.key == key,
-                               LoginThrottle.failures > 0)
-                        .values(failures=LoginThrottle.failures - 1))
+    for model, key in ((LoginPair, (username, address)), (LoginThrottle, (USER, username)),
+                       (LoginThrottle, (ADDRESS, address))):
+        session.execute(update(model).where(*_where(model, key), model.failures > 0)
+                        .values(failures=model.failures - 1))
 
 
-def record_success(session: Session, username: str, address: str) -> None:
-    """A correct login: the address's advance count is taken back and the username's run of
-    failures (and lock) is cleared."""
+def record_success(session: Session, username: str, address: str, now: datetime) -> None:
+    """A correct login: the advance counts are taken back, the pair's run of failures is
+    cleared and its address is known from now on. The username's run stays: a success here
+    says nothing of the guesses made from elsewhere."""
     take_back(session, username, address)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.kind == USER,
-                                                LoginThrottle.key == username))
+    pair = session.get(LoginPair, (username, address))  # counted in advance: it is there
+    if pair is None:  # pruned meanwhile
+        pair = LoginPair(username=username, address=address, locked_at=None)
+        session.add(pair)
+    pair.failures, pair.last_failure_at, pair.signed_in_at = 0, None, now
 
 
 def lift_lockout(session: Session, member: StaffMember) -> bool:
-    """Unlock a member's username; True when it was locked."""
-    row = session.get(LoginThrottle, (USER, member.username))
-    locked = row is not None and row.locked_at is not None
-    if row is not None:
-        session.delete(row)
+    """Lift everything that keeps a member out: every locked or slowed pair of her username
+    (its known addresses stay known) and her username's delays. True when a pair was locked."""
+    pairs = LoginPair.username == member.username
+    locked = session.scalar(select(func.count()).select_from(LoginPair)
+                            .where(pairs, LoginPair.locked_at.is_not(None))) > 0
+    session.execute(delete(LoginPair).where(pairs, LoginPair.signed_in_at.is_(None)))
+    session.execute(update(LoginPair).where(pairs)
+                    .values(failures=0, last_failure_at=None, locked_at=None))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.kind == USER,
+                                                LoginThrottle.key == member.username))
     return locked
 
 
-def prune(session: Session, now: datetime, schedules: Schedules) -> int:
-    """Forget runs of failures past their window (locks stay until lifted)."""
+def prune(session: Session, now: datetime, policy: throttle.Policy) -> int:
+    """Forget runs of failures past their window and addresses no longer known (locks stay
+    until lifted)."""
     removed = 0
     for kind in (USER, ADDRESS):
         result = session.execute(delete(LoginThrottle).where(
-            LoginThrottle.kind == kind, LoginThrottle.locked_at.is_(None),
-            LoginThrottle.last_failure_at < now - schedules.of(kind).window))
+            LoginThrottle.kind == kind,
+            LoginThrottle.last_failure_at < now - policy.of(kind).window))
         removed += result.rowcount or 0
-    return removed
+    stale = or_(LoginPair.last_failure_at.is_(None),
+                LoginPair.last_failure_at < now - policy.pair.window)
+    unknown = or_(LoginPair.signed_in_at.is_(None),
+                  LoginPair.signed_in_at < now - policy.known_for)
+    result = session.execute(delete(LoginPair).where(LoginPair.locked_at.is_(None), stale,
+                                                     unknown))
+    return removed + (result.rowcount or 0)
 
 
 # --- refresh tokens ---------------------------------------------------------------------------

@@ -475,7 +475,8 @@ class AttendanceCorrection(Base):
 
 class LoginThrottle(Base):
     """Recent failed logins of one key: a username (``kind`` "user", known or not) or a client
-    address ("address"); a locked username waits for HR or the hall director (throttle.py)."""
+    address ("address"); delays only, never a lock (throttle.py; ``locked_at`` is left from
+    before migration 0010 and cleared by it)."""
 
     __tablename__ = "login_throttles"
 
@@ -484,6 +485,21 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LoginPair(Base):
+    """A username from one client address (issue 10, migration 0010): its recent failed logins,
+    its lock (until HR or the hall director lifts it), and when the member last signed in from
+    there (a known address is not slowed by the username's delays; throttle.py)."""
+
+    __tablename__ = "login_pairs"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class RefreshToken(Base):

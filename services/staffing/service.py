@@ -211,19 +211,20 @@ class StaffingService(AgentFeed, ObservedService):
     @rpc
     def login(self, username: str, password: str, address: str) -> dict:
         try:
-            with self.hashing.admitted():
-                return self._login(username, password, address)
+            with self.hashing.admitted():  # the keys as long as their columns (models.py)
+                return self._login(str(username)[:64], password, str(address)[:64])
         except HashingBusy:
             return {"ok": False, "error": "busy", "retry_after": 1}
 
     def _login(self, username: str, password: str, address: str) -> dict:
-        """A password login from client ``address``: throttled before any hashing (per
-        username and per address, growing delays, a lockout), hashed in a bounded slot at low
-        priority (accounts.py). A known and an unknown username get the same answers after the
-        same work. ``{"ok": true, staff, refresh_token, refresh_expires_in}`` or ``{"ok":
-        false, error: bad_credentials|throttled|locked|busy, retry_after?}``."""
-        schedules, now = self._schedules(), self.clock.now()
-        locked, waiting = login_store.waits(self.db.session, username, address, now, schedules)
+        """A password login from client ``address``: throttled before any hashing (growing
+        delays per (username, address) pair, username and address, a lock of the pair only:
+        throttle.py), hashed in a bounded slot at low priority (accounts.py). A known and an
+        unknown username get the same answers after the same work. ``{"ok": true, staff,
+        refresh_token, refresh_expires_in}`` or ``{"ok": false, error:
+        bad_credentials|throttled|locked|busy, retry_after?}``."""
+        policy, now = self._login_policy(), self.clock.now()
+        locked, waiting = login_store.waits(self.db.session, username, address, now, policy)
         self.db.session.rollback()  # no transaction held while hashing
         if locked:
             return {"ok": False, "error": "locked"}
@@ -231,7 +232,7 @@ class StaffingService(AgentFeed, ObservedService):
             return {"ok": False, "error": "throttled", "retry_after": max(waiting.values()),
                     "waits": waiting}
         with self.db.transaction() as session:  # counted as a failure until it succeeds
-            login_store.record_failure(session, username, address, now, schedules)
+            login_store.record_failure(session, username, address, now, policy)
             person = session.scalar(select(StaffMember).where(StaffMember.username == username))
             stored = person.password_hash if person is not None else None
         try:
@@ -244,10 +245,10 @@ class StaffingService(AgentFeed, ObservedService):
             now = self.clock.now()
             person = session.scalar(select(StaffMember).where(StaffMember.username == username))
             if not matches or person is None or person.left_on is not None:
-                locked, waiting = login_store.waits(session, username, address, now, schedules)
+                locked, waiting = login_store.waits(session, username, address, now, policy)
                 return {"ok": False, "error": "locked" if locked else "bad_credentials",
                         "waits": waiting}
-            login_store.record_success(session, username, address)
+            login_store.record_success(session, username, address, now)
             token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl())
             return {"ok": True, "staff": _public(person), "refresh_token": token,
                     "refresh_expires_in": int(self._refresh_ttl().total_seconds())}
@@ -278,7 +279,8 @@ class StaffingService(AgentFeed, ObservedService):
     @rpc(expected_exceptions=REFUSALS)
     def lift_login_lockout(self, caller: int, staff_id: int) -> dict:
         """HR or the hall director (they keep the staff records, S1.17, S1.21) unlock a
-        member's login after too many failures."""
+        member's login after too many failures: every locked address and her username's
+        delays (login_store.lift_lockout)."""
         with self._unit() as (session, now, zone):
             org.require_staff_office(session, caller, now, zone)
             member = org.person(session, staff_id)
@@ -591,7 +593,7 @@ class StaffingService(AgentFeed, ObservedService):
         workdays.refresh()  # a newly published holiday arrangement (issue 8)
         sweeps.run_all(self.db, self.clock.now(), ZONE, self._org_grace())
         with self.db.transaction() as session:
-            login_store.prune(session, self.clock.now(), self._schedules())
+            login_store.prune(session, self.clock.now(), self._login_policy())
 
     @rpc(expected_exceptions=(ClockNotSettable,))
     def set_test_clock(self, now_iso: str | None) -> str:
@@ -599,13 +601,8 @@ class StaffingService(AgentFeed, ObservedService):
         self.clock.set(datetime.fromisoformat(now_iso) if now_iso else None)
         return self.clock.now().isoformat()
 
-    def _schedules(self) -> login_store.Schedules:
-        login = self.config.get("LOGIN") or {}
-        return login_store.Schedules(
-            throttle.Schedule.from_mapping(login.get("per_username") or {}),
-            throttle.Schedule.from_mapping({"free": 20, "max_delay_seconds": 60,
-                                            **(login.get("per_address") or {})}),
-        )
+    def _login_policy(self) -> throttle.Policy:
+        return throttle.Policy.from_config(self.config.get("LOGIN") or {})
 
     def _refresh_ttl(self) -> timedelta:
         hours = (self.config.get("LOGIN") or {}).get("refresh_ttl_hours", 12)

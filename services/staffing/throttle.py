@@ -1,19 +1,32 @@
-"""Login throttling (issue 10): growing delays after failed logins, and a lockout.
+"""Login throttling (issue 10): growing delays after failed logins, and a lockout that a
+stranger cannot turn against a member.
 
-A pure rule: no storage. A *key* is either a username or a client address; each has its own
-:class:`Schedule`. After ``free`` failures in a row, each further failure makes the key wait
-``base * 2**(n-1)`` (n counts the failures beyond ``free``), capped at ``max_delay``. A
-username with ``lockout_after`` failures is locked until HR or the hall director lifts it (the
-staff records are theirs, S1.17, S1.21). A run of failures is forgotten ``window`` after the
-last one (a lockout is not). A known and an unknown username follow the same schedule, so the
-answers never tell them apart.
+A pure rule: no storage. Three keys count failures, each on its own :class:`Schedule` (after
+``free`` failures in a row, each further one makes the key wait ``base * 2**(n-1)``, n counting
+the failures beyond ``free``, capped at ``max_delay``; a run is forgotten ``window`` after its
+last failure, a lock is not):
+
+- the *pair* (username, client address): delays, then locked after ``lockout_after`` failures
+  until HR or the hall director lifts it (the staff records are theirs, S1.17, S1.21);
+- the *username* from any address: bounded delays, never a lock, and none at all for an
+  address the member signed in from within ``known_for`` (a *known* address);
+- the *address* across usernames: bounded delays, never a lock.
+
+Why (OWASP authentication and credential-stuffing guidance, NIST SP 800-63B 5.2.2): a lock on
+the bare username lets anyone who knows it keep the member out. Locking the pair stops the
+guesser's address only; the username's delays still bound guessing spread over many addresses
+(one guess per ``max_delay`` once warm), while the member's usual workstations, known from her
+past sign-ins, are never slowed by them. A known and an unknown username follow the same
+schedules, so the answers never tell them apart (an unknown one has no known address).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+PAIR, USER, ADDRESS = "pair", "user", "address"
 
 
 @dataclass(frozen=True)
@@ -25,14 +38,18 @@ class Schedule:
     lockout_after: int | None = None  # failures in a row that lock the key; None: never
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any]) -> Schedule:
-        """From the service config (seconds and counts); raises ValueError on bad values."""
-        lockout = data.get("lockout_after")
+    def from_mapping(cls, data: dict[str, Any], default: Schedule | None = None) -> Schedule:
+        """From the service config (seconds and counts) over ``default``; raises ValueError
+        on bad values."""
+        default = default or PAIR_SCHEDULE
+        lockout = data.get("lockout_after", default.lockout_after)
         schedule = cls(
-            free=int(data.get("free", 3)),
-            base=timedelta(seconds=float(data.get("base_seconds", 1))),
-            max_delay=timedelta(seconds=float(data.get("max_delay_seconds", 300))),
-            window=timedelta(seconds=float(data.get("window_seconds", 900))),
+            free=int(data.get("free", default.free)),
+            base=timedelta(seconds=float(data.get("base_seconds", default.base.total_seconds()))),
+            max_delay=timedelta(seconds=float(data.get("max_delay_seconds",
+                                                       default.max_delay.total_seconds()))),
+            window=timedelta(seconds=float(data.get("window_seconds",
+                                                    default.window.total_seconds()))),
             lockout_after=int(lockout) if lockout not in (None, "", 0, "0") else None,
         )
         if schedule.free < 0 or schedule.base <= timedelta(0) or schedule.window <= timedelta(0):
@@ -44,9 +61,41 @@ class Schedule:
         return schedule
 
 
-USER_SCHEDULE = Schedule(3, timedelta(seconds=1), timedelta(minutes=5), timedelta(minutes=15), 10)
+PAIR_SCHEDULE = Schedule(3, timedelta(seconds=1), timedelta(minutes=5), timedelta(minutes=15), 10)
+USER_SCHEDULE = Schedule(5, timedelta(seconds=1), timedelta(minutes=1), timedelta(minutes=15))
 ADDRESS_SCHEDULE = Schedule(20, timedelta(seconds=1), timedelta(minutes=1),
-                            timedelta(minutes=15), None)
+                            timedelta(minutes=15))
+KNOWN_FOR = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The three schedules and how long a sign-in keeps its address known."""
+
+    pair: Schedule = PAIR_SCHEDULE
+    user: Schedule = USER_SCHEDULE
+    address: Schedule = ADDRESS_SCHEDULE
+    known_for: timedelta = KNOWN_FOR
+
+    @classmethod
+    def from_config(cls, login: dict[str, Any]) -> Policy:
+        """From staffing's ``LOGIN`` config (``per_pair``, ``per_username``, ``per_address``,
+        ``known_address_days``); raises ValueError on bad values, and when a lockout is asked
+        of a username or an address alone (a stranger could then lock a member out)."""
+        for name in ("per_username", "per_address"):
+            if (login.get(name) or {}).get("lockout_after") not in (None, "", 0, "0"):
+                raise ValueError(f"LOGIN.{name}.lockout_after: only a (username, address) "
+                                 "pair is locked (LOGIN.per_pair.lockout_after)")
+        days = float(login.get("known_address_days", KNOWN_FOR.days))
+        if days < 0:
+            raise ValueError("LOGIN.known_address_days must not be negative")
+        return cls(Schedule.from_mapping(login.get("per_pair") or {}, PAIR_SCHEDULE),
+                   Schedule.from_mapping(login.get("per_username") or {}, USER_SCHEDULE),
+                   Schedule.from_mapping(login.get("per_address") or {}, ADDRESS_SCHEDULE),
+                   timedelta(days=days))
+
+    def of(self, kind: str) -> Schedule:
+        return {PAIR: self.pair, USER: self.user, ADDRESS: self.address}[kind]
 
 
 @dataclass(frozen=True)
@@ -63,6 +112,29 @@ class Verdict:
     allowed: bool
     locked: bool = False
     retry_after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Everything remembered about one attempt's keys."""
+
+    pair: State = State()
+    user: State = State()
+    address: State = State()
+    signed_in_at: datetime | None = None  # the pair's last successful sign-in
+
+    def of(self, kind: str) -> State:
+        return {PAIR: self.pair, USER: self.user, ADDRESS: self.address}[kind]
+
+
+@dataclass(frozen=True)
+class Decision:
+    locked: bool = False
+    waits: dict[str, timedelta] = field(default_factory=dict)  # by kind, only keys that wait
+
+    @property
+    def allowed(self) -> bool:
+        return not self.locked and not self.waits
 
 
 def delay(failures: int, schedule: Schedule) -> timedelta:
@@ -102,3 +174,22 @@ def after_failure(state: State, now: datetime, schedule: Schedule) -> State:
     if locked is None and schedule.lockout_after is not None and failures >= schedule.lockout_after:
         locked = now
     return State(failures, now, locked)
+
+
+def known(standing: Standing, now: datetime, policy: Policy) -> bool:
+    """Did the member sign in from this address within ``known_for``?"""
+    return (standing.signed_in_at is not None
+            and now - standing.signed_in_at < policy.known_for)
+
+
+def decide(standing: Standing, now: datetime, policy: Policy) -> Decision:
+    """May this username try a password from this address now? Only the pair locks; the
+    username's delays do not apply to a known address."""
+    kinds = (PAIR, ADDRESS) if known(standing, now, policy) else (PAIR, USER, ADDRESS)
+    locked, waits = False, {}
+    for kind in kinds:
+        verdict = check(standing.of(kind), now, policy.of(kind))
+        locked = locked or verdict.locked
+        if not verdict.allowed and not verdict.locked:
+            waits[kind] = verdict.retry_after
+    return Decision(locked, waits)

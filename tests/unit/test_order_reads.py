@@ -36,14 +36,25 @@ def test_a_view_is_served_again_for_half_its_life_then_refreshed_by_one_reader()
     refreshing = eventlet.spawn(cache.load, 7, "WO1", ask)
     eventlet.sleep(0)
     assert cache.load(7, "WO1", ask) == b"old"  # served meanwhile, not kept waiting
+    assert cache.get(7, "WO1") == b"old"  # and before a worker is taken (remembered_view)
     assert refreshing.wait() == b"new" and cache.get(7, "WO1") == b"new" and len(asked) == 1
 
 
 def test_a_view_past_its_life_is_never_served():
+    import eventlet
+
     cache, clock = views(seconds=2.0)
     cache.keep(7, "WO1", b"old", cache.ticket())
     clock.now += 2.1
-    assert cache.load(7, "WO1", lambda: b"new") == b"new"
+
+    def ask() -> bytes:
+        eventlet.sleep(0.01)
+        return b"new"
+
+    refreshing = eventlet.spawn(cache.load, 7, "WO1", ask)
+    eventlet.sleep(0)
+    assert cache.get(7, "WO1") is None  # not even while it is being refreshed
+    assert cache.load(7, "WO1", ask) == b"new" == refreshing.wait()
 
 
 def test_an_event_about_the_order_forgets_it_for_every_member():
