@@ -4,16 +4,16 @@ A stranger who knew a username could lock its member out. From now on only the p
 and a member's known addresses are remembered; the old username locks are lifted here (their
 pairs are not known: the guessers' addresses start afresh, their delays still apply).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
