@@ -443,16 +443,11 @@ class EdgeServer(WebServer):
         return wsgi.Server(
             sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
             log=logging.getLogger("nameko.web.server"),
-            log_output=_flag(self._settings().get("access_log", False)),
+            log_output=bool(self._settings().get("access_log", False)),  # YAML: true/false
             socket_timeout=float(
                 self._settings().get("socket_timeout_seconds", SOCKET_TIMEOUT_SECONDS)
             ),
         )
-
-
-def _flag(value: object) -> bool:
-    """A boolean setting, also as the text an environment variable gives."""
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 ApiRoute.server = EdgeServer()
