@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import shutil
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 from asterisk_sim import place_call
+from bench.e2e import free_port
 from scripts import dashboard
 from svckit.logs import ContextFilter, JsonFormatter
 from svckit.services import SERVICES, prometheus_config
@@ -53,12 +53,6 @@ _NOT_METRICS = {"sum", "by", "rate", "increase", "histogram_quantile", "le", "wi
 def db_backend():
     """PostgreSQL, as in production; the metrics do not differ between the databases."""
     return "postgresql"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
