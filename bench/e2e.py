@@ -7,6 +7,12 @@ simulated Asterisk connects: until SET VARIABLE WORK_ORDER_ID, and until the wor
 event for that order reaches a subscriber. Then it measures a no-op FastAGI handler the same way.
 
     python bench/e2e.py --duration 20 --concurrency 40 --processes 2
+    python bench/e2e.py --duration 60 --concurrency 100 --rate 250 --pg
+
+Callers call again as soon as a call ends (a closed loop), or with ``--rate`` calls arrive at a
+set pace on at most ``--concurrency`` lines (an open loop: a storm does not wait for the system).
+It prints calls per second, both latencies, CPU per call per process, each service's resident
+memory after the run and, unless skipped, the no-op ceiling and the ratio to it.
 
 ``--profile DIR`` also records the calls and staffing processes with py-spy during the run and
 adds their CPU per call by function family and by activity (bench/cpu_profile.py, bench/PROFILE.md).
@@ -19,6 +25,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import queue
 import random
 import signal
 import socket
@@ -152,6 +159,14 @@ class System:
 # --- CPU accounting ------------------------------------------------------------------------
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now, in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -231,47 +246,79 @@ class RoutedEvents(threading.Thread):
 # --- callers ---------------------------------------------------------------------------------
 
 
-def _callers(args: tuple[int, float, int, int]) -> list[tuple]:
-    """One process of callers: (connect wall time, work order id, seconds to WORK_ORDER_ID,
-    ROUTE_TARGET)."""
-    threads, duration, seed, agi_port = args
+def _callers(args: tuple[int, float, int, int, float | None]) -> list[tuple]:
+    """One process of callers: (due wall time, work order id, seconds to WORK_ORDER_ID,
+    ROUTE_TARGET, end wall time). Without ``rate`` each caller calls again as soon as a call
+    ends (a closed loop: the system's pace sets the load). With ``rate`` calls arrive at that
+    many a second whatever the system does, on at most ``threads`` lines; a call that waits for
+    a free line counts the wait in its latency (its time starts when it was due)."""
+    threads, duration, seed, agi_port, rate = args
     rng = random.Random(seed)
     results: list[tuple] = []
     lock = threading.Lock()
     deadline = time.monotonic() + duration
+    due: queue.Queue[float | None] = queue.Queue()
+
+    def one_call(arrived: float) -> None:
+        connected = time.time()
+        try:
+            transcript = place_call(
+                "127.0.0.1", agi_port, digits=[rng.choice("1234")],
+                caller_num=f"139{rng.randrange(10**8):08d}",
+                uniqueid=f"{connected:.6f}.{rng.randrange(10**9)}",
+            )
+            order = transcript.variables.get("WORK_ORDER_ID")
+            latency = transcript.latency_to("WORK_ORDER_ID")
+            if latency is not None:
+                latency += connected - arrived
+            entry = (arrived, order, latency, transcript.variables.get("ROUTE_TARGET"),
+                     time.time())
+        except OSError:
+            entry = (arrived, None, None, None, time.time())
+        with lock:
+            results.append(entry)
 
     def caller() -> None:
         while time.monotonic() < deadline:
-            connected = time.time()
-            try:
-                transcript = place_call(
-                    "127.0.0.1", agi_port, digits=[rng.choice("1234")],
-                    caller_num=f"139{rng.randrange(10**8):08d}",
-                    uniqueid=f"{connected:.6f}.{rng.randrange(10**9)}",
-                )
-                order = transcript.variables.get("WORK_ORDER_ID")
-                entry = (connected, order, transcript.latency_to("WORK_ORDER_ID"),
-                         transcript.variables.get("ROUTE_TARGET"))
-            except OSError:
-                entry = (connected, None, None, None)
-            with lock:
-                results.append(entry)
+            one_call(time.time())
 
-    workers = [threading.Thread(target=caller, daemon=True) for _ in range(threads)]
+    def line() -> None:
+        while (arrived := due.get()) is not None:
+            one_call(arrived)
+
+    workers = [threading.Thread(target=line if rate else caller, daemon=True)
+               for _ in range(threads)]
     for worker in workers:
         worker.start()
+    if rate:
+        _arrivals(due, rate, duration, threads)
     for worker in workers:
         worker.join(duration + 30)
     return results
 
 
-def drive(concurrency: int, processes: int, duration: float, agi_port: int = AGI_PORT
-          ) -> tuple[list, float]:
+def _arrivals(due: queue.Queue, rate: float, duration: float, lines: int) -> None:
+    """Calls due at ``rate`` a second for ``duration`` seconds, then one stop per line."""
+    started, count = time.time(), int(rate * duration)
+    for n in range(count):
+        at = started + n / rate
+        time.sleep(max(0.0, at - time.time()))
+        due.put(at)
+    for _ in range(lines):
+        due.put(None)
+
+
+def drive(concurrency: int, processes: int, duration: float, agi_port: int = AGI_PORT,
+          rate: float | None = None) -> tuple[list, float]:
     shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
-    started = time.monotonic()
+    share_of_rate = rate / processes if rate else None
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        parts = pool.map(_callers, [(n, duration, i, agi_port) for i, n in enumerate(shares)])
-    return [entry for part in parts for entry in part], time.monotonic() - started
+        parts = pool.map(_callers, [(n, duration, i, agi_port, share_of_rate)
+                                    for i, n in enumerate(shares)])
+    results = [entry for part in parts for entry in part]
+    # from the first call to the end of the last (the callers' processes take a while to start)
+    elapsed = max(r[4] for r in results) - min(r[0] for r in results) if results else 0.0
+    return results, elapsed
 
 
 def per_call(cpu: dict[str, float], calls: int) -> dict[str, float]:
@@ -303,6 +350,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--processes", type=int, default=2, help="caller processes")
+    parser.add_argument("--rate", type=float, metavar="CALLS_PER_S",
+                        help="calls arrive at this pace on at most --concurrency lines (open "
+                             "loop); without it each caller calls again at once (closed loop)")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--skip-ceiling", action="store_true")
     parser.add_argument("--profile", type=Path, metavar="DIR",
@@ -323,7 +373,8 @@ def main() -> int:
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         services = {name: pid for name, pid in pids.items() if name != "rabbitmq"}
         spies = start_profilers(services, opts.profile) if opts.profile else {}
-        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration, AGI_PORT)
+        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration, AGI_PORT,
+                                 opts.rate)
         cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         orders = {r[1] for r in results if r[1]}
         deadline = time.monotonic() + 5  # let the last routing events arrive
@@ -332,6 +383,7 @@ def main() -> int:
         # the profile covers the run and the drain: work a call causes after the run counts
         cpu_drained = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         stop_profilers(spies)
+        rss = {name: rss_mb(pid) for name, pid in services.items()}
     finally:
         routed.stop()
         system.stop()
@@ -342,15 +394,17 @@ def main() -> int:
     report = {
         "backend": "postgresql" if opts.pg else "sqlite",
         "concurrency": opts.concurrency,
+        "offered_calls_per_s": opts.rate or "as fast as answered (closed loop)",
         "duration_s": opts.duration,
         "calls": len(results),
         "completed": len(completed),
-        "calls_per_s": round(len(completed) / elapsed, 1),
+        "calls_per_s": round(len(completed) / max(elapsed, 1e-9), 1),
         "to_work_order_id": summary(to_order),
         "to_routing_event": summary(to_event),
         "routing_events_missing": len(completed) - len(to_event),
         "sent_to_fallback_queue": sum(not (r[3] or "").startswith("PJSIP/") for r in completed),
         "cpu_ms_per_call": per_call(cpu_used, len(completed)),
+        "rss_mb_after_run": rss,
     }
     for name, (raw, _) in spies.items():
         report.setdefault("profile", {})[name] = summarise(
@@ -361,6 +415,8 @@ def main() -> int:
             key: round(value, 1) if isinstance(value, float) else value
             for key, value in ceiling.items()
         }
+        report["ratio_to_noop_ceiling"] = round(
+            report["calls_per_s"] / max(ceiling["calls_per_s"], 1e-9), 3)
     print(json.dumps(report, indent=2))
     return 0 if completed else 1
 

@@ -5,22 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_benchmark_reports_both_latencies():
+@pytest.mark.parametrize("pace", [[], ["--rate", "5"]], ids=["closed-loop", "open-loop"])
+def test_the_benchmark_reports_both_latencies(pace):
     result = subprocess.run(
-        [
-            sys.executable,
-            "bench/e2e.py",
-            "--duration",
-            "2",
-            "--concurrency",
-            "2",
-            "--processes",
-            "1",
-            "--skip-ceiling",
-        ],
+        [sys.executable, "bench/e2e.py", "--duration", "2", "--concurrency", "2",
+         "--processes", "1", "--skip-ceiling", *pace],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -30,6 +24,10 @@ def test_the_benchmark_reports_both_latencies():
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout[result.stdout.index("{") :])
     assert report["completed"] > 5 and report["completed"] == report["calls"]
+    if pace:  # an open loop places exactly the calls due: 5 a second for 2 s
+        assert report["calls"] == 10
     assert report["routing_events_missing"] == 0
     for figures in (report["to_work_order_id"], report["to_routing_event"]):
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    assert set(report["rss_mb_after_run"]) == {"calls", "staffing"}
+    assert all(20 < mb < 1000 for mb in report["rss_mb_after_run"].values())
