@@ -3,6 +3,10 @@
 `contracts/asyncapi.yaml` documents the same events for outside subscribers; a test keeps the
 two in step. An event travels as an :class:`Envelope` (JSON) on the exchange
 ``<producer>.events`` with the event type as routing key.
+
+Producers are strict (a payload model refuses a field it does not declare); readers are
+tolerant: :func:`parse_event` ignores fields it does not know, in the envelope and in the
+payload, so a producer may add a field within a version and be deployed before its readers.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -1049,9 +1053,32 @@ class Envelope(BaseModel):
         if model is None:
             raise InvalidEvent(f"unknown event {self.type} v{self.version}")
         try:
-            return model.model_validate(self.payload)
+            return model.model_validate(known_fields(model, self.payload))
         except ValidationError as exc:
             raise InvalidEvent(f"bad payload for {self.type}: {exc}") from exc
+
+
+def known_fields(model: type[BaseModel], data: Any) -> Any:
+    """``data`` without the keys ``model`` (and the models inside it) does not declare: what a
+    tolerant reader keeps of a newer producer's message. Anything not a mapping is left to the
+    model to judge."""
+    if not isinstance(data, dict):
+        return data
+    fields = model.model_fields
+    return {key: _known_inside(fields[key].annotation, value)
+            for key, value in data.items() if key in fields}
+
+
+def _known_inside(annotation: Any, value: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return known_fields(annotation, value)
+    models = [arm for arm in get_args(annotation)
+              if isinstance(arm, type) and issubclass(arm, BaseModel)]
+    if len(models) != 1:  # no model inside (or several: left whole to the model's own rules)
+        return value
+    if isinstance(value, list):  # list[Model]
+        return [known_fields(models[0], item) for item in value]
+    return known_fields(models[0], value)  # Model | None
 
 
 def make_event(
@@ -1080,7 +1107,7 @@ def make_event(
 def parse_event(body: Any) -> tuple[Envelope, Payload]:
     """Validate a received body as an envelope and its payload; raises InvalidEvent."""
     try:
-        envelope = Envelope.model_validate(body)
+        envelope = Envelope.model_validate(known_fields(Envelope, body))
     except ValidationError as exc:
         raise InvalidEvent(f"not an event envelope: {exc}") from exc
     return envelope, envelope.parsed()

@@ -46,6 +46,11 @@ Every event is published by service `<producer>` on the durable topic exchange
 `id`. The body is an envelope (`Envelope`) whose `payload` is the schema of its type and
 version. Delivery is at least once: subscribers deduplicate on the envelope `id`.
 
+The schemas below are exactly what this release publishes (no other property). Within a
+version a later release may add optional properties; the platform's readers ignore properties
+they do not know, in the envelope and the payload, and outside subscribers should do the same.
+A change that removes, renames or retypes a property is a new version.
+
 A subscriber binds its own queue to the exchange. The platform's queues are named
 `evt-<producer>-<type>--<service>.<method>`; a failed delivery waits in `<queue>.retry`
 (TTL backoff, then dead-lettered back to the queue) and, once its retries are spent, is parked
