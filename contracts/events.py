@@ -541,6 +541,35 @@ class RotaHandoverMissing(Payload):
     notify: list[Recipient]
 
 
+
+class LoginLockedOut(Payload):
+    """staffing → a member's username was locked from one client address after too many failed
+    logins (issue 10): an alert to those who may lift it, the acting HR head and hall director
+    (``notify``, never the member herself). Nothing of the passwords tried."""
+
+    staff_id: int
+    username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    failures: int = Field(ge=1)
+    locked_at: UtcDateTime
+    notify: list[Recipient]
+
+
+class LockoutLiftReason(StrEnum):
+    LIFTED = "lifted"  # HR or the hall director lifted it
+    SIGNED_IN = "signed_in"  # the attempt that locked the address gave the right password
+
+
+class LoginLockoutLifted(Payload):
+    """staffing → every lock on a member's username was lifted (by ``lifted_by``, or by her
+    own correct password from the address it had just locked): her lockout notices are done."""
+
+    staff_id: int
+    username: str = Field(max_length=64)
+    reason: LockoutLiftReason
+    lifted_by: int | None
+    lifted_at: UtcDateTime
+
 # --- Customer visits (issue 14, S5; the visits service publishes all of them) ---
 
 
@@ -993,6 +1022,8 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     ("staff.absent", 1): StaffAbsent,
     ("work_orders.handover_requested", 1): WorkOrdersHandoverRequested,
     ("rota.handover_missing", 1): RotaHandoverMissing,
+    ("login.locked_out", 1): LoginLockedOut,
+    ("login.lockout_lifted", 1): LoginLockoutLifted,
     ("outage.declared", 1): OutageDeclared,
     ("outage.lifted", 1): OutageLifted,
     ("storm.detected", 1): StormDetected,

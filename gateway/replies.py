@@ -424,6 +424,22 @@ class LockLifted(Reply):
     was_locked: bool
 
 
+class LockedLogin(Reply):
+    """A member's username locked from one client address, since ``locked_at``."""
+
+    staff_id: int
+    username: str
+    name: str
+    department: str | None
+    address: str
+    failures: int
+    locked_at: str
+
+
+class LockedLoginPage(PageOf):
+    items: list[LockedLogin]
+
+
 class DepartmentView(Reply):
     code: str
     name: str

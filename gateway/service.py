@@ -154,6 +154,12 @@ class GatewayService(Observed, ConsoleRoutes, BoardRoutes, CtiRoutes, ConsoleAss
     def on_work_order_routed(self, event: dict) -> None:
         self.order_views.forget_order(str(event["payload"]["work_order_id"]))
 
+    @route("GET", "/api/org/lockouts", query=m.Page, reply=r.LockedLoginPage)
+    def org_lockouts(self, request: Request, query: m.Page) -> dict:
+        """Members locked out, by address, newest lock first (HR, hall director: staffing
+        decides who may)."""
+        return paged(request, self._org(request, "locked_logins", query.cursor, query.limit))
+
     @route("POST", "/api/org/staff/<int:staff_id>/unlock", reply=r.LockLifted)
     def org_staff_unlock(self, request: Request, staff_id: int) -> dict:
         """HR or the hall director lift a login lockout (staffing decides who may)."""

@@ -15,6 +15,10 @@ guesses); a handling department's staff, whom an urge is for, are staffing's to 
   (S1.17-18); ``leave.approved`` / ``leave.rejected``: the requester (``leave.decided``).
 - ``staff.absent``, ``post.uncovered``, ``rota.handover_missing`` (staffing): those it names
   (S1.19, S1.5, S1.9); a missing handover also the window on duty, who owes it.
+- ``login.locked_out`` (staffing): those it names, who may lift it (the acting HR head and hall
+  director), never the member locked out; the notice has her username, the address and when,
+  nothing of the passwords tried. ``login.lockout_lifted`` makes no notice: it settles those
+  (``LOCKOUT``, notice_store.settle).
 
 The assets and visits services' alerts name every recipient: services/inbox/alerts.py.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contracts.events import (
@@ -30,6 +35,8 @@ from contracts.events import (
     LeaveApproved,
     LeaveRejected,
     LeaveRequested,
+    LoginLockedOut,
+    LoginLockoutLifted,
     Payload,
     PostUncovered,
     RotaHandoverMissing,
@@ -40,6 +47,7 @@ from contracts.events import (
 )
 
 SYSTEM = "system"
+LOCKOUT = "login_lockout"  # the subject of a member's lockout notices: her staff id
 OVERDUE_PERCENT = 100
 
 
@@ -149,3 +157,19 @@ def handover_missing(event: RotaHandoverMissing) -> list[Draft]:
               "next_post_code": event.next_post_code}
     people = [r.staff_id for r in event.notify] + [event.on_duty_staff_id]
     return _each(people, "rota.handover_missing", ("rota", event.day.isoformat()), params)
+
+
+def locked_out(event: LoginLockedOut) -> list[Draft]:
+    params = {"staff_id": event.staff_id, "username": event.username, "address": event.address,
+              "failures": event.failures, "locked_at": event.locked_at.isoformat()}
+    people = [r.staff_id for r in event.notify if r.staff_id != event.staff_id]
+    return _each(people, "login.locked_out", (LOCKOUT, str(event.staff_id)), params)
+
+
+def lifted_by(event: LoginLockoutLifted, params: dict[str, Any]) -> bool:
+    """Does this lift settle the lockout notice with ``params``? Those of locks made until it,
+    not a lock made again after it."""
+    try:
+        return datetime.fromisoformat(params["locked_at"]) <= event.lifted_at
+    except (KeyError, TypeError, ValueError):
+        return True

@@ -3,6 +3,7 @@ same transaction; read by their recipient only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -84,3 +85,17 @@ def read_all(session: Session, recipient_id: int, now: datetime) -> int:
     return session.execute(update(Notice).where(
         Notice.recipient_id == recipient_id, Notice.read_at.is_(None)).values(read_at=now)
     ).rowcount
+
+
+def settle(session: Session, subject_type: str, subject_id: str, news: dict[str, Any],
+           now: datetime, covers: Callable[[dict[str, Any]], bool] = lambda params: True) -> int:
+    """The notices about a subject that ``covers`` (by their params) are done (a lockout
+    lifted): each is marked read where it was not, and carries ``news`` in its params for the
+    console to say so. How many."""
+    notices = [n for n in session.scalars(select(Notice).where(
+        Notice.subject_type == subject_type, Notice.subject_id == subject_id))
+        if covers(n.params or {})]
+    for notice in notices:
+        notice.params = {**(notice.params or {}), **news}
+        notice.read_at = notice.read_at or now
+    return len(notices)

@@ -6,6 +6,7 @@ services/inbox/alerts.py (assets, visits: the events name their recipients)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -89,6 +90,21 @@ class InboxService(ObservedService):
     @reliable_event_handler("staffing", "rota.handover_missing")
     def on_handover_missing(self, event: Envelope, payload: Payload) -> None:
         self._deliver(event, addressing.handover_missing(payload))
+
+    @reliable_event_handler("staffing", "login.locked_out")
+    def on_locked_out(self, event: Envelope, payload: Payload) -> None:
+        self._deliver(event, addressing.locked_out(payload))
+
+    @reliable_event_handler("staffing", "login.lockout_lifted")
+    def on_lockout_lifted(self, event: Envelope, payload: Payload) -> None:
+        """The member's lockout notices are done: read, and saying by whom and when."""
+        with self.db.transaction() as session:
+            if not first_delivery(session, f"inbox.{event.type}", str(event.id)):
+                return
+            news = {"lifted_at": payload.lifted_at.isoformat(), "lifted_by": payload.lifted_by,
+                    "lift_reason": payload.reason.value}
+            notice_store.settle(session, addressing.LOCKOUT, str(payload.staff_id), news,
+                                self.clock.now(), partial(addressing.lifted_by, payload))
 
     # --- alerts that name their recipients: one rule (services/inbox/alerts.py) ------------
 

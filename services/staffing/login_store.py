@@ -59,21 +59,23 @@ def waits(session: Session, username: str, address: str, now: datetime,
 
 
 def record_failure(session: Session, username: str, address: str, now: datetime,
-                   policy: throttle.Policy) -> None:
+                   policy: throttle.Policy) -> bool:
     """Count a failed login against the pair, the username and the address. Counted *before*
     the password is hashed, so that concurrent attempts see each other (record_success takes
-    it back)."""
-    _count(session, LoginPair, (username, address), policy.pair, now,
-           lambda: LoginPair(username=username, address=address))
+    it back). True when this failure locked the pair."""
+    locked = _count(session, LoginPair, (username, address), policy.pair, now,
+                    lambda: LoginPair(username=username, address=address))
     for kind, key in ((USER, username), (ADDRESS, address)):
         _count(session, LoginThrottle, (kind, key), policy.of(kind), now,
                lambda kind=kind, key=key: LoginThrottle(kind=kind, key=key))
+    return locked
 
 
 def _count(session: Session, model: type, key: tuple[str, str], schedule: throttle.Schedule,
-           now: datetime, new: Callable[[], LoginPair | LoginThrottle]) -> None:
+           now: datetime, new: Callable[[], LoginPair | LoginThrottle]) -> bool:
     """One more failure on ``model``'s row ``key`` (made if missing), counted in the database
-    so that concurrent failures all count; locked when the schedule says so."""
+    so that concurrent failures all count; locked when the schedule says so (True: by this
+    failure)."""
     row = session.get(model, key)
     if row is None:
         try:
@@ -82,7 +84,7 @@ def _count(session: Session, model: type, key: tuple[str, str], schedule: thrott
                 row.failures, row.last_failure_at = 1, now
                 row.locked_at = now if schedule.lockout_after == 1 else None
                 session.add(row)
-            return
+            return row.locked_at is not None
         except IntegrityError:  # a concurrent first failure: count on the row it made
             row = session.get(model, key)
     state = throttle.current(throttle.State(row.failures, row.last_failure_at, row.locked_at),
@@ -96,6 +98,8 @@ def _count(session: Session, model: type, key: tuple[str, str], schedule: thrott
     if (schedule.lockout_after is not None and row.locked_at is None
             and row.failures >= schedule.lockout_after):
         row.locked_at = now
+        return True
+    return False
 
 
 def _where(model: type, key: tuple[str, str]) -> tuple:
@@ -113,16 +117,22 @@ def take_back(session: Session, username: str, address: str) -> None:
                         .values(failures=model.failures - 1))
 
 
-def record_success(session: Session, username: str, address: str, now: datetime) -> None:
+def record_success(session: Session, username: str, address: str, now: datetime) -> bool:
     """A correct login: the advance counts are taken back, the pair's run of failures is
     cleared and its address is known from now on. The username's run stays: a success here
-    says nothing of the guesses made from elsewhere."""
+    says nothing of the guesses made from elsewhere. A lock of the pair goes too: it was
+    checked open before this attempt, so it came from the attempt counted in advance (or a
+    concurrent one from the same address, where the password is known). True when a lock
+    went."""
     take_back(session, username, address)
     pair = session.get(LoginPair, (username, address))  # counted in advance: it is there
     if pair is None:  # pruned meanwhile
         pair = LoginPair(username=username, address=address, locked_at=None)
         session.add(pair)
+    unlocked = pair.locked_at is not None
     pair.failures, pair.last_failure_at, pair.signed_in_at = 0, None, now
+    pair.locked_at = None
+    return unlocked
 
 
 def lift_lockout(session: Session, member: StaffMember) -> bool:

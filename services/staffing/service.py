@@ -12,13 +12,22 @@ from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from contracts.events import CallEnded, Category, Envelope, Payload, Role, WorkOrderCreated
+from contracts.events import (
+    CallEnded,
+    Category,
+    Envelope,
+    LockoutLiftReason,
+    Payload,
+    Role,
+    WorkOrderCreated,
+)
 from services.staffing import (
     absence_store,
     agent_store,
     attendance_store,
     evaluation_store,
     leave_flow,
+    lockouts,
     login_store,
     plan_store,
     presence_store,
@@ -232,9 +241,11 @@ class StaffingService(AgentFeed, ObservedService):
             return {"ok": False, "error": "throttled", "retry_after": max(waiting.values()),
                     "waits": waiting}
         with self.db.transaction() as session:  # counted as a failure until it succeeds
-            login_store.record_failure(session, username, address, now, policy)
+            locked_now = login_store.record_failure(session, username, address, now, policy)
             person = session.scalar(select(StaffMember).where(StaffMember.username == username))
             stored = person.password_hash if person is not None else None
+            if locked_now and person is not None and person.left_on is None:
+                lockouts.announce_lock(session, person, address, now, ZONE)
         try:
             matches = self.hashing.verify(stored, password)
         except HashingBusy:
@@ -248,7 +259,8 @@ class StaffingService(AgentFeed, ObservedService):
                 locked, waiting = login_store.waits(session, username, address, now, policy)
                 return {"ok": False, "error": "locked" if locked else "bad_credentials",
                         "waits": waiting}
-            login_store.record_success(session, username, address, now)
+            if login_store.record_success(session, username, address, now):
+                lockouts.announce_lifted(session, person, LockoutLiftReason.SIGNED_IN, None, now)
             token = login_store.issue_refresh(session, person.id, now, self._refresh_ttl())
             return {"ok": True, "staff": _public(person), "refresh_token": token,
                     "refresh_expires_in": int(self._refresh_ttl().total_seconds())}
@@ -284,8 +296,19 @@ class StaffingService(AgentFeed, ObservedService):
         with self._unit() as (session, now, zone):
             org.require_staff_office(session, caller, now, zone)
             member = org.person(session, staff_id)
-            return {"staff_id": staff_id, "username": member.username,
-                    "was_locked": login_store.lift_lockout(session, member)}
+            was_locked = login_store.lift_lockout(session, member)
+            if was_locked:
+                lockouts.announce_lifted(session, member, LockoutLiftReason.LIFTED, caller, now)
+            return {"staff_id": staff_id, "username": member.username, "was_locked": was_locked}
+
+    @rpc(expected_exceptions=REFUSALS)
+    def locked_logins(self, caller: int, cursor: str | None = None,
+                      limit: int = paging.DEFAULT_LIMIT) -> dict:
+        """Members' locked (username, address) pairs, newest lock first, for those who may lift
+        them (HR, the hall director): ``{items, next_cursor}``."""
+        with self._unit() as (session, now, zone):
+            org.require_staff_office(session, caller, now, zone)
+            return lockouts.listing(session, cursor, limit)
 
     @rpc(expected_exceptions=REFUSALS)
     def staff_change_role(self, caller: int, staff_id: int, role: str | None) -> dict:

@@ -11,6 +11,9 @@ from contracts.events import (
     LeaveRejected,
     LeaveRequested,
     LeaveType,
+    LockoutLiftReason,
+    LoginLockedOut,
+    LoginLockoutLifted,
     Payload,
     PostKind,
     PostUncovered,
@@ -74,6 +77,15 @@ ORG_SAMPLES: dict[type[Payload], Payload] = {
     RotaHandoverMissing: RotaHandoverMissing(
         day=DAY, post_code="W01", on_duty_staff_id=21, next_post_code="W02", notify=NOTIFY,
     ),
+    LoginLockedOut: LoginLockedOut(
+        staff_id=21, username="win05", address="10.1.2.3", failures=10, locked_at=AT,
+        notify=[Recipient(staff_id=5, post=PostKind.HR_HEAD),
+                Recipient(staff_id=1, post=PostKind.HALL_DIRECTOR)],
+    ),
+    LoginLockoutLifted: LoginLockoutLifted(
+        staff_id=21, username="win05", reason=LockoutLiftReason.LIFTED, lifted_by=5,
+        lifted_at=AT,
+    ),
 }
 # A field of each payload that holds an enum (or a list of enum-bearing objects), and a bad value.
 ORG_BAD_ENUM: dict[type[Payload], tuple[str, object]] = {
@@ -88,4 +100,6 @@ ORG_BAD_ENUM: dict[type[Payload], tuple[str, object]] = {
     StaffAbsent: ("leave_type", "sabbatical"),
     WorkOrdersHandoverRequested: ("reason", "boredom"),
     RotaHandoverMissing: ("notify", [{"staff_id": 1, "post": "janitor"}]),
+    LoginLockedOut: ("notify", [{"staff_id": 1, "post": "janitor"}]),
+    LoginLockoutLifted: ("reason", "forgotten"),
 }
