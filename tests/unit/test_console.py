@@ -94,7 +94,7 @@ def _clock_names() -> set[str]:
     ("call_outcome", [v for k, v in vars(Outcome).items() if k.isupper()]),
     ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
                 "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
-                "post.uncovered", "rota.handover_missing", *alerts.ALERTS]),
+                "post.uncovered", "rota.handover_missing", "login.locked_out", *alerts.ALERTS]),
     ("repair_status", sorted({*REPAIR_STEPS, *REPAIR_STEPS.values()})),
     ("follow_up_phase", ["due_soon", "overdue"]),
     ("decision", ["approved", "rejected", "returned"]),

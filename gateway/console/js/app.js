@@ -1,7 +1,7 @@
 // The console's shell: sign-in, navigation by role, the live stream (screen pops, inbox,
 // outages, presence) and the hash router that shows one view at a time.
 import * as api from "./api.js";
-import { loadLanguage, preferredLanguage, t, translate, label } from "./i18n.js";
+import { loadLanguage, preferredLanguage, t, translate, label, dateTime } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { openStream } from "./stream.js";
 import { showPop, showNewestUnreadPop, hidePop, isPop } from "./pop.js";
@@ -10,11 +10,13 @@ import { renderOrder } from "./views/order.js";
 import { renderBoard, renderOutages, renderEvaluation, renderPlan } from "./views/leader.js";
 import { renderOrg, renderLeave, renderAttendance, renderRota } from "./views/hall.js";
 import { renderInbox } from "./views/inbox.js";
+import { renderLockouts } from "./views/lockouts.js";
 import { renderVisits, renderVisitPlan, renderVisit, renderVisitCustomer, renderVisitEvaluation } from "./views/visits.js";
 import { renderAssets, renderRooms, renderRegister } from "./views/assets.js";
 import { isHotline, isLeader } from "./roles.js";
 
 const OFFICES = ["hall", "hr", "bureau"]; // departments that take no dispatched orders
+const STAFF_OFFICE = ["hall", "hr"]; // where those who keep the staff records work
 const VIEWS = {
   work: { key: "nav.work", show: isHotline, render: renderWork },
   search: { key: "nav.search", show: isHotline, render: renderSearch },
@@ -27,6 +29,8 @@ const VIEWS = {
   leave: { key: "nav.leave", show: () => true, render: renderLeave },
   attendance: { key: "nav.attendance", show: () => true, render: renderAttendance },
   rota: { key: "nav.rota", show: (s) => !isHotline(s), render: renderRota },
+  // the staff office lifts login lockouts (staffing decides who may: HR, the hall director)
+  lockouts: { key: "nav.lockouts", show: (s) => STAFF_OFFICE.includes(s.department), render: renderLockouts },
   // customer visits (issue 14): department staff; the visits service says who is a salesperson
   visits: { key: "nav.visits", show: (s) => !s.role && !!s.department, render: renderVisits },
   "visit-plan": { key: "nav.visit_plan", show: () => false, render: renderVisitPlan },
@@ -162,6 +166,7 @@ const ALERT_PARAMS = {
   "notice.visit_plan.reviewed": (p) => ({ comment: p.comment ? ` · ${p.comment}` : "" }),
   "notice.visit.flagged": (p) => ({ flag: label("visits.flag", p.flag) }),
   "notice.follow_up.reminder": (p) => ({ phase: label("follow_up_phase", p.phase) }),
+  "notice.login.locked_out": (p) => ({ locked_at: dateTime(p.locked_at), lifted: p.lifted_at ? t("lockouts.notice_lifted") : "" }),
 };
 
 export function noticeParams(notice) {

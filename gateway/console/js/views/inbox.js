@@ -19,6 +19,7 @@ const TARGETS = {
   visit_month: (id) => `#/visits/${id}`,
   visit: (id) => `#/visit/${id}`,
   follow_up: (_id, p) => `#/visit/${p.visit_id}`,
+  login_lockout: () => "#/lockouts",
 };
 
 function target(notice) {
