@@ -36,7 +36,6 @@ from contracts.events import (
     LeaveRejected,
     LeaveRequested,
     LoginLockedOut,
-    LoginLockoutLifted,
     Payload,
     PostUncovered,
     RotaHandoverMissing,
@@ -166,10 +165,10 @@ def locked_out(event: LoginLockedOut) -> list[Draft]:
     return _each(people, "login.locked_out", (LOCKOUT, str(event.staff_id)), params)
 
 
-def lifted_by(event: LoginLockoutLifted, params: dict[str, Any]) -> bool:
-    """Does this lift settle the lockout notice with ``params``? Those of locks made until it,
-    not a lock made again after it."""
+def lifted_until(params: dict[str, Any], until: datetime) -> bool:
+    """Does a lift at ``until`` settle the lockout notice with ``params``? Those of locks made
+    until it, not of a lock made again afterwards."""
     try:
-        return datetime.fromisoformat(params["locked_at"]) <= event.lifted_at
+        return datetime.fromisoformat(params["locked_at"]) <= until
     except (KeyError, TypeError, ValueError):
         return True

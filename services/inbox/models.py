@@ -38,4 +38,17 @@ class Notice(Base):
     )
 
 
+
+class Settlement(Base):
+    """What closed the notices about a subject (a lockout lifted) and the latest instant it
+    covers: a notice about the subject raised until then is done, even one made afterwards."""
+
+    __tablename__ = "settlements"
+
+    subject_type: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    news: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 outbox, processed_messages = add_platform_tables(Base.metadata)

@@ -12,20 +12,23 @@ from sqlalchemy.orm import Session
 
 from contracts.events import NoticeCreated, NoticeSubject, make_event
 from services.inbox.addressing import Draft
-from services.inbox.models import Notice
+from services.inbox.models import Notice, Settlement
 from svckit import paging
 from svckit.outbox import emit
 
 PRODUCER = "inbox"
+# Does a settlement until an instant cover the notice with these params?
+Covers = Callable[[dict[str, Any], datetime], bool]
 
 
 class NoticeNotFound(Exception):
     """No such notice in the caller's inbox (another person's is not found either): 404."""
 
 
-def deliver(session: Session, source_event_id: str, drafts: list[Draft],
-            now: datetime) -> list[Notice]:
-    """Store each draft not stored before for its recipient, and announce it."""
+def deliver(session: Session, source_event_id: str, drafts: list[Draft], now: datetime,
+            covers: Covers | None = None) -> list[Notice]:
+    """Store each draft not stored before for its recipient, and announce it; one its
+    subject's settlement ``covers`` (settle) is stored done already, and not announced."""
     made = []
     for draft in drafts:
         known = session.scalar(select(Notice.id).where(
@@ -37,11 +40,13 @@ def deliver(session: Session, source_event_id: str, drafts: list[Draft],
                         params=draft.params, source_event_id=source_event_id, created_at=now)
         session.add(notice)
         session.flush()
+        made.append(notice)
+        if _settled_on_arrival(session, notice, covers):
+            continue
         emit(session, make_event(PRODUCER, NoticeCreated(
             notice_id=notice.id, recipient_id=notice.recipient_id, kind=notice.kind,
             subject=NoticeSubject(type=notice.subject_type, id=notice.subject_id),
             params=notice.params, created_at=now), occurred_at=now))
-        made.append(notice)
     return made
 
 
@@ -87,15 +92,35 @@ def read_all(session: Session, recipient_id: int, now: datetime) -> int:
     ).rowcount
 
 
-def settle(session: Session, subject_type: str, subject_id: str, news: dict[str, Any],
-           now: datetime, covers: Callable[[dict[str, Any]], bool] = lambda params: True) -> int:
-    """The notices about a subject that ``covers`` (by their params) are done (a lockout
-    lifted): each is marked read where it was not, and carries ``news`` in its params for the
-    console to say so. How many."""
+def settle(session: Session, subject_type: str, subject_id: str, until: datetime,
+           news: dict[str, Any], now: datetime, covers: Covers) -> int:
+    """The notices about a subject raised until ``until`` are done (a lockout lifted; ``news``
+    says how): those made are marked read where they were not and carry ``news`` in their
+    params for the console; the settlement is remembered for a notice made later (its event
+    may come after the one that settles it). How many were settled now."""
+    row = session.get(Settlement, (subject_type, subject_id))
+    if row is None:
+        session.add(Settlement(subject_type=subject_type, subject_id=subject_id, until=until,
+                               news=news))
+    elif until >= row.until:
+        row.until, row.news = until, news
     notices = [n for n in session.scalars(select(Notice).where(
         Notice.subject_type == subject_type, Notice.subject_id == subject_id))
-        if covers(n.params or {})]
+        if covers(n.params or {}, until)]
     for notice in notices:
-        notice.params = {**(notice.params or {}), **news}
-        notice.read_at = notice.read_at or now
+        _settled(notice, news, now)
     return len(notices)
+
+
+def _settled(notice: Notice, news: dict[str, Any], now: datetime) -> None:
+    notice.params = {**(notice.params or {}), **news}
+    notice.read_at = notice.read_at or now
+
+
+def _settled_on_arrival(session: Session, notice: Notice, covers: Covers | None) -> bool:
+    """Was the new notice's subject settled already, for it too? Then it is made done."""
+    row = session.get(Settlement, (notice.subject_type, notice.subject_id)) if covers else None
+    if row is None or not covers(notice.params or {}, row.until):
+        return False
+    _settled(notice, row.news, notice.created_at)
+    return True

@@ -6,7 +6,6 @@ services/inbox/alerts.py (assets, visits: the events name their recipients)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import eventlet
 from nameko.dependency_providers import Config
@@ -93,7 +92,7 @@ class InboxService(ObservedService):
 
     @reliable_event_handler("staffing", "login.locked_out")
     def on_locked_out(self, event: Envelope, payload: Payload) -> None:
-        self._deliver(event, addressing.locked_out(payload))
+        self._deliver(event, addressing.locked_out(payload), addressing.lifted_until)
 
     @reliable_event_handler("staffing", "login.lockout_lifted")
     def on_lockout_lifted(self, event: Envelope, payload: Payload) -> None:
@@ -103,8 +102,9 @@ class InboxService(ObservedService):
                 return
             news = {"lifted_at": payload.lifted_at.isoformat(), "lifted_by": payload.lifted_by,
                     "lift_reason": payload.reason.value}
-            notice_store.settle(session, addressing.LOCKOUT, str(payload.staff_id), news,
-                                self.clock.now(), partial(addressing.lifted_by, payload))
+            notice_store.settle(session, addressing.LOCKOUT, str(payload.staff_id),
+                                payload.lifted_at, news, self.clock.now(),
+                                addressing.lifted_until)
 
     # --- alerts that name their recipients: one rule (services/inbox/alerts.py) ------------
 
@@ -148,12 +148,15 @@ class InboxService(ObservedService):
     def metrics_page(self, request):
         return metrics_response()
 
-    def _deliver(self, event: Envelope, drafts: list[addressing.Draft]) -> None:
-        """Once per event (a redelivery is a no-op), each draft once per recipient."""
+    def _deliver(self, event: Envelope, drafts: list[addressing.Draft],
+                 covers: notice_store.Covers | None = None) -> None:
+        """Once per event (a redelivery is a no-op), each draft once per recipient; ``covers``:
+        the drafts' subject may be settled already (notice_store.settle)."""
         with self.db.transaction() as session:
             if not first_delivery(session, f"inbox.{event.type}", str(event.id)):
                 return
-            made = notice_store.deliver(session, str(event.id), drafts, self.clock.now())
+            made = notice_store.deliver(session, str(event.id), drafts, self.clock.now(),
+                                        covers)
         for notice in made:
             NOTICES.labels(notice.kind).inc()
 
