@@ -314,6 +314,10 @@ def test_nobody_free_the_queue_connects_an_agent_and_the_platform_records_it(cti
     done = handling(system, headers, order_id, "wrapup_seconds")
     assert (done["answered_by"], done["hold_seconds"], done["talk_seconds"],
             done["wrapup_seconds"], done["ring_no_answers"]) == (2, 12.0, 90.0, 15.0, 0)
+    owned = get(system, f"/work-orders/{order_id}", headers).json()  # nobody owned it: hers now
+    assert (owned["assignee"]["id"], owned["routing_reason"]) == (2, "answered_from_queue")
+    mine = get(system, "/queues/mine", login(system, "agent02")).json()["items"]
+    assert [o["id"] for o in mine] == [order_id]
     assert counted("csc_calls_offered_total", queue="95598") == before["offered"] + 1
     assert counted("csc_calls_answered_total", queue="95598",
                    within_target="yes") == before["in_target"] + 1
