@@ -279,7 +279,8 @@ def test_nobody_free_the_queue_connects_an_agent_and_the_platform_records_it(cti
     """The queue path end to end: every phone paused, so routing finds nobody and the call goes
     to ``Queue(95598)``; agent02 comes back and the queue connects her with the events app_queue
     raises (AgentCalled and DialBegin, DialEnd ANSWER, QueueCallerLeave, AgentConnect,
-    AgentComplete before the Hangups), timed by the services' clock."""
+    AgentComplete before the Hangups), timed by the services' clock. The order nobody owned
+    becomes hers."""
     system, published = cti, amqp.Listener(cti["amqp_uri"], "staffing.events")
     pbx.ticks = lambda: system["clock"].now().timestamp()
     harness.wait_for(lambda: pbx.logged_in() == 1)
@@ -330,8 +331,8 @@ def test_nobody_free_the_queue_connects_an_agent_and_the_platform_records_it(cti
         more = published.drain(expect=1, timeout=5)
         assert more, [e["type"] for e in events]
         events += more
-    mine = [e for e in events if e["type"].startswith("call.")]
-    assert [(e["type"], e["payload"]["queue"], e["payload"]["work_order_id"]) for e in mine] == [
+    told = [e for e in events if e["type"].startswith("call.")]
+    assert [(e["type"], e["payload"]["queue"], e["payload"]["work_order_id"]) for e in told] == [
         ("call.answered", "95598", order_id), ("call.completed", "95598", order_id)]
     for event in events:
         validate_published(event)
