@@ -13,8 +13,12 @@ It can play a call after the IVR (a test drives it step by step): joining the qu
 the routed extension, the agent's phone ringing, answered or not, talk, hang-up or abandon,
 with the events app_queue, app_dial and the core raise (``QueueCallerJoin``, ``AgentCalled``,
 ``AgentConnect``, ``AgentComplete``, ``AgentRingNoAnswer``, ``QueueCallerAbandon``,
-``DialBegin``, ``DialEnd``, ``DeviceStateChange``, ``QueueMemberStatus``, ``Hangup``), with the
-real field names, ``Uniqueid``/``Linkedid`` and manager.conf ``channelvars`` as ``ChanVariable``.
+``QueueCallerLeave``, ``DialBegin``, ``DialEnd``, ``DeviceStateChange``, ``QueueMemberStatus``,
+``Hangup``), with the real field names, ``Uniqueid``/``Linkedid`` and manager.conf ``channelvars``
+as ``ChanVariable``. In the queue, as app_queue does, each member rung also raises ``DialBegin``
+and ``DialEnd`` (``ANSWER`` before ``QueueCallerLeave`` and ``AgentConnect``; ``NOANSWER`` after
+``AgentRingNoAnswer``), and ``AgentComplete`` comes before the legs' ``Hangup``. ``ticks`` is
+the clock of HoldTime and TalkTime: a test may drive it with the services' clock.
 ``drop_connections(mid_event=True)`` cuts every line in the middle of an event.
 """
 
@@ -26,7 +30,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from svckit.ami.protocol import Message, MessageReader, encode
@@ -160,6 +164,8 @@ class AmiSimulator:
         self.originated: list[Message] = []
         self.agent_answers = True  # Originate: the agent's own phone answers
         self.customer_dial_status = "ANSWER"  # then the customer's line: NOANSWER, BUSY...
+        #: seconds for a call's HoldTime/TalkTime; a test may drive it with the service's clock
+        self.ticks: Callable[[], float] = time.monotonic
         self.lock = threading.RLock()
         self._server: _Server | None = None
 
@@ -413,7 +419,7 @@ class AmiSimulator:
             for name in self.channelvars]
 
     def join_queue(self, call: SimCall) -> None:
-        call.via, call.joined = "queue", time.monotonic()
+        call.via, call.joined = "queue", self.ticks()
         call.caller.application, call.caller.data = "Queue", self.queue
         waiting = sum(1 for c in self.channels.values() if c.application == "Queue")
         self.emit("QueueCallerJoin", [*self._caller_fields(call), ("Queue", self.queue),
@@ -425,7 +431,7 @@ class AmiSimulator:
         ``DialBegin`` (the dialplan's ``Dial(${ROUTE_TARGET})``)."""
         member = self.members[interface]
         if not call.via:
-            call.via, call.joined = "dial", time.monotonic()
+            call.via, call.joined = "dial", self.ticks()
             call.caller.application, call.caller.data = "Dial", interface
         leg_id = _uniqueid()
         call.agent, call.agent_leg = member, Channel(
@@ -434,17 +440,17 @@ class AmiSimulator:
         with self.lock:
             self.channels[leg_id] = call.agent_leg
         dest = _channel_fields(call.agent_leg, "Dest")
-        if call.via == "queue":
+        if call.via == "queue":  # app_queue's ring_entry: AgentCalled, then the Dial event
             self.emit("AgentCalled", [*self._caller_fields(call), *dest, ("Queue", self.queue),
                                       ("MemberName", member.name), ("Interface", interface)],
                       "agent,all")
-        else:
-            self.emit("DialBegin", [*self._caller_fields(call), *dest, ("DialString",
-                      interface.split("/")[-1])], "call,all")
+        self.emit("DialBegin", [*self._caller_fields(call), *dest, ("DialString",
+                  interface if call.via == "queue" else interface.split("/")[-1])], "call,all")
         self.set_device(interface, "RINGING")  # device state follows (devstate taskprocessor)
 
     def no_answer(self, call: SimCall, ring_seconds: int = 15) -> None:
-        """The rung phone is not answered in time: ``AgentRingNoAnswer`` / ``DialEnd NOANSWER``."""
+        """The rung phone is not answered in time: ``AgentRingNoAnswer`` (in the queue), then
+        ``DialEnd NOANSWER``."""
         member, leg = call.agent, call.agent_leg
         dest = _channel_fields(leg, "Dest")
         if call.via == "queue":
@@ -452,35 +458,36 @@ class AmiSimulator:
                       ("Queue", self.queue), ("MemberName", member.name),
                       ("Interface", member.interface), ("RingTime", str(ring_seconds))],
                       "agent,all")
-        else:
-            self.emit("DialEnd", [*self._caller_fields(call), *dest,
-                                  ("DialStatus", "NOANSWER")], "call,all")
+        self.emit("DialEnd", [*self._caller_fields(call), *dest,
+                              ("DialStatus", "NOANSWER")], "call,all")
         self._hang_up(leg, 19, "User alerting, no answer")
         self.set_device(member.interface, "NOT_INUSE")
         call.agent, call.agent_leg = None, None
 
     def answer_call(self, call: SimCall) -> None:
         member, leg = call.agent, call.agent_leg
-        call.answered = time.monotonic()
+        call.answered = self.ticks()
         leg.state = "Up"
         member.in_call = True
         dest = _channel_fields(leg, "Dest")
-        if call.via == "queue":
+        self.emit("DialEnd", [*self._caller_fields(call), *dest, ("DialStatus", "ANSWER")],
+                  "call,all")
+        if call.via == "queue":  # app_queue: the caller leaves the queue, then AgentConnect
+            self.emit("QueueCallerLeave", [*self._caller_fields(call), ("Queue", self.queue),
+                      ("Position", "1"), ("Count", "0")], "agent,all")
             self.emit("AgentConnect", [*self._caller_fields(call), *dest, ("Queue", self.queue),
                       ("MemberName", member.name), ("Interface", member.interface),
                       ("RingTime", "3"), ("HoldTime", str(self._held(call)))], "agent,all")
-        else:
-            self.emit("DialEnd", [*self._caller_fields(call), *dest, ("DialStatus", "ANSWER")],
-                      "call,all")
         self.set_device(member.interface, "INUSE")
 
     def _held(self, call: SimCall) -> int:
-        return int(round((call.answered or time.monotonic()) - call.joined))
+        return int(round((call.answered or self.ticks()) - call.joined))
 
     def hang_up(self, call: SimCall, by: str = "caller") -> None:
         """End an answered call (``AgentComplete`` in the queue), both legs hung up."""
         member, leg = call.agent, call.agent_leg
-        talk = int(round(time.monotonic() - (call.answered or time.monotonic())))
+        now = self.ticks()
+        talk = int(round(now - (call.answered or now)))
         if call.via == "queue" and member is not None:
             self.emit("AgentComplete", [*self._caller_fields(call), *_channel_fields(leg, "Dest"),
                       ("Queue", self.queue), ("MemberName", member.name),

@@ -230,9 +230,15 @@ class CallsService(ObservedService):
         return click_to_call.attempts(self.db.session, work_order_id, cursor, limit)
 
     def _record_outcome(self, event: Envelope, fact: call_outcomes.Outcome) -> None:
+        answerer = None
+        if call_outcomes.answerer_wanted(self.db.session, fact):
+            answerer = self._staff(fact.staff_id)  # staffing is asked only for an unowned order
+        self.db.session.rollback()  # the read above ends here; the outcome is one transaction
         with self.db.transaction() as session:
             first = first_delivery(session, "calls.call_outcome", str(event.id))
             call_outcomes.record(session, fact, first)
+            if answerer:
+                call_outcomes.give_to_answerer(session, fact, answerer)
 
     @reliable_event_handler("staffing", "work_orders.handover_requested")
     def on_handover_requested(self, event: Envelope, handover: WorkOrdersHandoverRequested) -> None:

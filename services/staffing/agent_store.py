@@ -33,8 +33,9 @@ PRODUCER = "staffing"
 ANSWER_TARGET_SECONDS = 20.0  # service level: answered within 20 s (the plan's target_seconds)
 
 CALLS_OFFERED = MetricCounter("csc_calls_offered_total",
-                              "Hotline calls offered to agents (queue or the routed extension).",
-                              ["queue"])
+                              "Hotline calls offered to agents (queue or the routed extension); "
+                              "one that rang out on the routed extension, then joined the queue, "
+                              "is offered to both.", ["queue"])
 CALLS_ANSWERED = MetricCounter("csc_calls_answered_total",
                                "Offered calls answered, within the 20 s target or not.",
                                ["queue", "within_target"])
@@ -167,10 +168,11 @@ def apply_call_fact(session: Session, fact: call_facts.Fact, now: datetime,
     call, news = call_facts.advance(_progress(row), fact, now)
     if call is None:
         return None
+    if row is None or row.queue != call.queue:  # new, or it went on to the queue: offered there
+        CALLS_OFFERED.labels(_label(call.queue)).inc()
     if row is None:
         row = AgentCall(key=call.key, queue=call.queue, offered_at=call.offered_at)
         session.add(row)
-        CALLS_OFFERED.labels(_label(call.queue)).inc()
     for name, value in asdict(call).items():
         setattr(row, name, value)
     member = member_of(session, fact.device) if fact.device else None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from asterisk_sim import place_call
 from asterisk_sim.ami import AmiSimulator
 from contracts.catalogue_check import validate_published
-from services.staffing.models import StaffMember
+from services.staffing.models import AgentCall, StaffMember
 from svckit.clock import Clock
 from tests.integration import amqp, harness
 from tests.integration.client import KNOWN_CALLER, call, get, login, post, routed_order
@@ -58,6 +58,11 @@ def states(system) -> dict[str, str | None]:
 
 def state_is(system, extension: str, wanted: str):
     return harness.wait_for(lambda: states(system)[extension] == wanted)
+
+
+def offered_at(system, key: str) -> datetime | None:
+    with system["stores"]["staffing"].transaction() as session:
+        return session.scalar(select(AgentCall.offered_at).where(AgentCall.key == key))
 
 
 def at(system, seconds: float) -> None:
@@ -267,4 +272,67 @@ def test_a_call_that_hung_up_while_the_line_was_down_is_closed_once_on_reconnect
     assert counted("csc_call_ends_inferred_total", queue="direct",
                    outcome="ended") == inferred_before + 1
     for event in ends:
+        validate_published(event)
+
+
+def test_nobody_free_the_queue_connects_an_agent_and_the_platform_records_it(cti, pbx):
+    """The queue path end to end: every phone paused, so routing finds nobody and the call goes
+    to ``Queue(95598)``; agent02 comes back and the queue connects her with the events app_queue
+    raises (AgentCalled and DialBegin, DialEnd ANSWER, QueueCallerLeave, AgentConnect,
+    AgentComplete before the Hangups), timed by the services' clock. The order nobody owned
+    becomes hers."""
+    system, published = cti, amqp.Listener(cti["amqp_uri"], "staffing.events")
+    pbx.ticks = lambda: system["clock"].now().timestamp()
+    harness.wait_for(lambda: pbx.logged_in() == 1)
+    for interface, _ in PHONES:
+        pbx.pause(interface, True, "meeting")
+    harness.wait_for(lambda: set(states(system).values()) == {"paused"})
+    before = {"offered": counted("csc_calls_offered_total", queue="95598"),
+              "in_target": counted("csc_calls_answered_total", queue="95598", within_target="yes")}
+
+    queued = call(system, caller_num=KNOWN_CALLER[0], digits=["1"])
+    assert queued.variables["ROUTE_TARGET"] == "Queue(95598)"
+    order_id = queued.variables["WORK_ORDER_ID"]
+    line = pbx.arrive(queued.uniqueid, variables={"WORK_ORDER_ID": order_id})
+    pbx.join_queue(line)
+    offered = harness.wait_for(lambda: offered_at(system, queued.uniqueid))
+    assert offered.replace(tzinfo=None) == T0.replace(tzinfo=None)  # the clock moves after it
+    at(system, 9)
+    pbx.pause("PJSIP/8002", False)
+    state_is(system, "8002", "ready")
+    pbx.ring(line, "PJSIP/8002")
+    state_is(system, "8002", "ringing")
+    at(system, 12)
+    pbx.answer_call(line)
+    state_is(system, "8002", "on_call")
+    at(system, 102)
+    pbx.hang_up(line)
+    state_is(system, "8002", "wrap_up")
+    at(system, 117)
+    state_is(system, "8002", "ready")
+
+    headers = login(system, "leader01")
+    done = handling(system, headers, order_id, "wrapup_seconds")
+    assert (done["answered_by"], done["hold_seconds"], done["talk_seconds"],
+            done["wrapup_seconds"], done["ring_no_answers"]) == (2, 12.0, 90.0, 15.0, 0)
+    owned = get(system, f"/work-orders/{order_id}", headers).json()  # nobody owned it: hers now
+    assert (owned["assignee"]["id"], owned["routing_reason"]) == (2, "answered_from_queue")
+    mine = get(system, "/queues/mine", login(system, "agent02")).json()["items"]
+    assert [o["id"] for o in mine] == [order_id]
+    assert counted("csc_calls_offered_total", queue="95598") == before["offered"] + 1
+    assert counted("csc_calls_answered_total", queue="95598",
+                   within_target="yes") == before["in_target"] + 1
+    today = get(system, "/staffing-plan?date=2026-03-02", headers).json()
+    assert {k: today["happened"][k] for k in ("offered", "answered_in_target", "abandoned")} == {
+        "offered": 1, "answered_in_target": 1, "abandoned": 0}
+
+    events = []
+    while not any(e["type"] == "call.completed" for e in events):
+        more = published.drain(expect=1, timeout=5)
+        assert more, [e["type"] for e in events]
+        events += more
+    told = [e for e in events if e["type"].startswith("call.")]
+    assert [(e["type"], e["payload"]["queue"], e["payload"]["work_order_id"]) for e in told] == [
+        ("call.answered", "95598", order_id), ("call.completed", "95598", order_id)]
+    for event in events:
         validate_published(event)

@@ -12,6 +12,7 @@ import yaml
 from contracts.events import (
     ROLE_LADDER,
     ApprovalStep,
+    CallbackOutcome,
     Category,
     LeaveType,
     PostKind,
@@ -92,6 +93,7 @@ def _clock_names() -> set[str]:
     ("role", [str(r) for r in ROLE_LADDER]),
     ("clock", sorted(_clock_names())),
     ("call_outcome", [v for k, v in vars(Outcome).items() if k.isupper()]),
+    ("callback_outcome", [o.value for o in CallbackOutcome]),
     ("notice", ["screen_pop", "work_order.assigned", "work_order.urged", "work_order.escalated",
                 "work_order.overdue", "leave.requested", "leave.decided", "staff.absent",
                 "post.uncovered", "rota.handover_missing", "login.locked_out", *alerts.ALERTS]),

@@ -18,9 +18,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function toast(message, kind = "info") {
+/** A passing message; ``key`` (the catalogue key it says) marks it for tests and styles. */
+export function toast(message, kind = "info", key = null) {
   const box = document.getElementById("toasts");
-  const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", dataset: key ? { toast: key } : {} }, message);
   box.append(item);
   setTimeout(() => item.remove(), kind === "error" ? 8000 : 4000);
 }

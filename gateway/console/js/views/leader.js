@@ -113,7 +113,7 @@ const AGENT_COLOURS = { ready: "green", ringing: "orange", on_call: "", wrap_up:
 // S3.2 coaching: the leader's phone rings, then joins the agent's call (staffing decides who may)
 function coachButtons(agent) {
   const start = (mode) => api.post("/api/coaching", { staff_id: agent.staff_id, mode })
-    .then((entry) => toast(t(`coach.${entry.outcome}`, { name: agent.name }), entry.outcome === "originated" ? "info" : "error"))
+    .then((entry) => toast(t(`coach.${entry.outcome}`, { name: agent.name }), entry.outcome === "originated" ? "info" : "error", `coach.${entry.outcome}`))
     .catch((e) => toast(e.message, "error"));
   return h("span", {},
     h("button", { "data-coach": `listen-${agent.staff_id}`, onclick: () => start("listen") }, t("coach.listen")), " ",
@@ -147,11 +147,11 @@ export async function renderPlan(root, [day]) {
       { key: "plan.interval", cell: (r) => r.starts }, { key: "plan.needed", cell: (r) => r.seat_agents_needed },
       { key: "plan.rostered", cell: (r) => r.seat_agents_rostered }, { key: "plan.short_by", cell: (r) => chip(r.seat_agents_short, "red") },
     ], rows.filter((r) => r.seat_agents_short > 0 || r.duty_leaders_short > 0))),
-    card(t("plan.happened_title"), table([
+    card(t("plan.happened_title"), h("div", { id: "plan-intervals" }, table([
       { key: "plan.interval", cell: (r) => r.starts }, { key: "plan.forecast", cell: (r) => r.arrivals },
       { key: "plan.offered", cell: (r) => r.offered }, { key: "plan.in_target", cell: (r) => r.answered_in_target },
       { key: "plan.abandoned", cell: (r) => r.abandoned },
-    ], plan.intervals.filter((r) => r.offered > 0))));
+    ], plan.intervals.filter((r) => r.offered > 0)))));
   if (chart) chart.destroy();
   if (!window.Chart) return;
   chart = new window.Chart(canvas, {

@@ -2,10 +2,10 @@
 // action the server's allowed_actions offers. A refusal shows the problem's detail.
 import * as api from "../api.js";
 import { t, label, dateTime, chinaInstant } from "../i18n.js";
-import { h, fill, card, chip, field, form, select, toast } from "../ui.js";
+import { h, fill, card, chip, field, form, select, table, toast } from "../ui.js";
 import { countdown } from "../clocks.js";
 import { onLive } from "../app.js";
-import { isLeader } from "../roles.js";
+import { isHotline, isLeader } from "../roles.js";
 
 // What each menu choice may be refined to (services/calls/taxonomy.py REFINEMENTS).
 const REFINEMENTS = {
@@ -35,7 +35,11 @@ async function hotlineStaff() {
 }
 
 export async function renderOrder(root, [id], staff) {
-  const order = await api.get(`/api/work-orders/${encodeURIComponent(id)}`);
+  const [order, callbacks] = await Promise.all([
+    api.get(`/api/work-orders/${encodeURIComponent(id)}`),
+    isHotline(staff) ? api.get(`/api/work-orders/${encodeURIComponent(id)}/callback-calls`).catch(() => null) : null,
+  ]);
+  const refresh = () => { if (location.hash === `#/order/${id}`) renderOrder(root, [id], staff); };
   const act = async (action, fields) => {
     await api.post(`/api/work-orders/${order.id}/${action}`, fields);
     await renderOrder(root, [id], staff);
@@ -58,7 +62,7 @@ export async function renderOrder(root, [id], staff) {
         h("button", { id: "order-refresh", onclick: () => renderOrder(root, [id], staff) }, t("common.refresh")))),
     h("div", { class: "grid side" },
       h("div", {},
-        card(t("order.details"), details(order)),
+        card(t("order.details"), details(order, refresh)),
         card(t("order.actions"), waitingFor(order),
           forms.length ? h("div", { id: "actions" }, h("div", { class: "action-bar" }, buttons), panel)
             : h("div", { class: "empty" }, t("order.no_actions")))),
@@ -67,6 +71,7 @@ export async function renderOrder(root, [id], staff) {
         order.callback ? card(t("order.callback"), h("dl", { class: "kv" },
           h("dt", {}, t("callback.matter")), h("dd", {}, order.callback.matter),
           h("dt", {}, t("callback.reply_by")), h("dd", {}, dateTime(order.callback.reply_by)))) : null,
+        callbacks?.items?.length ? card(t("order.callback_calls"), callbackCalls(callbacks.items)) : null,
         card(t("order.history"), timeline(order.history || [])))),
   );
   onLive((name, data) => {
@@ -93,13 +98,13 @@ function suggested(order, allowed) {
   return next.find((a) => allowed.includes(a)) || allowed[0];
 }
 
-function details(o) {
+function details(o, refresh) {
   return h("dl", { class: "kv", id: "order-details" },
     h("dt", {}, t("order.id")), h("dd", { class: "mono" }, o.id),
     h("dt", {}, t("order.caller")), h("dd", {}, [o.caller?.name, o.caller?.number].filter(Boolean).join(" · "),
       o.caller?.number ? h("a", { href: `#/customer/${o.caller.number}`, style: "margin-left:8px" }, t("order.customer_page")) : null),
     h("dt", {}, t("pop.work_unit")), h("dd", {}, o.caller?.work_unit || "—"),
-    h("dt", {}, t("pop.contact")), h("dd", {}, o.caller?.contact || "—", " ", callBackButton(o)),
+    h("dt", {}, t("pop.contact")), h("dd", {}, o.caller?.contact || "—", " ", callBackButton(o, refresh)),
     h("dt", {}, t("order.address")), h("dd", {}, o.place?.address || "—"),
     h("dt", {}, t("pop.ivr_category")), h("dd", {}, label("category", o.ivr_category)),
     h("dt", {}, t("order.category")), h("dd", {}, label("category", o.category), o.sub_type ? ` / ${label("sub_type", o.sub_type)}` : "", o.area ? ` · ${label("area", o.area)}` : ""),
@@ -216,10 +221,44 @@ function handlingText(c) {
   return parts.join(" · ");
 }
 
-// issue 16, S1.10: click-to-call; Asterisk rings my phone, then the customer; the outcome follows
-function callBackButton(o) {
-  const ask = () => api.post(`/api/work-orders/${o.id}/callback-calls`)
-    .then((a) => a.outcome === "failed" ? toast(t("callback.failed"), "error") : toast(t("callback.ringing")))
-    .catch((e) => toast(e.message, "error"));
+// issue 16, S1.10: click-to-call; Asterisk rings my phone, then the customer; the outcome
+// arrives from Asterisk a little later (no live notice carries it): asked for until known
+function callBackButton(o, refresh) {
+  const ask = async () => {
+    try {
+      const attempt = await api.post(`/api/work-orders/${o.id}/callback-calls`);
+      if (attempt.outcome === "failed") {
+        toast(t("callback.failed"), "error", "callback.failed");
+        return refresh();
+      }
+      toast(t("callback.ringing"), "info", "callback.ringing");
+      const outcome = await outcomeOf(o.id, attempt.id);
+      if (!outcome) return;
+      toast(t("callback.outcome", { outcome: label("callback_outcome", outcome) }), outcome === "reached" ? "info" : "error", `callback_outcome.${outcome}`);
+      refresh();
+    } catch (e) { toast(e.message, "error"); }
+  };
   return h("button", { id: "call-back", onclick: ask }, t("callback.call"));
+}
+
+// a customer's phone rings up to 45 s (the dialplan's Dial) after the agent's own
+const OUTCOME_WAITS_MS = [500, 1000, 1000, 2000, 2000, 3000, 5000, 5000, 10000, 10000, 15000, 15000];
+
+async function outcomeOf(orderId, attemptId) {
+  for (const pause of OUTCOME_WAITS_MS) {
+    await new Promise((done) => setTimeout(done, pause));
+    const page = await api.get(`/api/work-orders/${orderId}/callback-calls`).catch(() => null);
+    const mine = page?.items?.find((a) => a.id === attemptId);
+    if (mine?.outcome) return mine.outcome;
+  }
+  return null;
+}
+
+function callbackCalls(attempts) {
+  return h("div", { id: "callback-calls" }, table([
+    { key: "callback.requested_at", cell: (a) => dateTime(a.requested_at) },
+    { key: "callback.number", cell: (a) => a.number },
+    { key: "callback.result", cell: (a) => h("span", { dataset: { attempt: a.id, outcome: a.outcome || "" } },
+      a.outcome ? label("callback_outcome", a.outcome) : t("callback.pending")) },
+  ], attempts));
 }
