@@ -94,6 +94,7 @@ class OutboxRelay:
         self._blocked: dict[tuple[str, str], RouteBlock] = {}
         self._next_cleanup = 0.0
         self._next_gauge = 0.0
+        self._backlog = False  # the last pass left due rows behind (it took a full batch)
 
     def wake(self) -> None:
         if not self._wakeup.ready():
@@ -106,13 +107,15 @@ class OutboxRelay:
     def run(self) -> None:
         while self._running:
             try:
-                published = self.relay_once()
+                self.relay_once()
                 self._clean_up()
             except Exception:  # broker or database down: keep the rows, try again later
                 log.warning("outbox relay pass failed; retrying", exc_info=True)
-                published = 0
+                self._backlog = False
                 eventlet.sleep(IDLE_POLL_SECONDS)
-            if published == 0 and self._running:
+            # a short batch took every due row: wait for the next commit (at once if one came
+            # meanwhile) rather than pass again for nothing (two transactions on SQLite)
+            if not self._backlog and self._running:
                 with eventlet.Timeout(IDLE_POLL_SECONDS, False):
                     self._wakeup.wait()
                 self._wakeup = Event()
@@ -152,19 +155,26 @@ class OutboxRelay:
                 rows = session.execute(query).all()
         if not claims:
             confirmed, refused = self._publish_rows(rows)
-        with self.store.transaction() as session:
-            self._record(session, [] if claims else confirmed, refused)
-            if monotonic() >= self._next_gauge:  # a count per pass would cost a query per call
-                self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
-                waiting, parked = session.execute(
-                    select(func.count() - func.count(table.c.parked_at),
-                           func.count(table.c.parked_at))
-                    .where(table.c.published_at.is_(None))
-                ).one()
-                OUTBOX_BACKLOG.labels(self.service).set(waiting)
-                OUTBOX_PARKED.labels(self.service).set(parked)
+        unmarked = [] if claims else confirmed
+        gauge_due = monotonic() >= self._next_gauge  # a count per pass: a query per call
+        if unmarked or refused or gauge_due:  # else no second transaction (a checkout, a commit)
+            with self.store.transaction() as session:
+                self._record(session, unmarked, refused)
+                if gauge_due:
+                    self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
+                    self._gauge(session)
+        self._backlog = len(rows) == BATCH
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
+
+    def _gauge(self, session: Session) -> None:
+        table = self.store.outbox
+        waiting, parked = session.execute(
+            select(func.count() - func.count(table.c.parked_at), func.count(table.c.parked_at))
+            .where(table.c.published_at.is_(None))
+        ).one()
+        OUTBOX_BACKLOG.labels(self.service).set(waiting)
+        OUTBOX_PARKED.labels(self.service).set(parked)
 
     def _publish_rows(self, rows) -> tuple[list[int], list[tuple[str, str]]]:
         """Publish ``rows`` in order with one confirm wait: the ids confirmed, and the routes the
