@@ -47,7 +47,7 @@ class Outcome:
     timed_out: bool = False
 
 
-class _ConfirmChannel:
+class ConfirmChannel:
     """A channel in confirm mode and its publications awaiting a confirm (tag -> message id)."""
 
     def __init__(self, connection) -> None:
@@ -108,7 +108,7 @@ class BatchPublisher:
         self.amqp_uri = amqp_uri
         self.confirm_timeout = confirm_timeout
         # one per pooled connection the relay was handed (the pool has few)
-        self._channels: dict[object, _ConfirmChannel] = {}
+        self._channels: dict[object, ConfirmChannel] = {}
 
     def publish(self, batch: Sequence[Outgoing]) -> Outcome:
         """Send ``batch`` in order, then wait once (up to the confirm timeout) for all of it."""
@@ -131,7 +131,7 @@ class BatchPublisher:
                 self._drop(connection, confirming)
         return outcome
 
-    def _await(self, connection, confirming: _ConfirmChannel) -> bool:
+    def _await(self, connection, confirming: ConfirmChannel) -> bool:
         """Read the broker's frames until every publication is settled; False on timeout."""
         deadline = monotonic() + self.confirm_timeout
         while confirming.pending:
@@ -144,16 +144,16 @@ class BatchPublisher:
                 return False
         return True
 
-    def _channel_on(self, connection) -> _ConfirmChannel:
+    def _channel_on(self, connection) -> ConfirmChannel:
         transport = connection.connection  # connects if needed
         confirming = self._channels.get(transport)
         if confirming is None or not confirming.usable_on(transport):
             self._channels = {t: c for t, c in self._channels.items()
                               if c.usable_on(t)}  # forget those of closed connections
-            confirming = self._channels[transport] = _ConfirmChannel(connection)
+            confirming = self._channels[transport] = ConfirmChannel(connection)
         return confirming
 
-    def _drop(self, connection, confirming: _ConfirmChannel) -> None:
+    def _drop(self, connection, confirming: ConfirmChannel) -> None:
         """Forget the channel and close its connection without waiting on the broker."""
         self._channels = {t: c for t, c in self._channels.items() if c is not confirming}
         connection.collect()
