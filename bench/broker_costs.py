@@ -26,15 +26,14 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pika  # noqa: E402
 import requests  # noqa: E402
+from kombu import Connection  # noqa: E402
 from nameko.amqp.publish import Publisher  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
 
 from bench.e2e import BROKER, RABBIT_API, broker_pid, cpu_seconds  # noqa: E402
 from svckit.archive import ArchiveSettings, bind_archive  # noqa: E402
 from svckit.confirms import BatchPublisher, Outgoing  # noqa: E402
-from svckit.deadletters import connection_parameters  # noqa: E402
 
 ROUTING_KEY = "work_order.created"
 QUEUE = "evt-calls-work_order.created--bench"
@@ -82,9 +81,9 @@ def measure(amqp_uri: str, mode: str, count: int, broker: int) -> dict[str, floa
 def topology(amqp_uri: str, archive: bool) -> None:
     if archive:
         bind_archive(amqp_uri, "calls.events", ArchiveSettings("1h", 10**9))
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
-        channel = connection.channel()
-        channel.exchange_declare("calls.events", "topic", durable=True)
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        channel.exchange_declare("calls.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare(QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
         channel.queue_bind(QUEUE, "calls.events", ROUTING_KEY)
 

@@ -4,11 +4,10 @@ and returns; only what the broker confirmed and routed is marked published."""
 import uuid
 from datetime import UTC, datetime
 
-import pika
+from kombu import Connection
 from sqlalchemy import select
 
 from contracts.events import Caller, Category, WorkOrderCreated, WorkOrderRouted, make_event
-from svckit.deadletters import connection_parameters
 from svckit.outbox import CONFIRM_TIMEOUT_SECONDS, OutboxRelay, emit
 from tests.integration import amqp
 
@@ -56,9 +55,9 @@ def test_one_batch_marks_the_routed_events_published_and_keeps_the_returned_one(
 def test_a_nacked_event_stays_unpublished_and_goes_again(stores, amqp_uri):
     store = stores["calls"]
     relay = OutboxRelay(store, amqp_uri, service="calls")
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
-        channel = connection.channel()
-        channel.exchange_declare("calls.events", "topic", durable=True)
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        channel.exchange_declare("calls.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare(REFUSING_QUEUE, arguments={  # the broker nacks what it rejects
             "x-max-length": 0, "x-overflow": "reject-publish"})
         channel.queue_bind(REFUSING_QUEUE, "calls.events", "work_order.created")
@@ -69,8 +68,8 @@ def test_a_nacked_event_stays_unpublished_and_goes_again(stores, amqp_uri):
     assert relay.relay_once() == 0
     assert rows(store) == {str(event.id): (False, 0)}  # not unroutable: kept, not counted
 
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
-        connection.channel().queue_delete(REFUSING_QUEUE)
+    with Connection(amqp_uri) as connection:
+        connection.default_channel.queue_delete(REFUSING_QUEUE)
     listener = amqp.Listener(amqp_uri, "calls.events", "work_order.created")
     assert relay.relay_once() == 1
     assert [m["id"] for m in listener.drain()] == [str(event.id)]
