@@ -84,7 +84,8 @@ def topology(amqp_uri: str, archive: bool) -> None:
     with Connection(amqp_uri) as connection:
         channel = connection.default_channel
         channel.exchange_declare("calls.events", "topic", durable=True, auto_delete=False)
-        channel.queue_declare(QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+        channel.queue_declare(QUEUE, durable=True, auto_delete=False,
+                              arguments={"x-queue-type": "quorum"})
         channel.queue_bind(QUEUE, "calls.events", ROUTING_KEY)
 
 

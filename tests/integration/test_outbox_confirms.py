@@ -58,7 +58,7 @@ def test_a_nacked_event_stays_unpublished_and_goes_again(stores, amqp_uri):
     with Connection(amqp_uri) as connection:
         channel = connection.default_channel
         channel.exchange_declare("calls.events", "topic", durable=True, auto_delete=False)
-        channel.queue_declare(REFUSING_QUEUE, arguments={  # the broker nacks what it rejects
+        channel.queue_declare(REFUSING_QUEUE, auto_delete=False, arguments={  # nacks all it gets
             "x-max-length": 0, "x-overflow": "reject-publish"})
         channel.queue_bind(REFUSING_QUEUE, "calls.events", "work_order.created")
     event = created()
