@@ -1,12 +1,15 @@
 """What one call costs the databases and the broker (issue 12): SQL statements by kind,
 transactions (commits, rollbacks) and connection checkouts (each one a ``SELECT 1`` ping on
-PostgreSQL) per service, and the events each service publishes, per call.
+PostgreSQL) per service, the events each service publishes, and the messages the broker takes
+in and hands out, by queue (each queue's copy counts: RPC requests and replies, every
+subscriber's copy of an event, the event archive's), per call.
 
 Starts staffing and calls in this process (nameko containers with their config.yaml, on
 bench/e2e.py's fresh databases and vhost), counts every statement each service's engine runs
 (SQLAlchemy events), and places calls one after another; counts are read once every order's
-routing has reached calls. Timers run meanwhile (calls' instance beat every 5 s): a few
-statements per run, not per call.
+routing has reached calls. The broker's counts come from its management API, which refreshes
+them every 5 s: the run waits that long before and after. Timers run meanwhile (calls'
+instance beat every 5 s): a few statements and messages per run, not per call.
 
     python bench/statements.py [--calls 50] [--pg]
 """
@@ -31,6 +34,7 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import requests  # noqa: E402
 import yaml  # noqa: E402
 from nameko.cli.main import setup_yaml_parser  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
@@ -38,7 +42,7 @@ from prometheus_client import REGISTRY  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
-from bench.e2e import System  # noqa: E402
+from bench.e2e import RABBIT_API, System  # noqa: E402
 from services.calls.models import WorkOrder  # noqa: E402
 from services.calls.service import CallsService  # noqa: E402
 from services.staffing.service import StaffingService  # noqa: E402
@@ -78,6 +82,33 @@ def published(service: str) -> float:
     return REGISTRY.get_sample_value("csc_outbox_published_total", {"service": service}) or 0.0
 
 
+STATS_INTERVAL_SECONDS = 5.5  # RabbitMQ's collect_statistics_interval (5 s) and a margin
+
+
+def queue_traffic(vhost: str) -> Counter:
+    """Messages routed into and delivered from each queue of ``vhost`` so far."""
+    queues = requests.get(f"{RABBIT_API}/queues/{requests.utils.quote(vhost, safe='')}",
+                          auth=("guest", "guest"), timeout=30).json()
+    traffic: Counter = Counter()
+    for queue in queues:
+        name = queue["name"]
+        if name.startswith("rpc.reply-"):  # one per calls worker's proxy: one kind
+            name = "rpc.reply-*"
+        stats = queue.get("message_stats", {})
+        traffic[f"in {name}"] += stats.get("publish", 0)
+        traffic[f"out {name}"] += stats.get("deliver_get", 0)
+    return traffic
+
+
+def broker_per_call(before: Counter, after: Counter, calls: int) -> dict[str, float]:
+    change = after - before
+    routed = sum(n for key, n in change.items() if key.startswith("in "))
+    delivered = sum(n for key, n in change.items() if key.startswith("out "))
+    return {"routed_into_queues": round(routed / calls, 2),
+            "delivered": round(delivered / calls, 2),
+            **{key: round(n / calls, 2) for key, n in sorted(change.items())}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)
@@ -98,6 +129,8 @@ def main() -> int:
         stores = {name: store(container) for name, container in containers.items()}
         tallies = {name: Tally(s.engine) for name, s in stores.items()}
         before = {name: published(name) for name in containers}
+        time.sleep(STATS_INTERVAL_SECONDS)
+        traffic_before = queue_traffic(system.vhost)
         for n in range(opts.calls):
             place_call("127.0.0.1", port, digits=["1234"[n % 4]],
                        caller_num=f"139{n:08d}", uniqueid=f"1772600000.{n}")
@@ -108,6 +141,8 @@ def main() -> int:
                     break
             time.sleep(0.2)
         time.sleep(1)  # the last events' followers (staffing's counts) and the relays
+        time.sleep(STATS_INTERVAL_SECONDS)
+        broker = broker_per_call(traffic_before, queue_traffic(system.vhost), opts.calls)
         per_call = {
             name: {
                 **{kind: round(n / opts.calls, 1) for kind, n in tally.counts.most_common()},
@@ -120,7 +155,7 @@ def main() -> int:
             container.stop()
         system.stop()
     print(json.dumps({"backend": "postgresql" if opts.pg else "sqlite", "calls": opts.calls,
-                      "per_call": per_call}, indent=2))
+                      "per_call": per_call, "broker_per_call": broker}, indent=2))
     return 0
 
 

@@ -1,5 +1,7 @@
 """Transactional outbox: events are rows committed with the state change that implies them;
 a relay publishes them with publisher confirms and ``mandatory`` and marks them published.
+A batch of rows is sent at once and its confirms awaited once (svckit/confirms.py): a nack or
+no confirm within ``CONFIRM_TIMEOUT_SECONDS`` leaves a row unpublished, to be sent again.
 
 An event the broker returns as unroutable (no queue bound to its routing key yet) is kept,
 counted and retried: its route is probed again after a growing backoff, without republishing
@@ -19,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import eventlet
 from eventlet.event import Event
-from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from contracts.events import Envelope
 from svckit.archive import ArchiveSettings, bind_archive
 from svckit.clock import wall_now
+from svckit.confirms import BatchPublisher, Outgoing
 from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PARKED, OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
 
 if TYPE_CHECKING:
@@ -85,14 +87,14 @@ class OutboxRelay:
         self.archive = archive  # bound before the first publication, once per relay
         # a confirm that never comes (a cluster node lost with the publish in flight) must not
         # stall the relay for ever: the row is published again, consumers are idempotent
-        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True,
-                                   confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
+        self.publisher = BatchPublisher(amqp_uri, confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
         self._wakeup = Event()
         self._running = True
         self._exchanges: dict[str, object] = {}
         self._blocked: dict[tuple[str, str], RouteBlock] = {}
         self._next_cleanup = 0.0
         self._next_gauge = 0.0
+        self._backlog = False  # the last pass left due rows behind (it took a full batch)
 
     def wake(self) -> None:
         if not self._wakeup.ready():
@@ -105,13 +107,15 @@ class OutboxRelay:
     def run(self) -> None:
         while self._running:
             try:
-                published = self.relay_once()
+                self.relay_once()
                 self._clean_up()
             except Exception:  # broker or database down: keep the rows, try again later
                 log.warning("outbox relay pass failed; retrying", exc_info=True)
-                published = 0
+                self._backlog = False
                 eventlet.sleep(IDLE_POLL_SECONDS)
-            if published == 0 and self._running:
+            # a short batch took every due row: wait for the next commit (at once if one came
+            # meanwhile) rather than pass again for nothing (two transactions on SQLite)
+            if not self._backlog and self._running:
                 with eventlet.Timeout(IDLE_POLL_SECONDS, False):
                     self._wakeup.wait()
                 self._wakeup = Event()
@@ -151,53 +155,49 @@ class OutboxRelay:
                 rows = session.execute(query).all()
         if not claims:
             confirmed, refused = self._publish_rows(rows)
-        with self.store.transaction() as session:
-            self._record(session, [] if claims else confirmed, refused)
-            if monotonic() >= self._next_gauge:  # a count per pass would cost a query per call
-                self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
-                waiting, parked = session.execute(
-                    select(func.count() - func.count(table.c.parked_at),
-                           func.count(table.c.parked_at))
-                    .where(table.c.published_at.is_(None))
-                ).one()
-                OUTBOX_BACKLOG.labels(self.service).set(waiting)
-                OUTBOX_PARKED.labels(self.service).set(parked)
+        unmarked = [] if claims else confirmed
+        gauge_due = monotonic() >= self._next_gauge  # a count per pass: a query per call
+        if unmarked or refused or gauge_due:  # else no second transaction (a checkout, a commit)
+            with self.store.transaction() as session:
+                self._record(session, unmarked, refused)
+                if gauge_due:
+                    self._next_gauge = monotonic() + GAUGE_EVERY_SECONDS
+                    self._gauge(session)
+        self._backlog = len(rows) == BATCH
         OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
         return len(confirmed)
 
+    def _gauge(self, session: Session) -> None:
+        table = self.store.outbox
+        waiting, parked = session.execute(
+            select(func.count() - func.count(table.c.parked_at), func.count(table.c.parked_at))
+            .where(table.c.published_at.is_(None))
+        ).one()
+        OUTBOX_BACKLOG.labels(self.service).set(waiting)
+        OUTBOX_PARKED.labels(self.service).set(parked)
+
     def _publish_rows(self, rows) -> tuple[list[int], list[tuple[str, str]]]:
-        """Publish ``rows`` in order: the ids confirmed, and the routes the broker refused (a
-        route's later rows wait with it)."""
+        """Publish ``rows`` in order with one confirm wait: the ids confirmed, and the routes the
+        broker returned as unroutable (a route's rows after a returned one wait with it, even if
+        a queue was bound in between: they go again together, in order)."""
+        outcome = self.publisher.publish([
+            Outgoing(self._exchange(row.exchange), row.event_type, row.event_id,
+                     row.body)  # stored as JSON text: published as is, not re-serialised
+            for row in rows
+        ])
         confirmed, refused = [], []
         for row in rows:
             route = (row.exchange, row.event_type)
             if route in refused:
                 continue
-            if self._publish(row):
-                confirmed.append(row.id)
-                self._blocked.pop(route, None)
-            else:
+            if row.event_id in outcome.returned:
+                OUTBOX_UNROUTABLE.labels(self.service).inc()
                 refused.append(route)
                 self._block(route, row)
+            elif row.event_id in outcome.confirmed:
+                confirmed.append(row.id)
+                self._blocked.pop(route, None)
         return confirmed, refused
-
-    def _publish(self, row) -> bool:
-        """True when the broker confirmed; False when it returned the event as unroutable."""
-        exchange = self._exchange(row.exchange)
-        try:
-            self.publisher.publish(
-                row.body,  # stored as JSON text: published as is, not re-serialised
-                exchange=exchange,
-                declare=[exchange],
-                routing_key=row.event_type,
-                message_id=row.event_id,
-                content_type="application/json",
-                content_encoding="utf-8",
-            )
-            return True
-        except UndeliverableMessage:
-            OUTBOX_UNROUTABLE.labels(self.service).inc()
-            return False
 
     def _block(self, route: tuple[str, str], row) -> None:
         previous = self._blocked.get(route)
