@@ -27,7 +27,7 @@ from contracts.events import (
     WorkOrderRouted,
     make_event,
 )
-from services.calls import clock_store
+from services.calls import clock_store, orders
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
 from services.calls.outages import ActiveOutage, outage_for
@@ -99,6 +99,7 @@ class CallRecord:
     outcome: str = Outcome.ERROR
     work_order_id: str | None = None
     route_target: str | None = None
+    routed: WorkOrderRouted | None = None  # staffing's reply, recorded when the call ends
     stored: bool = False  # this session has written the call row
     instance_id: str | None = None  # the calls process serving it (services/calls/recovery.py)
     # the id its work order gets if this session opens one (told the caller even when the
@@ -191,6 +192,7 @@ def _open_and_route(db: WorkerDatabase, call: CallRecord, route: Router,
     logs.bind(work_order_id=order.id)
     log.info("call opened work order %s (%s)", order.id, order.category)
     routed = route(order)
+    call.routed = routed
     call.route_target = (routed and routed.dial_string) or settings.fallback_target
     call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
     log.info("call routed to %s (%s)", call.route_target, call.outcome)
@@ -318,7 +320,11 @@ def open_work_order(
 
 
 def finish_call(db: WorkerDatabase, call: CallRecord, ended: datetime) -> None:
+    """The call's end, and staffing's decision from the RPC reply (issue 12): recorded here,
+    not through the ``work_order.routed`` event, which only records what no reply brought."""
     with db.transaction() as session:
+        if call.routed is not None:
+            orders.record_decision(session, call.routed)
         _write_call(
             session,
             call,

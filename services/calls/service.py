@@ -158,7 +158,11 @@ class CallsService(ObservedService):
 
     @reliable_event_handler("staffing", "work_order.routed")
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
+        """Records a decision the call did not (no RPC reply in time, staffing slow or down,
+        or a re-routing); one indexed read when the call recorded it already."""
         with self.db.transaction() as session:
+            if orders.routing_recorded(session, routed):
+                return
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")
