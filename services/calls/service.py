@@ -156,10 +156,13 @@ class CallsService(ObservedService):
             log.warning("re-routing %s failed; the queue takes it", order_id, exc_info=True)
         channel.set_variable("ROUTE_TARGET", target)
 
-    @reliable_event_handler("staffing", "work_order.routed")
+    @reliable_event_handler("staffing", "work_order.routed",
+                            delayed=("HOTLINE", "routed_event_delay_seconds", 1.0))
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
         """Records a decision the call did not (no RPC reply in time, staffing slow or down,
-        or a re-routing); one indexed read when the call recorded it already."""
+        or a re-routing); one indexed read when the call recorded it already. The event is
+        held back (longer than a call takes from the reply to its end), so it does not race
+        the call's own transaction and apply the decision through the ORM first."""
         with self.db.transaction() as session:
             if orders.routing_recorded(session, routed):
                 return
