@@ -101,6 +101,7 @@ class CallRecord:
     route_target: str | None = None
     routed: WorkOrderRouted | None = None  # staffing's reply, recorded when the call ends
     stored: bool = False  # this session has written the call row
+    sessions: int = 0  # Asterisk's sessions of this call when it was stored here (0: unknown)
     instance_id: str | None = None  # the calls process serving it (services/calls/recovery.py)
     # the id its work order gets if this session opens one (told the caller even when the
     # database is down, so the spooled order gets the same id)
@@ -312,7 +313,9 @@ def open_work_order(
 ) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
-        existing = session.execute(ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
+        # a call stored by this session as its first can have no order yet: no look
+        existing = None if call.sessions == 1 else session.execute(
+            ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
         order = OpenedOrder(*existing) if existing else _new_work_order(session, call, now())
         _write_call(session, call, work_order_id=order.id)
     call.work_order_id = order.id
@@ -359,8 +362,8 @@ def _write_call(session: Session, call: CallRecord, **values) -> None:
         session.execute(UPDATE_CALL, {"call_uniqueid": call.uniqueid, **values})
         return
     dialect = session.get_bind().dialect.name
-    session.execute(_insert_or_count_session(dialect, tuple(values)),
-                    {**_call_row(call), **values})
+    call.sessions = session.scalar(_insert_or_count_session(dialect, tuple(values)),
+                                   {**_call_row(call), **values})
     call.stored = True
 
 
@@ -382,12 +385,13 @@ def _call_row(call: CallRecord) -> dict:
 
 @cache
 def _insert_or_count_session(dialect: str, columns: tuple[str, ...]) -> Insert:
-    """INSERT the call; if Asterisk retried the session, count it and update ``columns``."""
+    """INSERT the call; if Asterisk retried the session, count it and update ``columns``.
+    Returns the sessions counted (1: this is the call's first)."""
     statement = UPSERT_DIALECTS[dialect](_calls)
     return statement.on_conflict_do_update(
         index_elements=[_calls.c.uniqueid],
         set_={"sessions": _calls.c.sessions + 1, **{c: statement.excluded[c] for c in columns}},
-    )
+    ).returning(_calls.c.sessions)
 
 
 def _new_work_order(session: Session, call: CallRecord, opened_at: datetime) -> OpenedOrder:
