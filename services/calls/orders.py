@@ -269,7 +269,9 @@ NOBODY_ROUTED = (
     .values(routing_reason=bindparam("reason"), routed_at=bindparam("at"))
 )
 INSERT_HISTORY = insert(_history)
-ROUTED_AT = select(_orders.c.routed_at).where(_orders.c.id == bindparam("order_id"))
+ROUTING_OF_ORDER = select(
+    _orders.c.routed_at, _orders.c.routing_reason, _orders.c.assignee_id
+).where(_orders.c.id == bindparam("order_id"))
 
 
 def record_decision(session: Session, routed: WorkOrderRouted) -> None:
@@ -316,11 +318,16 @@ def _record_assignment(session: Session, entry: HistoryEntry, assignee_id: int, 
 
 
 def routing_recorded(session: Session, routed: WorkOrderRouted) -> bool:
-    """Whether the order's routing is recorded already (from the RPC reply, or an earlier
-    delivery): one indexed read. A re-routing after a ring-out is never taken as recorded."""
-    if routed.reason == RING_NO_ANSWER_NEXT_CHOICE:
+    """Whether the decision is recorded already (from the RPC reply, or an earlier delivery):
+    one indexed read. A re-routing after a ring-out is recorded when the order is with its
+    next choice for that reason."""
+    row = session.execute(ROUTING_OF_ORDER, {"order_id": routed.work_order_id}).first()
+    if row is None or row.routed_at is None:
         return False
-    return session.scalar(ROUTED_AT, {"order_id": routed.work_order_id}) is not None
+    if routed.reason != RING_NO_ANSWER_NEXT_CHOICE:
+        return True
+    return (row.routing_reason == RING_NO_ANSWER_NEXT_CHOICE
+            and row.assignee_id == routed.assignee_id)
 
 
 OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))
