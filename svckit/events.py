@@ -188,10 +188,13 @@ class ReliableEventHandler(EventHandler):
         if seconds <= 0:
             return
         name = self.queue.name
+        # a quorum queue dead-letters at most once unless told otherwise: every event held
+        # here must reach Q, so at least once (which needs reject-publish on overflow)
+        safe = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
         self.delay_queue = Queue(
             f"{name}.delay", exchange=self.queue.exchange, routing_key=self.event_type,
             durable=True, queue_arguments={
-                **kind, "x-message-ttl": int(seconds * 1000),
+                **kind, **(safe if kind else {}), "x-message-ttl": int(seconds * 1000),
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name,
             },
         )
