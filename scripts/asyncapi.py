@@ -64,6 +64,7 @@ class Subscriber:
     method: str
     producer: str
     event_type: str
+    delayed: bool = False  # ``delayed=``: events wait in ``<queue>.delay`` first
 
     @property
     def queue(self) -> str:
@@ -115,8 +116,9 @@ def subscribers(root: Path = ROOT) -> list[Subscriber]:
                 continue
             for method in cls.body:
                 if isinstance(method, ast.FunctionDef):
-                    for producer, event_type in handled(method):
-                        found.append(Subscriber(service, method.name, producer, event_type))
+                    for producer, event_type, delayed in handled(method):
+                        found.append(Subscriber(service, method.name, producer, event_type,
+                                                delayed))
     return sorted(found)
 
 
@@ -132,8 +134,9 @@ def service_name(cls: ast.ClassDef) -> str | None:
     return None
 
 
-def handled(method: ast.FunctionDef) -> list[tuple[str, str]]:
-    """``(producer, type)`` of each ``@reliable_event_handler(producer, type)`` on ``method``."""
+def handled(method: ast.FunctionDef) -> list[tuple[str, str, bool]]:
+    """``(producer, type, delayed)`` of each ``@reliable_event_handler(producer, type)`` on
+    ``method``; delayed when it is given ``delayed=``."""
     pairs = []
     for decorator in method.decorator_list:
         if not isinstance(decorator, ast.Call):
@@ -141,7 +144,8 @@ def handled(method: ast.FunctionDef) -> list[tuple[str, str]]:
         name = getattr(decorator.func, "id", None) or getattr(decorator.func, "attr", None)
         args = [arg.value for arg in decorator.args[:2] if isinstance(arg, ast.Constant)]
         if name in HANDLER_DECORATORS and len(args) == 2:
-            pairs.append((str(args[0]), str(args[1])))
+            delayed = any(keyword.arg == "delayed" for keyword in decorator.keywords)
+            pairs.append((str(args[0]), str(args[1]), delayed))
     return pairs
 
 
@@ -262,7 +266,10 @@ def operations(events: list[Event], readers: list[Subscriber]) -> dict[str, Any]
                 "title": f"{reader.service}.{reader.method}",
                 "description": (
                     f"`{reader.service}` consumes `{event_type}` from queue `{reader.queue}`; "
-                    f"failed deliveries wait in `{reader.queue}.retry` and are parked in "
+                    + (f"each event is held first in `{reader.queue}.delay` (bound to the "
+                       "exchange in its place; configured seconds, then dead-lettered into "
+                       "it); " if reader.delayed else "")
+                    + f"failed deliveries wait in `{reader.queue}.retry` and are parked in "
                     f"`{reader.queue}.dlq`."
                 ),
                 "messages": channel_messages(on_channel),

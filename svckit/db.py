@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import monotonic
 
 import psycogreen.eventlet
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +32,10 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         if parsed.get_driver_name() == "psycopg2":
             psycogreen.eventlet.patch_psycopg()  # a blocking C driver must not stall the hub
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                               pool_use_lifo=True)
+        IdlePing(PING_IDLE_SECONDS).attach(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # A short busy timeout: under eventlet the wait blocks the whole process. A pool as large as
@@ -50,6 +54,46 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         cursor.close()
 
     return engine
+
+
+# A pooled connection idle this long is pinged before it is used again (see IdlePing): shorter
+# than a database restart takes, so a connection that lived through one is always pinged.
+PING_IDLE_SECONDS = 1.0
+
+
+class IdlePing:
+    """Ping a pooled connection before use only when it has been idle ``idle_seconds``.
+
+    ``pool_pre_ping`` pinged on every checkout: a round trip per transaction (about nine per
+    call in each service, issue 12). Under load a connection is idle for milliseconds and
+    never pinged; the pool hands out the most recently used first (LIFO), so the spare ones
+    age and are pinged when a peak needs them. A restart takes longer than ``idle_seconds``,
+    so every connection that lived through one is pinged and replaced before use. A backend
+    killed alone (no restart) within that time fails its next statement: a disconnect, after
+    which SQLAlchemy replaces every connection the pool holds; that unit of work meets the
+    outage as one caught mid-restart does (DATABASE_DOWN: the event waits, the call spools).
+    """
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+
+    def attach(self, engine: Engine) -> None:
+        dialect = engine.dialect
+
+        def checkin(_dbapi_connection, record) -> None:
+            record.info["idle_since"] = monotonic()
+
+        def checkout(dbapi_connection, record, _proxy) -> None:
+            since = record.info.get("idle_since")
+            if since is None or monotonic() - since < self.idle_seconds:
+                return
+            try:
+                dialect.do_ping(dbapi_connection)
+            except dialect.loaded_dbapi.Error as exc:
+                raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
+
+        event.listen(engine.pool, "checkin", checkin)
+        event.listen(engine.pool, "checkout", checkout)
 
 
 # The database cannot be reached or written (not a refusal of what was written): an outage to

@@ -5,6 +5,9 @@ A handler whose own database is unreachable spends no attempt: the event waits o
 Per handler queue ``Q`` (nameko's ``evt-<source>-<type>--<service>.<method>``):
 ``Q.retry`` holds a failed message for its backoff, then dead-letters it back to ``Q``;
 ``Q.dlq`` parks messages whose retries ran out and messages that are not valid events.
+A delayed handler (``delayed=(section, key, default seconds)``) receives its events that long
+after they were published: ``Q.delay`` is bound to the exchange in ``Q``'s place and holds each
+message for that time (``x-message-ttl``), then dead-letters it into ``Q``.
 
 All three are quorum queues (replicated over the cluster's nodes: one node can fail without
 losing a message); nameko declares ``Q`` from the handler's ``queue``, so the handler gives it
@@ -125,13 +128,21 @@ class ReliableEventHandler(EventHandler):
     handlers whose work must not miss an event (routing every work order, a projection of
     orders), not for notices (a week of old screen pops would help nobody). Handlers are
     idempotent, so an event that also arrived directly has no second effect.
+
+    ``delayed=(section, key, default)``: each event reaches the handler ``config[section][key]``
+    seconds (else ``default``; 0: at once) after it was published, the broker holding it
+    meanwhile (``Q.delay``): for a safety net that should act only on what the direct path
+    (an RPC) has not done by then, without holding a worker while it waits.
     """
 
     queue_consumer = ParkingQueueConsumer()
     dead_letter_watch = DeadLetterWatch()
 
-    def __init__(self, *args, catch_up: bool = False, **kwargs) -> None:
+    def __init__(self, *args, catch_up: bool = False,
+                 delayed: tuple[str, str, float] | None = None, **kwargs) -> None:
         self.wants_catch_up = catch_up
+        self.delayed = delayed
+        self.delay_queue: Queue | None = None
         super().__init__(*args, **kwargs)
 
     def setup(self) -> None:
@@ -159,11 +170,42 @@ class ReliableEventHandler(EventHandler):
         settings = {**DEFAULTS, **(self.container.config.get("EVENT_RETRY") or {})}
         self.max_attempts = int(settings["max_attempts"])
         self.base_delay = float(settings["base_delay_seconds"])
+        self._delay(kind)
         with get_connection(amqp_uri) as connection:
             channel = connection.channel()
             for queue in (self.retry_queue, self.dead_letter_queue):
                 queue.bind(channel).declare()
+            if self.delay_queue is not None:
+                self._route_through_delay(channel)
         self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+
+    def _delay(self, kind: dict) -> None:
+        """A delayed handler's ``Q.delay``, bound in ``Q``'s place (``Q`` is fed from it)."""
+        if self.delayed is None:
+            return
+        section, key, default = self.delayed
+        seconds = float((self.container.config.get(section) or {}).get(key, default))
+        if seconds <= 0:
+            return
+        name = self.queue.name
+        # a quorum queue dead-letters at most once unless told otherwise: every event held
+        # here must reach Q, so at least once (which needs reject-publish on overflow)
+        safe = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+        self.delay_queue = Queue(
+            f"{name}.delay", exchange=self.queue.exchange, routing_key=self.event_type,
+            durable=True, queue_arguments={
+                **kind, **(safe if kind else {}), "x-message-ttl": int(seconds * 1000),
+                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name,
+            },
+        )
+        self.queue = Queue(name, durable=True, queue_arguments=self.queue.queue_arguments)
+
+    def _route_through_delay(self, channel) -> None:
+        """``Q`` first (what the delay lets through must find it), then ``Q.delay`` bound to
+        the exchange, then ``Q``'s own binding of an earlier, undelayed version removed."""
+        self.queue.bind(channel).declare()
+        self.delay_queue.bind(channel).declare()
+        channel.queue_unbind(self.queue.name, self.delay_queue.exchange.name, self.event_type)
 
     def start(self) -> None:
         super().start()

@@ -169,6 +169,16 @@ def stopped_by(
     return fulfilled, []
 
 
+def assignment_stops_a_clock(category: str, policies: Sequence[Policy] | None = None) -> bool:
+    """Whether assigning a new order of ``category`` stops one of the clocks it opened with
+    (the routing of a call is then recorded through the clocks, not beside them)."""
+    if "assign" in CANCELLED_BY:
+        return True
+    return any("assign" in policy.stops_on
+               for policy in clocks_for(category, None, None, policies)
+               if policy.starts_on == OPEN)
+
+
 # --- warning points ---------------------------------------------------------------------------
 
 

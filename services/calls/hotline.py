@@ -27,7 +27,7 @@ from contracts.events import (
     WorkOrderRouted,
     make_event,
 )
-from services.calls import clock_store
+from services.calls import clock_store, orders
 from services.calls.ivr import Prompts, ask_category
 from services.calls.models import CALLER_NAME_MAX, Call, Customer, WorkOrder
 from services.calls.outages import ActiveOutage, outage_for
@@ -99,7 +99,9 @@ class CallRecord:
     outcome: str = Outcome.ERROR
     work_order_id: str | None = None
     route_target: str | None = None
+    routed: WorkOrderRouted | None = None  # staffing's reply, recorded when the call ends
     stored: bool = False  # this session has written the call row
+    sessions: int = 0  # Asterisk's sessions of this call when it was stored here (0: unknown)
     instance_id: str | None = None  # the calls process serving it (services/calls/recovery.py)
     # the id its work order gets if this session opens one (told the caller even when the
     # database is down, so the spooled order gets the same id)
@@ -191,6 +193,7 @@ def _open_and_route(db: WorkerDatabase, call: CallRecord, route: Router,
     logs.bind(work_order_id=order.id)
     log.info("call opened work order %s (%s)", order.id, order.category)
     routed = route(order)
+    call.routed = routed
     call.route_target = (routed and routed.dial_string) or settings.fallback_target
     call.outcome = Outcome.ROUTED if routed and routed.dial_string else Outcome.FALLBACK
     log.info("call routed to %s (%s)", call.route_target, call.outcome)
@@ -310,7 +313,9 @@ def open_work_order(
 ) -> OpenedOrder:
     """The call's work order, created once per Asterisk uniqueid (a retried session reuses it)."""
     with db.transaction() as session:
-        existing = session.execute(ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
+        # a call stored by this session as its first can have no order yet: no look
+        existing = None if call.sessions == 1 else session.execute(
+            ORDER_OF_CALL, {"uniqueid": call.uniqueid}).first()
         order = OpenedOrder(*existing) if existing else _new_work_order(session, call, now())
         _write_call(session, call, work_order_id=order.id)
     call.work_order_id = order.id
@@ -318,7 +323,11 @@ def open_work_order(
 
 
 def finish_call(db: WorkerDatabase, call: CallRecord, ended: datetime) -> None:
+    """The call's end, and staffing's decision from the RPC reply (issue 12): recorded here,
+    not through the ``work_order.routed`` event, which only records what no reply brought."""
     with db.transaction() as session:
+        if call.routed is not None:
+            orders.record_decision(session, call.routed)
         _write_call(
             session,
             call,
@@ -353,8 +362,8 @@ def _write_call(session: Session, call: CallRecord, **values) -> None:
         session.execute(UPDATE_CALL, {"call_uniqueid": call.uniqueid, **values})
         return
     dialect = session.get_bind().dialect.name
-    session.execute(_insert_or_count_session(dialect, tuple(values)),
-                    {**_call_row(call), **values})
+    call.sessions = session.scalar(_insert_or_count_session(dialect, tuple(values)),
+                                   {**_call_row(call), **values})
     call.stored = True
 
 
@@ -376,12 +385,13 @@ def _call_row(call: CallRecord) -> dict:
 
 @cache
 def _insert_or_count_session(dialect: str, columns: tuple[str, ...]) -> Insert:
-    """INSERT the call; if Asterisk retried the session, count it and update ``columns``."""
+    """INSERT the call; if Asterisk retried the session, count it and update ``columns``.
+    Returns the sessions counted (1: this is the call's first)."""
     statement = UPSERT_DIALECTS[dialect](_calls)
     return statement.on_conflict_do_update(
         index_elements=[_calls.c.uniqueid],
         set_={"sessions": _calls.c.sessions + 1, **{c: statement.excluded[c] for c in columns}},
-    )
+    ).returning(_calls.c.sessions)
 
 
 def _new_work_order(session: Session, call: CallRecord, opened_at: datetime) -> OpenedOrder:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, insert, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from contracts.events import Actor as ActorPayload
@@ -23,7 +23,7 @@ from contracts.events import (
     WorkOrderTransitioned,
     make_event,
 )
-from services.calls import clock_store, taxonomy
+from services.calls import clock_store, clocks, taxonomy
 from services.calls.access import Caller, Reach
 from services.calls.lifecycle import (
     Action,
@@ -248,6 +248,86 @@ def record_routing(session: Session, routed: WorkOrderRouted) -> bool:
         row.routing_reason = routed.reason
         row.routed_at = routed.decided_at
     return True
+
+
+# The routing of a call recorded from the RPC reply (issue 12): statements built once.
+_orders, _history = WorkOrder.__table__, WorkOrderHistory.__table__
+ASSIGN_NEW_ORDER = (
+    update(_orders)
+    .where(_orders.c.id == bindparam("order_id"), _orders.c.status == Status.NEW.value)
+    .values(status=Status.ASSIGNED.value, assignee_id=bindparam("assignee_id"),
+            assignee_name=bindparam("assignee_name"), assignee_role=bindparam("assignee_role"),
+            assignee_extension=bindparam("assignee_extension"),
+            routing_reason=bindparam("reason"), routed_at=bindparam("at"),
+            updated_at=bindparam("at"))
+    .returning(_orders.c.category, _orders.c.created_at, _orders.c.department)
+)
+NOBODY_ROUTED = (
+    update(_orders)
+    .where(_orders.c.id == bindparam("order_id"), _orders.c.assignee_id.is_(None),
+           _orders.c.routed_at.is_(None))
+    .values(routing_reason=bindparam("reason"), routed_at=bindparam("at"))
+)
+INSERT_HISTORY = insert(_history)
+ROUTING_OF_ORDER = select(
+    _orders.c.routed_at, _orders.c.routing_reason, _orders.c.assignee_id
+).where(_orders.c.id == bindparam("order_id"))
+
+
+def record_decision(session: Session, routed: WorkOrderRouted) -> None:
+    """Staffing's decision from the routing RPC's reply, in the call's own transaction: what
+    :func:`record_routing` does to a new order (the same history entry and event), in Core
+    statements without loading the order. An order no longer new (the routing event was
+    applied first, or a person acted) is left as it is; a category whose clocks stop on
+    assignment goes through :func:`record_routing`, which moves the clocks."""
+    if routed.category is None or clocks.assignment_stops_a_clock(routed.category.value):
+        record_routing(session, routed)
+        return
+    if routed.assignee_id is None:
+        session.execute(NOBODY_ROUTED, {"order_id": routed.work_order_id,
+                                        "reason": routed.reason, "at": routed.decided_at})
+        return
+    assignee = assignee_of(routed)
+    # a new order as the lifecycle sees it when the system assigns it: nothing else is read
+    _, entry = apply(OrderState(routed.work_order_id), Action.ASSIGN, SYSTEM, routed.decided_at,
+                     assignee=str(routed.assignee_id), note=routed.reason)
+    row = session.execute(ASSIGN_NEW_ORDER, {
+        "order_id": routed.work_order_id, "assignee_id": routed.assignee_id,
+        "assignee_name": assignee["name"], "assignee_role": assignee["role"],
+        "assignee_extension": assignee["extension"], "reason": routed.reason,
+        "at": routed.decided_at}).first()
+    if row is not None:
+        _record_assignment(session, entry, routed.assignee_id, row)
+
+
+def _record_assignment(session: Session, entry: HistoryEntry, assignee_id: int, row) -> None:
+    """:func:`record`'s history row and ``work_order.assigned``, from known values."""
+    actor = _actor_payload(entry)
+    session.execute(INSERT_HISTORY, {
+        "work_order_id": entry.order_id, "action": entry.action.value,
+        "from_status": entry.from_status.value, "to_status": entry.to_status.value,
+        "actor_id": actor.id, "actor_role": actor.role, "actor_name": actor.name,
+        "actor_department": actor.department, "at": entry.at, "note": entry.note,
+        "data": dict(entry.data)})
+    payload = WorkOrderTransitioned(
+        work_order_id=entry.order_id, action=entry.action.value, from_status=entry.from_status,
+        to_status=entry.to_status, actor=actor, note=entry.note, data=dict(entry.data),
+        assignee_id=assignee_id, category=row.category, created_at=row.created_at, at=entry.at,
+        department=row.department)
+    emit(session, make_event(PRODUCER, payload, occurred_at=entry.at, event_type=entry.event))
+
+
+def routing_recorded(session: Session, routed: WorkOrderRouted) -> bool:
+    """Whether the decision is recorded already (from the RPC reply, or an earlier delivery):
+    one indexed read. A re-routing after a ring-out is recorded when the order is with its
+    next choice for that reason."""
+    row = session.execute(ROUTING_OF_ORDER, {"order_id": routed.work_order_id}).first()
+    if row is None or row.routed_at is None:
+        return False
+    if routed.reason != RING_NO_ANSWER_NEXT_CHOICE:
+        return True
+    return (row.routing_reason == RING_NO_ANSWER_NEXT_CHOICE
+            and row.assignee_id == routed.assignee_id)
 
 
 OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))

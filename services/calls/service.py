@@ -144,7 +144,7 @@ class CallsService(ObservedService):
         next choice (issue 16); ROUTE_TARGET becomes that phone, or the queue."""
         order_id = channel.env.get("agi_arg_1", "")[:36]
         rang_out = channel.env.get("agi_arg_2", "")[:100]
-        target = self._settings().fallback_target
+        target, routed = self._settings().fallback_target, None
         try:
             with eventlet.Timeout(self.config.get("HOTLINE", {}).get("route_timeout_ms", 300)
                                   / 1000):
@@ -155,10 +155,29 @@ class CallsService(ObservedService):
         except Exception:
             log.warning("re-routing %s failed; the queue takes it", order_id, exc_info=True)
         channel.set_variable("ROUTE_TARGET", target)
+        if routed:
+            self._record_reroute(WorkOrderRouted.model_validate(routed))
 
-    @reliable_event_handler("staffing", "work_order.routed")
+    def _record_reroute(self, routed: WorkOrderRouted) -> None:
+        """The next choice from the RPC reply, as the main path records its decision; the
+        delayed ``work_order.routed`` then finds it recorded (or records it, if this failed)."""
+        try:
+            with self.db.transaction() as session:
+                orders.record_routing(session, routed)
+        except Exception:
+            log.warning("the re-routing of %s is left to its event", routed.work_order_id,
+                        exc_info=True)
+
+    @reliable_event_handler("staffing", "work_order.routed",
+                            delayed=("HOTLINE", "routed_event_delay_seconds", 1.0))
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
+        """Records a decision the call did not (no RPC reply in time, staffing slow or down,
+        or a re-routing); one indexed read when the call recorded it already. The event is
+        held back (longer than a call takes from the reply to its end), so it does not race
+        the call's own transaction and apply the decision through the ORM first."""
         with self.db.transaction() as session:
+            if orders.routing_recorded(session, routed):
+                return
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):
                 raise LookupError(f"work order {routed.work_order_id} not found")

@@ -51,6 +51,16 @@ DECISION_OF_ORDER = (
     .where(_decisions.c.work_order_id == bindparam("work_order_id"))
 )
 RECORD_DECISION = insert(_decisions)
+DECISION_TO_FOLLOW = (
+    select(_decisions.c.assignee_id, _decisions.c.open)
+    .where(_decisions.c.work_order_id == bindparam("work_order_id"))
+    .with_for_update()
+)
+FOLLOW_DECISION = (
+    update(_decisions)
+    .where(_decisions.c.work_order_id == bindparam("order_id"))
+    .values(open=bindparam("now_open"), assignee_id=bindparam("owner"))
+)
 ONE_MORE_OPEN_ORDER = (
     update(_staff)
     .where(_staff.c.id == bindparam("staff_id"))
@@ -189,26 +199,25 @@ def _as_event_payload(
 def follow(session: Session, work_order_id: str, assignee_id: int | None, still_open: bool) -> None:
     """Keep the decision and the open-order counts in step with the order's life in calls
     (closed, merged, reopened or assigned by hand), so routing's load and the caller's-owner
-    rule see the truth.
+    rule see the truth. News that changes neither owner nor openness (calls assigning the
+    decision it was given) changes nothing.
 
     Several staffing instances apply news at once: the decision is locked, so one order's news
     apply one after the other, and counts change in the database, never read and written back
     (that lost the increments of routings committed meanwhile: tests/integration/
     test_scale_out.py)."""
-    decision = session.scalar(
-        select(RoutingDecision)
-        .where(RoutingDecision.work_order_id == work_order_id)
-        .with_for_update()
-    )
+    decision = session.execute(DECISION_TO_FOLLOW, {"work_order_id": work_order_id}).first()
     if decision is None:
+        return
+    owner = decision.assignee_id if assignee_id is None else assignee_id
+    if bool(decision.open) == still_open and owner == decision.assignee_id:
         return
     if decision.open:
         _count(session, decision.assignee_id, -1)
-    decision.open = still_open
-    if assignee_id is not None:
-        decision.assignee_id = assignee_id
+    session.execute(FOLLOW_DECISION, {"order_id": work_order_id, "now_open": still_open,
+                                      "owner": owner})
     if still_open:
-        _count(session, decision.assignee_id, +1)
+        _count(session, owner, +1)
 
 
 def _count(session: Session, staff_id: int | None, change: int) -> None:

@@ -116,9 +116,14 @@ class StaffingService(AgentFeed, ObservedService):
         return {"id": chosen.staff_id, "name": chosen.name, "role": chosen.role.value,
                 "extension": chosen.extension}
 
-    @reliable_event_handler("calls", "work_order.created", catch_up=True)
+    @reliable_event_handler("calls", "work_order.created", catch_up=True,
+                            delayed=("ROUTING", "safety_net_delay_seconds", 1.0))
     def on_work_order_created(self, event: Envelope, order: WorkOrderCreated) -> None:
-        """Routes orders the RPC did not (staffing was slow or down): none is left unrouted."""
+        """Routes orders the RPC did not (staffing was slow or down): none is left unrouted.
+
+        The broker holds each event for longer than calls waits for the RPC, so the net finds
+        the RPC's decision with one indexed read instead of deciding the order a second time
+        beside it (issue 12: 2.5 decisions per order on PostgreSQL when both ran at once)."""
         delivery = ("staffing.on_work_order_created", str(event.id))
         self._assign(order.work_order_id, order.caller.number, order.category, delivery)
 

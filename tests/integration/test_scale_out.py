@@ -96,6 +96,20 @@ def handled(store: ServiceStore, consumer: str) -> set[str]:
         return set(session.scalars(select(table.c.message_id).where(table.c.consumer == consumer)))
 
 
+def decided(store: ServiceStore) -> set[str]:
+    """The orders staffing has decided."""
+    with store.transaction() as session:
+        return set(session.scalars(select(RoutingDecision.work_order_id)))
+
+
+def routing_recorded(store: ServiceStore) -> set[str]:
+    """The orders whose routing calls recorded (from the RPC reply in the call's transaction,
+    or from work_order.routed), and those merged before it reached them (they stay merged)."""
+    with store.transaction() as session:
+        return set(session.scalars(select(WorkOrder.id).where(
+            WorkOrder.routed_at.is_not(None) | (WorkOrder.status == "merged"))))
+
+
 def emitted(store: ServiceStore, *types: str) -> set[str]:
     table = store.outbox
     with store.transaction() as session:
@@ -123,7 +137,7 @@ def settled(stores, amqp_uri: str) -> bool:
     return (
         unpublished(calls) == unpublished(staffing) == 0
         and all(amqp.queue_depth(amqp_uri, name) == 0 for name in queues(amqp_uri, "evt-"))
-        and emitted(staffing, "work_order.routed") <= handled(calls, "calls.on_work_order_routed")
+        and decided(staffing) <= routing_recorded(calls)
         and emitted(calls, *FOLLOWED) <= handled(staffing, "staffing.work_order_news")
     )
 
