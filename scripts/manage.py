@@ -7,7 +7,7 @@
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
     python scripts/manage.py events-replay QUEUE --since 2026-11-30T08:00:00+08:00 \
         [--types 'work_order.*']                      # archived events into a late subscriber
-    python scripts/manage.py quorum-queues            # classic event queues -> quorum (once)
+    python scripts/manage.py quorum-queues            # older queues -> as declared now (once)
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import replay
+from svckit.broker import for_cluster, queue_kind
 from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 from svckit.rpc import BROKER_GONE
@@ -40,27 +41,7 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-csc-attempts"
 ERROR_HEADER = "x-csc-error"
 DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
-QUORUM = {"x-queue-type": "quorum"}
 DEAD_LETTER_WATCH_SECONDS = 15.0
-
-
-def quorum(queue: Queue) -> Queue:
-    """``queue`` as a quorum queue, when it may be one (durable, shared, kept)."""
-    if not queue.durable or queue.exclusive or queue.auto_delete:
-        return queue
-    queue.queue_arguments = {**(queue.queue_arguments or {}), **QUORUM}
-    return queue
-
-
-def queue_kind(config: dict) -> dict:
-    """The event queues' type arguments from ``EVENT_QUEUE_TYPE`` (``quorum``, the default:
-    replicated, so a cluster node can fail without losing a message; ``classic`` for a
-    broker that lives seconds on one node, as each test's vhost does: hundreds of quorum
-    queues made and dropped per minute wore the test broker down)."""
-    kind = str(config.get("EVENT_QUEUE_TYPE", "quorum"))
-    if kind not in ("quorum", "classic"):
-        raise ValueError(f"EVENT_QUEUE_TYPE must be quorum or classic, not {kind!r}")
-    return dict(QUORUM) if kind == "quorum" else {}
 
 
 class DeadLetterWatch(ProviderCollector, SharedExtension):
@@ -101,6 +82,31 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
                                          handler.consumer_name).set(depth)
 
 
+def retry_arguments(queue: str, kind: dict) -> dict:
+    """``queue``'s retry queue: its messages dead-letter back to ``queue`` when their delay
+    expires. A quorum queue dead-letters at most once by default: a message expiring while
+    ``queue`` has no leader (a cluster node lost) was dropped, silently (issue 15). At least
+    once, the retry queue keeps it until ``queue`` confirms it (RabbitMQ 3.10+; that strategy
+    requires ``x-overflow: reject-publish``)."""
+    arguments = {**kind, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
+    if kind.get("x-queue-type") == "quorum":
+        arguments |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+    return arguments
+
+
+class ClusterEventHandler(EventHandler):
+    """nameko's event handler with its queue made to outlive a lost cluster node
+    (svckit/broker.py): a quorum queue when shared and kept, transient when a broadcast or
+    auto-delete queue of one instance. Use it (``event_handler``) instead of nameko's."""
+
+    def setup(self) -> None:
+        super().setup()
+        for_cluster(self.queue, queue_kind(self.container.config))
+
+
+event_handler = ClusterEventHandler.decorator
+
+
 class ParkingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except that a body that cannot even be decoded is parked by
     the handler it was meant for (kombu's default logs it and acks it away)."""
@@ -114,7 +120,7 @@ class ParkingQueueConsumer(QueueConsumer):
         super().on_decode_error(message, exc)
 
 
-class ReliableEventHandler(EventHandler):
+class ReliableEventHandler(ClusterEventHandler):
     """An event handler whose method receives ``(envelope, payload)``.
 
     Config ``EVENT_RETRY: {max_attempts, base_delay_seconds}`` bounds the retries.
@@ -137,21 +143,12 @@ class ReliableEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         kind = queue_kind(self.container.config)
-        if kind:
-            self.queue = quorum(self.queue)
         name = self.queue.name
         amqp_uri = self.container.config["AMQP_URI"]
         self.catch_up = (self.wants_catch_up and bool(self.container.config.get("EVENT_ARCHIVE"))
                          and not queue_exists(amqp_uri, name))
-        self.retry_queue = Queue(
-            f"{name}.retry",
-            durable=True,
-            queue_arguments={
-                **kind,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": name,
-            },
-        )
+        self.retry_queue = Queue(f"{name}.retry", durable=True,
+                                 queue_arguments=retry_arguments(name, kind))
         self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=kind)
         self.dead_letter_watch.register_provider(self)
         for counter in (EVENTS_RETRIED, DEAD_LETTERED, EVENTS_REJECTED):  # shown from the start
@@ -289,7 +286,7 @@ def queue_exists(amqp_uri: str, name: str) -> bool:
     return True
 
 
-class EventTypesHandler(EventHandler):
+class EventTypesHandler(ClusterEventHandler):
     """nameko's event handler on several event types of one source, on one queue of its own.
 
     ``@event_types_handler("calls", ("work_order.urged", "work_order.closed"), label="changes",

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -80,7 +79,7 @@ from svckit.events import reliable_event_handler
 from svckit.health import Health
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
-from svckit.rpc import rpc
+from svckit.rpc import RpcProxy, rpc
 from svckit.service import ObservedService
 from svckit.staff_cache import StaffCacheProvider
 from svckit.workdays import require_aware
@@ -156,8 +155,10 @@ class CallsService(ObservedService):
             log.warning("re-routing %s failed; the queue takes it", order_id, exc_info=True)
         channel.set_variable("ROUTE_TARGET", target)
 
-    @reliable_event_handler("staffing", "work_order.routed")
+    @reliable_event_handler("staffing", "work_order.routed", catch_up=True)
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
+        """Catches up from the archive: a routing decided before this queue existed (a new
+        broker) would otherwise reach only the archive."""
         with self.db.transaction() as session:
             fresh = first_delivery(session, "calls.on_work_order_routed", str(event.id))
             if fresh and not orders.record_routing(session, routed):

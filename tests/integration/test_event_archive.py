@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from contracts.events import Caller, Category, WorkOrderCreated, make_event
 from svckit.archive import ArchiveSettings, replay
-from svckit.deadletters import connection_parameters
+from svckit.broker import pika_parameters
 from svckit.outbox import OutboxRelay, emit
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -37,12 +37,12 @@ def test_an_event_nobody_subscribes_to_is_archived_and_replayed_to_a_late_subscr
         rows = session.execute(select(store.outbox)).all()
     assert all(row.published_at is not None and row.attempts == 0 for row in rows)
 
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         connection.channel().queue_declare("late-subscriber", durable=True)
     assert replay(amqp_uri, "late-subscriber", AT - timedelta(minutes=1), "call.*") == 0
     assert replay(amqp_uri, "late-subscriber", AT - timedelta(minutes=1), "work_order.*") == 1
 
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         channel = connection.channel()
         method, properties, body = channel.basic_get("late-subscriber", auto_ack=True)
         assert json.loads(body)["id"] == str(late.id) == properties.message_id
