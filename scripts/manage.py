@@ -107,7 +107,7 @@ def replay_events(args) -> None:
 def quorum_queues(_args) -> None:
     amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
     for queue, kept in to_quorum(amqp_uri):
-        print(f"{queue}: now a quorum queue ({kept} messages kept)")
+        print(f"{queue}: declared as this release does ({kept} messages kept)")
 
 
 def main() -> None:
