@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 import eventlet
-from amqp.exceptions import NotFound
+from amqp.exceptions import AMQPError, NotFound
 from eventlet.event import Event
 from kombu import Connection, Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
@@ -30,7 +30,7 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
-from svckit.archive import replay
+from svckit.archive import ARCHIVE_QUEUE, replay
 from svckit.broker import for_cluster, queue_kind
 from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
@@ -42,6 +42,7 @@ ATTEMPTS_HEADER = "x-csc-attempts"
 ERROR_HEADER = "x-csc-error"
 DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
 DEAD_LETTER_WATCH_SECONDS = 15.0
+CATCH_UP_PAUSE_SECONDS = 5.0
 
 
 class DeadLetterWatch(ProviderCollector, SharedExtension):
@@ -168,13 +169,30 @@ class ReliableEventHandler(ClusterEventHandler):
             self.container.spawn_managed_thread(self._catch_up, identifier="archive_catch_up")
 
     def _catch_up(self) -> None:
+        """Replay the archive into the new queue; a broker lost meanwhile (a restart, a node)
+        means a pause and a replay from the start again (handlers are idempotent), never the
+        death of the service, which nameko would bring about for a thread that raised."""
         amqp_uri = self.container.config["AMQP_URI"]
-        with get_connection(amqp_uri) as connection:  # it must exist before replaying into it
-            self.queue.bind(connection.channel()).declare()
-        try:
-            replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
-        except NotFound:
-            log.warning("%s: no event archive on the broker to catch up from", self.consumer_name)
+        while True:
+            try:
+                with get_connection(amqp_uri) as connection:  # it must exist before the replay
+                    self.queue.bind(connection.channel()).declare()
+                replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
+                return
+            except NotFound as missing:
+                if f"no queue '{ARCHIVE_QUEUE}'" in str(missing):
+                    log.warning("%s: no event archive on the broker to catch up from",
+                                self.consumer_name)
+                    return
+                self._catch_up_later()
+            except (*BROKER_GONE, AMQPError):
+                self._catch_up_later()
+
+    def _catch_up_later(self) -> None:
+        log.warning("%s: catching up from the archive failed; again in %.0f s",
+                    self.consumer_name, CATCH_UP_PAUSE_SECONDS, exc_info=True)
+        eventlet.sleep(CATCH_UP_PAUSE_SECONDS)
+
     def stop(self) -> None:
         self.dead_letter_watch.unregister_provider(self)
         super().stop()
