@@ -15,7 +15,9 @@ A shared :class:`DeadLetterWatch` reads each ``Q.dlq``'s depth from the broker f
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 from datetime import UTC, datetime
 from functools import partial
 
@@ -47,11 +49,17 @@ CATCH_UP_PAUSE_SECONDS = 5.0
 
 class DeadLetterWatch(ProviderCollector, SharedExtension):
     """Reads the depth of every reliable handler's dead-letter queue every
-    ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed)."""
+    ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed).
+
+    It also watches the handlers' own queues: one that holds ready messages and has no consumer
+    at two reads in a row has lost ours, and the consumer's connection is made again. After
+    failing over to another node before the quorum queues had new leaders, calls' consumer
+    stayed connected and received nothing, with no error, until calls restarted (issue 15)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._stopped = Event()
+        self._unconsumed: set[str] = set()  # queues seen ready and without a consumer
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run, identifier="dead_letter_watch")
@@ -77,10 +85,25 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
         # closed, and the depths were never read again (issue 15)
         with Connection(self.container.config["AMQP_URI"], connect_timeout=5) as connection:
             channel = connection.channel()
+            unconsumed = set()
             for handler in list(self._providers):
                 _, depth, _ = channel.queue_declare(handler.dead_letter_queue.name, passive=True)
                 DEAD_LETTER_DEPTH.labels(handler.container.service_name,
                                          handler.consumer_name).set(depth)
+                try:
+                    _, ready, consumers = channel.queue_declare(handler.queue.name, passive=True)
+                except NotFound:  # not declared yet (its consumer is starting): next time
+                    channel = connection.channel()
+                    continue
+                if ready and not consumers:
+                    unconsumed.add(handler.queue.name)
+        lost = unconsumed & self._unconsumed
+        self._unconsumed = unconsumed - lost
+        if lost:
+            log.warning("no consumer on %s though messages wait: connecting again",
+                        ", ".join(sorted(lost)))
+            for consumer in {handler.queue_consumer for handler in self._providers}:
+                consumer.connect_again()
 
 
 def retry_arguments(queue: str, kind: dict) -> dict:
@@ -110,7 +133,22 @@ event_handler = ClusterEventHandler.decorator
 
 class ParkingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except that a body that cannot even be decoded is parked by
-    the handler it was meant for (kombu's default logs it and acks it away)."""
+    the handler it was meant for (kombu's default logs it and acks it away), and that it can be
+    told to connect again (:class:`DeadLetterWatch`)."""
+
+    _amqp = None  # the connection its consumers were last set up on
+
+    def get_consumers(self, consumer_cls, channel):
+        self._amqp = channel.connection
+        return super().get_consumers(consumer_cls, channel)
+
+    def connect_again(self) -> None:
+        """Shut the connection's socket: kombu's consuming loop sees the connection lost, opens
+        another and sets the consumers up again there."""
+        transport = getattr(self._amqp, "transport", None)
+        if transport is not None and transport.sock is not None:
+            with contextlib.suppress(OSError):
+                transport.sock.shutdown(socket.SHUT_RDWR)
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")
