@@ -48,7 +48,7 @@ from asterisk_sim import place_call  # noqa: E402
 from asterisk_sim.load import percentile  # noqa: E402
 from bench.agi_ceiling import measure_noop_ceiling  # noqa: E402
 from bench.cpu_profile import summarise  # noqa: E402
-from svckit.deadletters import connection_parameters  # noqa: E402
+from svckit.broker import pika_parameters  # noqa: E402
 
 # The RabbitMQ to use (host:port) and its management API: the machine's, unless set (e.g. a
 # private node when the shared one is busy).
@@ -224,7 +224,7 @@ class RoutedEvents(threading.Thread):
 
     def __init__(self, amqp_uri: str) -> None:
         super().__init__(daemon=True)
-        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+        self.connection = pika.BlockingConnection(pika_parameters(amqp_uri))
         self.channel = self.connection.channel()
         self.channel.exchange_declare("staffing.events", "topic", durable=True)
         queue = self.channel.queue_declare("", exclusive=True).method.queue

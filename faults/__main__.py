@@ -1,11 +1,12 @@
-"""``python -m faults [--short] [--backend sqlite|postgresql|both] [--keep] [--cluster-only]
-[--stop-leader]``: the fault suite.
+"""``python -m faults [--short] [--backend sqlite|postgresql|both] [--keep] [--cluster-only]``:
+the fault suite.
 
 On a private RabbitMQ node and a private PostgreSQL cluster (or SQLite files) it runs the
 platform as `make run` does and, under simulated calls and API reads, in turn: kills each
 service with SIGKILL (the supervisor restarts it), restarts the broker, stops PostgreSQL for a
-while, and (full form) stops a follower node of a three-node RabbitMQ cluster (``--stop-leader``:
-then the node the services use too, which fails today). After each it checks the
+while, and (full form) on a three-node RabbitMQ cluster stops a follower node, then the node the
+services are connected to (they fail over to the next node of ``AMQP_URI``). After each it
+checks the
 databases and the broker (faults/checks.py) and prints one row: fault, calls placed, answered,
 fallback, lost, duplicated, seconds to recover (from the end of the fault until the killed
 service is ready again, a call is routed to a person and an API read succeeds). Exit status 1
@@ -53,10 +54,8 @@ SHORT = Form(SHORT_SERVICES, ("calls",), 3.0, False, False, 1.0, 1.0, 3)
 
 
 class Suite:
-    def __init__(self, form: Form, backend: str, folder: Path,
-                 stop_leader: bool = False) -> None:
+    def __init__(self, form: Form, backend: str, folder: Path) -> None:
         self.form, self.backend, self.folder = form, backend, folder
-        self.stop_leader = stop_leader
         self.rows: list[checks.Row] = []
         self.reached = 0  # calls that reached the platform in the phases so far
         self.cluster: Cluster | None = None
@@ -129,15 +128,12 @@ class Suite:
                         stores, observer)
 
     def _cluster_faults(self, platform, broker, traffic, stores, observer) -> None:
-        """A follower node stopped; with ``--stop-leader`` then the node the services are
-        connected to, which leads every queue they declared: they should fail over to the next
-        address and the queues elect leaders there. Not yet (issue 15): nameko's consumers and
-        RPC proxies keep retrying the lost node and calls' outbox relay stops publishing, so
-        that row fails and is left out of `make faults` until it is mended."""
-        nodes = [(broker.nodes[-1], "a follower")]
-        if self.stop_leader:
-            nodes.append((broker.nodes[0], "the leader"))
-        for lost, which in nodes:
+        """A follower node stopped, then the node the services are connected to, which leads
+        every queue they declared: they fail over to the next address of ``AMQP_URI``, the
+        quorum queues elect leaders on the live nodes, and the services' transient queues are
+        declared again there (svckit/broker.py)."""
+        lost_nodes = ((broker.nodes[-1], "a follower"), (broker.nodes[0], "the services' node"))
+        for lost, which in lost_nodes:
             self._phase(f"cluster: {which} of 3 nodes stopped", lost.stop, platform, broker,
                         traffic, stores, observer,
                         after=lambda lost=lost: (lost.start(), lost.wait_up()))
@@ -221,8 +217,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the folder (logs, data)")
     parser.add_argument("--cluster-only", action="store_true",
                         help="only the three-node cluster's faults")
-    parser.add_argument("--stop-leader", action="store_true",
-                        help="also stop the cluster node the services use (fails today)")
     opts = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupted)  # a stopped run stops what it started
     form = SHORT if opts.short else FULL
@@ -236,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         print(f"{backend}: private broker and databases in {folder}", flush=True)
         try:
-            rows = Suite(form, backend, folder, opts.stop_leader).run()
+            rows = Suite(form, backend, folder).run()
         finally:
             if not opts.keep:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from faults.traffic import PlacedCall
 from services.calls.models import Call, WorkOrder
 from services.staffing.models import CallArrival, RoutingDecision
-from svckit.deadletters import connection_parameters
+from svckit.broker import pika_parameters
 
 OBSERVER = "faults.observer"
 WATCHED = {"calls.events": ("call.ended", "work_order.created"),
@@ -66,8 +66,7 @@ class Observer:
 class _Channel:
     def __init__(self, amqp_uri: str) -> None:
         """On the first of the ``;``-separated nodes that answers."""
-        self.connection = pika.BlockingConnection(
-            [connection_parameters(uri) for uri in amqp_uri.split(";")])
+        self.connection = pika.BlockingConnection(pika_parameters(amqp_uri))
 
     def __enter__(self):
         return self.connection.channel()

@@ -5,7 +5,6 @@ authenticates and passes the caller's staff id; the assets service decides autho
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from gateway import models as m
@@ -14,6 +13,7 @@ from gateway.csvout import csv_download, to_csv
 from gateway.edge import route
 from gateway.shapes import fields_given, paged
 from services.assets import schemas as s
+from svckit.rpc import RpcProxy
 
 CSV = ("application/json", "text/csv")
 

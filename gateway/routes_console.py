@@ -10,8 +10,7 @@ to every hotline member's stream, ``staff.presence_changed`` (staffing) to the m
 
 from __future__ import annotations
 
-from nameko.events import BROADCAST, event_handler
-from nameko.rpc import RpcProxy
+from nameko.events import BROADCAST
 from werkzeug.wrappers import Request, Response
 
 from contracts.events import hotline_role
@@ -20,6 +19,8 @@ from gateway import replies as r
 from gateway.edge import ApiError, route
 from gateway.push import EventStream, PushHub
 from gateway.shapes import paged
+from svckit.events import event_handler
+from svckit.rpc import RpcProxy
 
 EVENT_STREAM = "text/event-stream"
 

@@ -6,7 +6,6 @@ do what (services/visits/authority.py) and refuses with its refusals, mapped by 
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from gateway import visits_models as v
@@ -15,6 +14,7 @@ from gateway.csvout import csv_download, to_csv
 from gateway.edge import ApiError, route
 from gateway.models import LeaveDecision
 from gateway.shapes import fields_given, paged
+from svckit.rpc import RpcProxy
 
 CSV = ("application/json", "text/csv")
 

@@ -13,9 +13,8 @@ from urllib.parse import quote, urlencode
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from contracts.events import TRANSITION_TYPES
@@ -37,10 +36,11 @@ from gateway.routes_visits import VisitsRoutes
 from gateway.shapes import fields_given, paged
 from gateway.tokens import TokenGuard
 from svckit import paging
-from svckit.events import event_types_handler
+from svckit.events import event_handler, event_types_handler
 from svckit.health import live_response, ready_response
 from svckit.heap import FrozenHeap
 from svckit.metrics import metrics_response
+from svckit.rpc import RpcProxy
 from svckit.service import Observed
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@
     python scripts/manage.py dlq-replay QUEUE [--limit N]   # QUEUE.dlq back into QUEUE
     python scripts/manage.py events-replay QUEUE --since 2026-11-30T08:00:00+08:00 \
         [--types 'work_order.*']                      # archived events into a late subscriber
-    python scripts/manage.py quorum-queues            # classic event queues -> quorum (once)
+    python scripts/manage.py quorum-queues            # older queues -> as declared now (once)
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def replay_events(args) -> None:
 def quorum_queues(_args) -> None:
     amqp_uri = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
     for queue, kept in to_quorum(amqp_uri):
-        print(f"{queue}: now a quorum queue ({kept} messages kept)")
+        print(f"{queue}: declared as this release does ({kept} messages kept)")
 
 
 def main() -> None:

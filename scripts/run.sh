@@ -26,7 +26,7 @@ fi
 
 $BIN/python scripts/manage.py migrate
 $BIN/python scripts/manage.py seed
-$BIN/python scripts/manage.py quorum-queues  # classic event queues of older releases, once
+$BIN/python scripts/manage.py quorum-queues  # queues older releases declared otherwise, once
 
 # The services run under a supervisor (scripts/supervise.py): one that dies is restarted with a
 # growing pause while the others keep running; logs are appended to var/log/<service>.log and

@@ -3,21 +3,10 @@ with a fresh retry budget, once the cause is mended. Raw AMQP (pika): no service
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
-
 import pika
 
+from svckit.broker import pika_parameters
 from svckit.events import ATTEMPTS_HEADER, ERROR_HEADER
-
-
-def connection_parameters(amqp_uri: str) -> pika.ConnectionParameters:
-    parts = urlsplit(amqp_uri)
-    return pika.ConnectionParameters(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5672,
-        virtual_host=unquote(parts.path[1:]) or "/",
-        credentials=pika.PlainCredentials(parts.username or "guest", parts.password or "guest"),
-    )
 
 
 def replay_dead_letters(amqp_uri: str, queue: str, limit: int | None = None) -> int:
@@ -27,7 +16,7 @@ def replay_dead_letters(amqp_uri: str, queue: str, limit: int | None = None) -> 
     in between leaves a copy in both places (handlers are idempotent), never in neither.
     """
     moved = 0
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         channel.queue_declare(queue, passive=True)

@@ -18,12 +18,14 @@ A shared :class:`DeadLetterWatch` reads each ``Q.dlq``'s depth from the broker f
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 from datetime import UTC, datetime
 from functools import partial
 
 import eventlet
-from amqp.exceptions import NotFound
+from amqp.exceptions import AMQPError, NotFound
 from eventlet.event import Event
 from kombu import Connection, Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
@@ -33,7 +35,8 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
-from svckit.archive import replay
+from svckit.archive import ARCHIVE_QUEUE, replay
+from svckit.broker import for_cluster, queue_kind
 from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 from svckit.rpc import BROKER_GONE
@@ -43,36 +46,23 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-csc-attempts"
 ERROR_HEADER = "x-csc-error"
 DEFAULTS = {"max_attempts": 5, "base_delay_seconds": 0.5}
-QUORUM = {"x-queue-type": "quorum"}
 DEAD_LETTER_WATCH_SECONDS = 15.0
-
-
-def quorum(queue: Queue) -> Queue:
-    """``queue`` as a quorum queue, when it may be one (durable, shared, kept)."""
-    if not queue.durable or queue.exclusive or queue.auto_delete:
-        return queue
-    queue.queue_arguments = {**(queue.queue_arguments or {}), **QUORUM}
-    return queue
-
-
-def queue_kind(config: dict) -> dict:
-    """The event queues' type arguments from ``EVENT_QUEUE_TYPE`` (``quorum``, the default:
-    replicated, so a cluster node can fail without losing a message; ``classic`` for a
-    broker that lives seconds on one node, as each test's vhost does: hundreds of quorum
-    queues made and dropped per minute wore the test broker down)."""
-    kind = str(config.get("EVENT_QUEUE_TYPE", "quorum"))
-    if kind not in ("quorum", "classic"):
-        raise ValueError(f"EVENT_QUEUE_TYPE must be quorum or classic, not {kind!r}")
-    return dict(QUORUM) if kind == "quorum" else {}
+CATCH_UP_PAUSE_SECONDS = 5.0
 
 
 class DeadLetterWatch(ProviderCollector, SharedExtension):
     """Reads the depth of every reliable handler's dead-letter queue every
-    ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed)."""
+    ``DEAD_LETTER_WATCH_SECONDS`` (a passive declare: nothing is created or consumed).
+
+    It also watches the handlers' own queues: one that holds ready messages and has no consumer
+    at two reads in a row has lost ours, and the consumer's connection is made again. After
+    failing over to another node before the quorum queues had new leaders, calls' consumer
+    stayed connected and received nothing, with no error, until calls restarted (issue 15)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._stopped = Event()
+        self._unconsumed: set[str] = set()  # queues seen ready and without a consumer
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run, identifier="dead_letter_watch")
@@ -98,15 +88,70 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
         # closed, and the depths were never read again (issue 15)
         with Connection(self.container.config["AMQP_URI"], connect_timeout=5) as connection:
             channel = connection.channel()
+            unconsumed = set()
             for handler in list(self._providers):
                 _, depth, _ = channel.queue_declare(handler.dead_letter_queue.name, passive=True)
                 DEAD_LETTER_DEPTH.labels(handler.container.service_name,
                                          handler.consumer_name).set(depth)
+                try:
+                    _, ready, consumers = channel.queue_declare(handler.queue.name, passive=True)
+                except NotFound:  # not declared yet (its consumer is starting): next time
+                    channel = connection.channel()
+                    continue
+                if ready and not consumers:
+                    unconsumed.add(handler.queue.name)
+        lost = unconsumed & self._unconsumed
+        self._unconsumed = unconsumed - lost
+        if lost:
+            log.warning("no consumer on %s though messages wait: connecting again",
+                        ", ".join(sorted(lost)))
+            for consumer in {handler.queue_consumer for handler in self._providers}:
+                consumer.connect_again()
+
+
+def retry_arguments(queue: str, kind: dict) -> dict:
+    """``queue``'s retry queue: its messages dead-letter back to ``queue`` when their delay
+    expires. A quorum queue dead-letters at most once by default: a message expiring while
+    ``queue`` has no leader (a cluster node lost) was dropped, silently (issue 15). At least
+    once, the retry queue keeps it until ``queue`` confirms it (RabbitMQ 3.10+; that strategy
+    requires ``x-overflow: reject-publish``)."""
+    arguments = {**kind, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
+    if kind.get("x-queue-type") == "quorum":
+        arguments |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+    return arguments
+
+
+class ClusterEventHandler(EventHandler):
+    """nameko's event handler with its queue made to outlive a lost cluster node
+    (svckit/broker.py): a quorum queue when shared and kept, transient when a broadcast or
+    auto-delete queue of one instance. Use it (``event_handler``) instead of nameko's."""
+
+    def setup(self) -> None:
+        super().setup()
+        for_cluster(self.queue, queue_kind(self.container.config))
+
+
+event_handler = ClusterEventHandler.decorator
 
 
 class ParkingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except that a body that cannot even be decoded is parked by
-    the handler it was meant for (kombu's default logs it and acks it away)."""
+    the handler it was meant for (kombu's default logs it and acks it away), and that it can be
+    told to connect again (:class:`DeadLetterWatch`)."""
+
+    _amqp = None  # the connection its consumers were last set up on
+
+    def get_consumers(self, consumer_cls, channel):
+        self._amqp = channel.connection
+        return super().get_consumers(consumer_cls, channel)
+
+    def connect_again(self) -> None:
+        """Shut the connection's socket: kombu's consuming loop sees the connection lost, opens
+        another and sets the consumers up again there."""
+        transport = getattr(self._amqp, "transport", None)
+        if transport is not None and transport.sock is not None:
+            with contextlib.suppress(OSError):
+                transport.sock.shutdown(socket.SHUT_RDWR)
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")
@@ -117,7 +162,7 @@ class ParkingQueueConsumer(QueueConsumer):
         super().on_decode_error(message, exc)
 
 
-class ReliableEventHandler(EventHandler):
+class ReliableEventHandler(ClusterEventHandler):
     """An event handler whose method receives ``(envelope, payload)``.
 
     Config ``EVENT_RETRY: {max_attempts, base_delay_seconds}`` bounds the retries.
@@ -148,21 +193,12 @@ class ReliableEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         kind = queue_kind(self.container.config)
-        if kind:
-            self.queue = quorum(self.queue)
         name = self.queue.name
         amqp_uri = self.container.config["AMQP_URI"]
         self.catch_up = (self.wants_catch_up and bool(self.container.config.get("EVENT_ARCHIVE"))
                          and not queue_exists(amqp_uri, name))
-        self.retry_queue = Queue(
-            f"{name}.retry",
-            durable=True,
-            queue_arguments={
-                **kind,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": name,
-            },
-        )
+        self.retry_queue = Queue(f"{name}.retry", durable=True,
+                                 queue_arguments=retry_arguments(name, kind))
         self.dead_letter_queue = Queue(f"{name}.dlq", durable=True, queue_arguments=kind)
         self.dead_letter_watch.register_provider(self)
         for counter in (EVENTS_RETRIED, DEAD_LETTERED, EVENTS_REJECTED):  # shown from the start
@@ -213,13 +249,30 @@ class ReliableEventHandler(EventHandler):
             self.container.spawn_managed_thread(self._catch_up, identifier="archive_catch_up")
 
     def _catch_up(self) -> None:
+        """Replay the archive into the new queue; a broker lost meanwhile (a restart, a node)
+        means a pause and a replay from the start again (handlers are idempotent), never the
+        death of the service, which nameko would bring about for a thread that raised."""
         amqp_uri = self.container.config["AMQP_URI"]
-        with get_connection(amqp_uri) as connection:  # it must exist before replaying into it
-            self.queue.bind(connection.channel()).declare()
-        try:
-            replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
-        except NotFound:
-            log.warning("%s: no event archive on the broker to catch up from", self.consumer_name)
+        while True:
+            try:
+                with get_connection(amqp_uri) as connection:  # it must exist before the replay
+                    self.queue.bind(connection.channel()).declare()
+                replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
+                return
+            except NotFound as missing:
+                if f"no queue '{ARCHIVE_QUEUE}'" in str(missing):
+                    log.warning("%s: no event archive on the broker to catch up from",
+                                self.consumer_name)
+                    return
+                self._catch_up_later()
+            except (*BROKER_GONE, AMQPError):
+                self._catch_up_later()
+
+    def _catch_up_later(self) -> None:
+        log.warning("%s: catching up from the archive failed; again in %.0f s",
+                    self.consumer_name, CATCH_UP_PAUSE_SECONDS, exc_info=True)
+        eventlet.sleep(CATCH_UP_PAUSE_SECONDS)
+
     def stop(self) -> None:
         self.dead_letter_watch.unregister_provider(self)
         super().stop()
@@ -331,7 +384,7 @@ def queue_exists(amqp_uri: str, name: str) -> bool:
     return True
 
 
-class EventTypesHandler(EventHandler):
+class EventTypesHandler(ClusterEventHandler):
     """nameko's event handler on several event types of one source, on one queue of its own.
 
     ``@event_types_handler("calls", ("work_order.urged", "work_order.closed"), label="changes",

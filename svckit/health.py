@@ -19,6 +19,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from svckit.broker import node_uris
 from svckit.db import Database, ServiceStore
 from svckit.migrations import head
 
@@ -29,8 +30,9 @@ CHECK_SECONDS = 2.0
 
 
 def broker_reachable(amqp_uri: str) -> bool:
+    """One of the broker's nodes answers (each of ``AMQP_URI``'s is tried once)."""
     with Connection(amqp_uri, connect_timeout=CHECK_SECONDS) as connection:
-        connection.ensure_connection(max_retries=1)
+        connection.ensure_connection(max_retries=max(1, len(node_uris(amqp_uri)) - 1))
         return connection.connected
 
 

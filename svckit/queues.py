@@ -1,12 +1,14 @@
-"""Operator's tool: turn a broker's classic event queues of an older release into the quorum
-queues svckit/events.py declares (issue 17), keeping their messages. Raw AMQP (pika), with the
-services stopped: RabbitMQ refuses to redeclare a queue with another ``x-queue-type``.
+"""Operator's tool: turn a broker's queues of an older release into the quorum queues this
+release declares (issue 17; issue 15 added the RPC queues and the retry queues' at-least-once
+dead-lettering), keeping their messages. Raw AMQP (pika), with the services stopped: RabbitMQ
+refuses to redeclare a queue with other arguments (``x-queue-type``, ``x-overflow``...).
 
-The queues are found from the services' own declarations (each reliable event handler's queue,
-its ``.retry`` and ``.dlq``), not from the broker. For each that exists as a classic queue: its
-messages move (confirmed, then acked) into a temporary quorum queue, the classic queue is
-deleted, the quorum queue of the same name is declared and bound as the handler binds it, and
-the messages move back. A queue that is already a quorum queue is left alone.
+The queues are found from the services' own declarations (each service's RPC queue, each
+reliable event handler's queue, its ``.retry`` and ``.dlq``), not from the broker. For each that
+exists with other arguments: its messages move (confirmed, then acked) into a temporary quorum
+queue, the old queue is deleted, the queue is declared again as this release declares it and
+bound as its service binds it, and the messages move back. A queue already as declared is left
+alone.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 import pika
+from nameko.rpc import Rpc
 from pika.exceptions import ChannelClosedByBroker
 
-from svckit.deadletters import connection_parameters
-from svckit.events import QUORUM, ReliableEventHandler
+from svckit.broker import QUORUM, pika_parameters
+from svckit.events import ReliableEventHandler, retry_arguments
 from svckit.services import SERVICES
 
 PRECONDITION_FAILED = 406
@@ -35,10 +38,14 @@ class EventQueue:
 
 
 def event_queues() -> Iterator[EventQueue]:
-    """Every queue the platform's reliable event handlers declare."""
+    """Every shared queue the platform declares: each service's RPC queue (bound as nameko
+    binds it) and its reliable event handlers' queues."""
     for service in SERVICES:
         module, _, cls_name = service.entry.partition(":")
         cls = getattr(import_module(module), cls_name)
+        if any(isinstance(entrypoint, Rpc) for method in vars(cls).values()
+               for entrypoint in getattr(method, "nameko_entrypoints", ())):
+            yield EventQueue(f"rpc-{cls.name}", dict(QUORUM), "nameko-rpc", f"{cls.name}.*")
         for method in vars(cls).values():
             for entrypoint in getattr(method, "nameko_entrypoints", ()):
                 if not isinstance(entrypoint, ReliableEventHandler):
@@ -46,8 +53,7 @@ def event_queues() -> Iterator[EventQueue]:
                 source, event_type = entrypoint.source_service, entrypoint.event_type
                 name = f"evt-{source}-{event_type}--{cls.name}.{method.__name__}"
                 yield EventQueue(name, dict(QUORUM), f"{source}.events", event_type)
-                yield EventQueue(f"{name}.retry", {
-                    **QUORUM, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
+                yield EventQueue(f"{name}.retry", retry_arguments(name, QUORUM))
                 yield EventQueue(f"{name}.dlq", dict(QUORUM))
 
 
@@ -68,9 +74,10 @@ def _confirming(connection):
     return channel
 
 
-def _is_classic(connection, queue: EventQueue) -> bool:
-    """Declares ``queue`` as a quorum queue; True when a classic one of that name is in the
-    way (the broker refuses, which closes the channel)."""
+def _declared_otherwise(connection, queue: EventQueue) -> bool:
+    """Declares ``queue`` as this release does; True when one of that name with other
+    arguments is in the way (a classic queue, an at-most-once retry queue: the broker
+    refuses, which closes the channel)."""
     channel = connection.channel()
     try:
         channel.queue_declare(queue.name, durable=True, arguments=queue.arguments)
@@ -90,11 +97,11 @@ def _is_classic(connection, queue: EventQueue) -> bool:
 
 
 def to_quorum(amqp_uri: str) -> list[tuple[str, int]]:
-    """Convert every classic event queue; returns (queue, messages kept) for each converted."""
+    """Convert every queue declared otherwise; returns (queue, messages kept) for each."""
     converted = []
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         for queue in event_queues():
-            if not _is_classic(connection, queue):
+            if not _declared_otherwise(connection, queue):
                 continue
             holding = f"{queue.name}.quorum-migration"
             channel = _confirming(connection)
@@ -102,8 +109,8 @@ def to_quorum(amqp_uri: str) -> list[tuple[str, int]]:
             kept = _move(channel, queue.name, holding)
             channel.queue_delete(queue.name)
             channel.close()
-            # a fresh channel: RabbitMQ 3.10 crashes a channel that published to the classic
-            # queue and then publishes to the quorum queue of the same name
+            # a fresh channel: RabbitMQ 3.10 crashes a channel that published to the old
+            # queue and then publishes to the new queue of the same name
             channel = _confirming(connection)
             channel.queue_declare(queue.name, durable=True, arguments=queue.arguments)
             if queue.exchange:  # it was bound: its exchange exists

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,7 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
-from svckit.rpc import rpc
+from svckit.rpc import RpcProxy, rpc
 from svckit.service import ObservedService
 from svckit.staff_cache import StaffCacheProvider
 

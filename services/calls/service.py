@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -80,7 +79,7 @@ from svckit.events import reliable_event_handler
 from svckit.health import Health
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
-from svckit.rpc import rpc
+from svckit.rpc import RpcProxy, rpc
 from svckit.service import ObservedService
 from svckit.staff_cache import StaffCacheProvider
 from svckit.workdays import require_aware
@@ -168,13 +167,15 @@ class CallsService(ObservedService):
             log.warning("the re-routing of %s is left to its event", routed.work_order_id,
                         exc_info=True)
 
-    @reliable_event_handler("staffing", "work_order.routed",
+    @reliable_event_handler("staffing", "work_order.routed", catch_up=True,
                             delayed=("HOTLINE", "routed_event_delay_seconds", 1.0))
     def on_work_order_routed(self, event: Envelope, routed: WorkOrderRouted) -> None:
         """Records a decision the call did not (no RPC reply in time, staffing slow or down,
         or a re-routing); one indexed read when the call recorded it already. The event is
         held back (longer than a call takes from the reply to its end), so it does not race
-        the call's own transaction and apply the decision through the ORM first."""
+        the call's own transaction and apply the decision through the ORM first. It catches
+        up from the archive: a decision made before this queue existed (a new broker) would
+        otherwise reach only the archive."""
         with self.db.transaction() as session:
             if orders.routing_recorded(session, routed):
                 return

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 
@@ -23,7 +22,7 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
-from svckit.rpc import rpc
+from svckit.rpc import RpcProxy, rpc
 from svckit.service import ObservedService
 
 NOTICES = Counter("csc_notices_total", "Notices delivered to inboxes, by kind.", ["kind"])

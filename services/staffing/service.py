@@ -406,9 +406,12 @@ class StaffingService(AgentFeed, ObservedService):
         with self._unit() as (session, _, zone):
             return plan_store.staffing_plan(session, _day(day), settings, zone)
 
-    @reliable_event_handler("calls", "call.ended")
+    @reliable_event_handler("calls", "call.ended", catch_up=True)
     def on_call_ended(self, event: Envelope, ended: CallEnded) -> None:
-        """Arrivals and handling times for the plan, kept in staffing's own table (S3.3)."""
+        """Arrivals and handling times for the plan, kept in staffing's own table (S3.3).
+
+        Catches up from the archive: on a new broker calls answered its first calls before this
+        queue existed, and their call.ended reached only the archive (issue 15's loss of 6)."""
         with self.db.transaction() as session:
             if first_delivery(session, "staffing.on_call_ended", str(event.id)):
                 plan_store.record_call(session, ended)

@@ -11,7 +11,6 @@ from datetime import datetime
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -47,7 +46,7 @@ from svckit.db import Database
 from svckit.events import reliable_event_handler
 from svckit.inbox import first_delivery
 from svckit.metrics import metrics_response
-from svckit.rpc import rpc
+from svckit.rpc import RpcProxy, rpc
 from svckit.service import ObservedService
 from svckit.workdays import require_aware
 

@@ -7,7 +7,7 @@ import time
 
 import pika
 
-from svckit.deadletters import connection_parameters
+from svckit.broker import pika_parameters
 
 
 def publish(amqp_uri: str, exchange: str, routing_key: str, body, message_id: str = "") -> None:
@@ -17,7 +17,7 @@ def publish(amqp_uri: str, exchange: str, routing_key: str, body, message_id: st
 
 def publish_many(amqp_uri: str, exchange: str, messages: list[tuple[str, object, str]]) -> None:
     """Publish (routing key, body, message id) messages, confirmed, over one connection."""
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         if exchange:
@@ -47,7 +47,7 @@ class Listener:
     """A queue bound to an events exchange, read on demand."""
 
     def __init__(self, amqp_uri: str, exchange: str, routing_key: str = "#") -> None:
-        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+        self.connection = pika.BlockingConnection(pika_parameters(amqp_uri))
         self.channel = self.connection.channel()
         self.channel.exchange_declare(exchange, "topic", durable=True)
         self.queue = self.channel.queue_declare("", exclusive=True).method.queue
@@ -70,5 +70,5 @@ class Listener:
 
 
 def queue_depth(amqp_uri: str, queue: str) -> int:
-    with pika.BlockingConnection(connection_parameters(amqp_uri)) as connection:
+    with pika.BlockingConnection(pika_parameters(amqp_uri)) as connection:
         return connection.channel().queue_declare(queue, passive=True).method.message_count

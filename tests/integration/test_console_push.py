@@ -13,8 +13,8 @@ import requests
 
 from services.staffing.seed import seed_org
 from svckit import workdays
+from svckit.broker import pika_parameters
 from svckit.clock import wall_now
-from svckit.deadletters import connection_parameters
 from tests.integration import harness
 from tests.integration.client import call, get, login, post, put, start_system
 
@@ -64,7 +64,7 @@ class RoutedListener:
     """When each ``work_order.routed`` was published (arrival at a queue of the test's own)."""
 
     def __init__(self, amqp_uri: str) -> None:
-        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+        self.connection = pika.BlockingConnection(pika_parameters(amqp_uri))
         channel = self.connection.channel()
         channel.exchange_declare("staffing.events", "topic", durable=True)
         queue = channel.queue_declare("", exclusive=True).method.queue
