@@ -56,14 +56,24 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ZONE)
 
 
-def test_staff_clock_in_and_out_for_themselves(api, people, stores):
+@pytest.fixture
+def api_on_a_tuesday_morning(people, run_service):
+    """The API with staffing's clock at 09:05 on a working Tuesday: a clock's work day depends
+    on the time of day (the nearest shift start or end), so the wall clock would make the
+    outcome depend on when the suite runs."""
+    run_service("staffing", at=at(date(2024, 10, 8), 9, 5))
+    return f"http://127.0.0.1:{harness.http_port(run_service('gateway'))}/api"
+
+
+def test_staff_clock_in_and_out_for_themselves(api_on_a_tuesday_morning, people, stores):
+    api = api_on_a_tuesday_morning
     clerk = token_for(people, "clerk01", "window_staff")  # not a hotline role: still may clock
     first = post(f"{api}/attendance/clock-in", headers=clerk)
     assert first.status_code == 200, first.text
     body = first.json()
     assert body["staff_id"] == people["clerk01"] and body["clock_in"]
     again = post(f"{api}/attendance/clock-in", headers=clerk).json()
-    assert again["clock_in"] == body["clock_in"] and again["day"] == body["day"]
+    assert again["clock_in"] == body["clock_in"] and again["day"] == body["day"] == "2024-10-08"
     out = post(f"{api}/attendance/clock-out", headers=clerk).json()
     assert out["clock_out"] >= out["clock_in"] and out["day"] == body["day"]
     with stores["staffing"].transaction() as session:
