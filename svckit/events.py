@@ -110,11 +110,12 @@ class DeadLetterWatch(ProviderCollector, SharedExtension):
 
 
 def retry_arguments(queue: str, kind: dict) -> dict:
-    """``queue``'s retry queue: its messages dead-letter back to ``queue`` when their delay
-    expires. A quorum queue dead-letters at most once by default: a message expiring while
-    ``queue`` has no leader (a cluster node lost) was dropped, silently (issue 15). At least
-    once, the retry queue keeps it until ``queue`` confirms it (RabbitMQ 3.10+; that strategy
-    requires ``x-overflow: reject-publish``)."""
+    """Arguments of a queue whose messages wait, then dead-letter into ``queue`` when their
+    time expires (``queue``'s retry queue, a delayed handler's delay queue). A quorum queue
+    dead-letters at most once by default: a message expiring while ``queue`` has no leader (a
+    cluster node lost) was dropped, silently (issue 15). At least once, the waiting queue keeps
+    it until ``queue`` confirms it (RabbitMQ 3.10+; that strategy requires ``x-overflow:
+    reject-publish``)."""
     arguments = {**kind, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
     if kind.get("x-queue-type") == "quorum":
         arguments |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
@@ -224,15 +225,10 @@ class ReliableEventHandler(ClusterEventHandler):
         if seconds <= 0:
             return
         name = self.queue.name
-        # a quorum queue dead-letters at most once unless told otherwise: every event held
-        # here must reach Q, so at least once (which needs reject-publish on overflow)
-        safe = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
         self.delay_queue = Queue(
             f"{name}.delay", exchange=self.queue.exchange, routing_key=self.event_type,
             durable=True, queue_arguments={
-                **kind, **(safe if kind else {}), "x-message-ttl": int(seconds * 1000),
-                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name,
-            },
+                **retry_arguments(name, kind), "x-message-ttl": int(seconds * 1000)},
         )
         self.queue = Queue(name, durable=True, queue_arguments=self.queue.queue_arguments)
 
