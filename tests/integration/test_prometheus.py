@@ -41,7 +41,12 @@ KEY_SERIES = [
     'category:csc_calls:increase1m{category="fault_report"}',  # a recording rule
     'csc_assets_alerts_open{type="seal.not_returned"}',  # the seal/key alert reads it
     'csc_entrypoint_calls_total{service="inbox"}', 'csc_outbox_backlog{service="visits"}',
+    'csc_entrypoint_errors_total{service="gateway"}',  # at 0 from the start, not "no data"
 ]
+# This process runs all five services on one registry, so each scrape is the whole of it (about
+# 1 MB after a shard's earlier tests). At 1 s a loaded shard's scrapes timed out, and a failed
+# scrape marks its series stale: a key series then vanished between two queries (CI, stop 20).
+SCRAPE_INTERVAL = "2s"
 # The databases of the services beyond calls and staffing (tests/conftest.py db_urls).
 EXTRA_DATABASES = ("inbox", "assets", "visits")
 # PromQL words that are not metric names.
@@ -71,7 +76,7 @@ def prometheus(tmp_path):
     url = f"http://127.0.0.1:{port}"
 
     def configure(targets: dict[str, str]) -> None:
-        config.write_text(yaml.safe_dump(prometheus_config(targets, interval="1s")))
+        config.write_text(yaml.safe_dump(prometheus_config(targets, interval=SCRAPE_INTERVAL)))
         harness.wait_for(lambda: _answers(f"{url}/-/ready"), timeout=30)
         assert requests.post(f"{url}/-/reload", timeout=10).status_code == 200
 
@@ -187,7 +192,6 @@ def test_operations_against_the_running_system(
     assert instant(url, 'sum(csc_entrypoint_refusals_total{service="gateway"})')[0]["value"][1] \
         != "0"
     # no gateway failure in this flow (the registry is the process's: earlier tests' count too)
-    assert instant(url, 'sum(csc_entrypoint_errors_total{service="gateway"})')
     assert gateway_failures() == failures_before
 
     # the dashboard is what scripts/dashboard.py writes, and its queries read real series
