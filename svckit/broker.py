@@ -21,10 +21,13 @@ with 404 "home node ... is down", so a consumer that failed over could not start
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
 import pika
-from kombu import Queue
+from kombu import Connection, Queue
+from nameko.amqp.publish import get_connection
 
 QUORUM = {"x-queue-type": "quorum"}
 
@@ -77,3 +80,24 @@ def for_cluster(queue: Queue, kind: dict) -> Queue:
     elif queue.durable and kind:
         queue.queue_arguments = {**(queue.queue_arguments or {}), **kind}
     return queue
+
+
+@contextmanager
+def pooled_connection(amqp_uri: str) -> Iterator[Connection]:
+    """One of nameko's pooled connections (kombu's pool), usable again after an error.
+
+    kombu's pooled connection closes itself for good when an exception leaves its ``with``,
+    then goes back to the pool all the same: every later user of it finds no connection
+    ("'NoneType' object has no attribute 'channel'") until the process restarts. Here an error
+    drops the connection's socket instead (``collect``), so the pool's next user connects
+    afresh, and leaves once the connection is back in the pool.
+    """
+    failure: BaseException | None = None
+    with get_connection(amqp_uri) as connection:
+        try:
+            yield connection
+        except Exception as error:
+            connection.collect()
+            failure = error
+    if failure is not None:
+        raise failure

@@ -8,7 +8,8 @@ once (``multiple``); a ``mandatory`` message that no queue takes comes back (bas
 before its ack, named by its message id.
 
 The connection is taken from nameko's pool exactly as its Publisher takes one (same URI, same
-transport options); only the channel is ours, kept while its connection is.
+transport options; svckit.broker.pooled_connection); only the channel is ours, kept while its
+connection is.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from time import monotonic
 
 from amqp import Message
 from kombu import Exchange
-from nameko.amqp.publish import get_connection
+
+from svckit.broker import pooled_connection
 
 log = logging.getLogger(__name__)
 
@@ -114,21 +116,21 @@ class BatchPublisher:
         """Send ``batch`` in order, then wait once (up to the confirm timeout) for all of it."""
         if not batch:
             return Outcome()
-        with get_connection(self.amqp_uri) as connection:
-            confirming = self._channel_on(connection)
-            try:
-                for message in batch:
-                    confirming.send(message)
-                settled = self._await(connection, confirming)
-            except Exception:  # a half-sent batch: start again on a fresh connection
-                self._drop(connection, confirming)
-                raise
-            outcome = confirming.outcome(timed_out=not settled)
-            if not settled:  # a node lost with the batch in flight, say
-                log.warning("no confirm for %d of %d events within %.0f s; they stay unpublished",
-                            len(batch) - len(outcome.confirmed) - len(outcome.returned),
-                            len(batch), self.confirm_timeout)
-                self._drop(connection, confirming)
+        # an error (a half-sent batch, say) drops the connection, its channel with it
+        with pooled_connection(self.amqp_uri) as connection:
+            return self._publish_on(connection, batch)
+
+    def _publish_on(self, connection, batch: Sequence[Outgoing]) -> Outcome:
+        confirming = self._channel_on(connection)
+        for message in batch:
+            confirming.send(message)
+        settled = self._await(connection, confirming)
+        outcome = confirming.outcome(timed_out=not settled)
+        if not settled:  # a node lost with the batch in flight, say
+            log.warning("no confirm for %d of %d events within %.0f s; they stay unpublished",
+                        len(batch) - len(outcome.confirmed) - len(outcome.returned),
+                        len(batch), self.confirm_timeout)
+            self._drop(connection)
         return outcome
 
     def _await(self, connection, confirming: ConfirmChannel) -> bool:
@@ -148,12 +150,15 @@ class BatchPublisher:
         transport = connection.connection  # connects if needed
         confirming = self._channels.get(transport)
         if confirming is None or not confirming.usable_on(transport):
-            self._channels = {t: c for t, c in self._channels.items()
-                              if c.usable_on(t)}  # forget those of closed connections
+            self._forget_closed()
             confirming = self._channels[transport] = ConfirmChannel(connection)
         return confirming
 
-    def _drop(self, connection, confirming: ConfirmChannel) -> None:
-        """Forget the channel and close its connection without waiting on the broker."""
-        self._channels = {t: c for t, c in self._channels.items() if c is not confirming}
+    def _forget_closed(self) -> None:
+        self._channels = {t: c for t, c in self._channels.items() if c.usable_on(t)}
+
+    def _drop(self, connection) -> None:
+        """Forget the connection's channel and close the connection without waiting on the
+        broker (its channels with it); the pool's next use of it connects afresh."""
         connection.collect()
+        self._forget_closed()

@@ -28,7 +28,7 @@ import eventlet
 from amqp.exceptions import AMQPError, NotFound
 from eventlet.event import Event
 from kombu import Connection, Queue, binding
-from nameko.amqp.publish import Publisher, get_connection
+from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import ProviderCollector, SharedExtension
@@ -36,7 +36,7 @@ from nameko.messaging import QueueConsumer
 
 from contracts.events import InvalidEvent, parse_event
 from svckit.archive import ARCHIVE_QUEUE, replay
-from svckit.broker import for_cluster, queue_kind
+from svckit.broker import for_cluster, pooled_connection, queue_kind
 from svckit.db import DATABASE_DOWN
 from svckit.metrics import DEAD_LETTER_DEPTH, DEAD_LETTERED, EVENTS_REJECTED, EVENTS_RETRIED
 from svckit.rpc import BROKER_GONE
@@ -208,7 +208,7 @@ class ReliableEventHandler(ClusterEventHandler):
         self.max_attempts = int(settings["max_attempts"])
         self.base_delay = float(settings["base_delay_seconds"])
         self._delay(kind)
-        with get_connection(amqp_uri) as connection:
+        with pooled_connection(amqp_uri) as connection:
             channel = connection.channel()
             for queue in (self.retry_queue, self.dead_letter_queue):
                 queue.bind(channel).declare()
@@ -251,7 +251,7 @@ class ReliableEventHandler(ClusterEventHandler):
         amqp_uri = self.container.config["AMQP_URI"]
         while True:
             try:
-                with get_connection(amqp_uri) as connection:  # it must exist before the replay
+                with pooled_connection(amqp_uri) as connection:  # it must exist before the replay
                     self.queue.bind(connection.channel()).declare()
                 replay(amqp_uri, self.queue.name, ARCHIVE_START, self.event_type)
                 return
@@ -372,7 +372,7 @@ ARCHIVE_START = datetime(2000, 1, 1, tzinfo=UTC)  # all the archive holds
 
 
 def queue_exists(amqp_uri: str, name: str) -> bool:
-    with get_connection(amqp_uri) as connection:
+    with pooled_connection(amqp_uri) as connection:
         try:
             connection.channel().queue_declare(name, passive=True)
         except NotFound:

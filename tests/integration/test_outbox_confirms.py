@@ -1,15 +1,19 @@
 """The outbox relay's batch confirms (svckit/confirms.py): one wait for a batch's acks, nacks
 and returns; only what the broker confirmed and routed is marked published."""
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import quote, unquote
 
 from kombu import Connection
 from sqlalchemy import select
 
 from contracts.events import Caller, Category, WorkOrderCreated, WorkOrderRouted, make_event
 from svckit.outbox import CONFIRM_TIMEOUT_SECONDS, OutboxRelay, emit
-from tests.integration import amqp
+from svckit.rpc import BROKER_GONE
+from tests.conftest import _rabbit
+from tests.integration import amqp, harness
 
 REFUSING_QUEUE = "refuses-every-message"
 
@@ -91,3 +95,36 @@ def test_a_batch_not_confirmed_in_time_is_published_again(stores, amqp_uri):
     assert relay.relay_once() == 1
     # at least once: the first copy may have reached the queue as well
     assert {m["id"] for m in listener.drain(expect=2, timeout=1)} == {str(event.id)}
+
+
+def close_client_connections(vhost: str) -> int:
+    """The broker closes every client connection to ``vhost``, as its restart does."""
+    listed = lambda: _rabbit("GET", f"/vhosts/{quote(vhost, safe='')}/connections").json()  # noqa: E731
+    harness.wait_for(listed, timeout=15)  # the management plugin lists them within seconds
+    for connection in listed():
+        _rabbit("DELETE", f"/connections/{quote(connection['name'], safe='')}")
+    return len(listed())
+
+
+def test_the_relay_publishes_again_once_the_broker_dropped_its_connection(stores, amqp_uri):
+    """kombu's pooled connection closes for good when an error leaves its ``with`` and still
+    goes back to the pool: the relay then never published again (a broker restart in
+    `make faults`). svckit.broker.pooled_connection drops the socket instead."""
+    store = stores["calls"]
+    relay = OutboxRelay(store, amqp_uri, service="calls")
+    subscriber = amqp.Listener(amqp_uri, "calls.events", "work_order.created")  # noqa: F841
+    with store.transaction() as session:
+        emit(session, created())
+    assert relay.relay_once() == 1
+
+    assert close_client_connections(unquote(amqp_uri.rsplit("/", 1)[1])) >= 1
+    listener = amqp.Listener(amqp_uri, "calls.events", "work_order.created")
+    event = created()
+    with store.transaction() as session:
+        emit(session, event)
+    published = 0
+    for _ in range(3):  # the first finds the connection gone
+        with contextlib.suppress(*BROKER_GONE):
+            published += relay.relay_once()
+    assert published == 1
+    assert [m["id"] for m in listener.drain()] == [str(event.id)]
