@@ -31,6 +31,7 @@ from faults.platform import DATABASES, PASSWORD, Platform
 from faults.postgres import Cluster
 from faults.rabbit import Broker
 from faults.traffic import Traffic
+from svckit.archive import ARCHIVE_QUEUE
 
 FULL_SERVICES = ("staffing", "calls", "assets", "visits", "inbox", "gateway")
 SHORT_SERVICES = ("staffing", "calls", "gateway")
@@ -176,8 +177,12 @@ class Suite:
         checks.settle(stores, observer, calls, platform.folder / "spool", self.reached,
                       timeout=60 + 3 * (ended - began))
         observer.drain()
-        dead = {q: n for q, n in broker.nodes[0].queues().items() if q.endswith(".dlq")}
+        queues = broker.nodes[0].queues()
+        dead = {q: n for q, n in queues.items() if q.endswith(".dlq")}
         self.rows.append(checks.check(row, calls, stores, observer, dead, self.reached))
+        if row.lost:  # where what was lost waits, if on the broker (the archive keeps all)
+            row.problems[:0] = [f"left in {q}: {n}" for q, n in sorted(queues.items())
+                                if n and q != ARCHIVE_QUEUE and not q.endswith(".dlq")]
         self.reached += row.answered
         print(format_row(self.rows[-1]), f"({time.monotonic() - began:.0f} s)", flush=True)
 

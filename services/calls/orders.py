@@ -9,7 +9,7 @@ it, each with the parent's reply recorded on it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -328,6 +328,38 @@ def routing_recorded(session: Session, routed: WorkOrderRouted) -> bool:
         return True
     return (row.routing_reason == RING_NO_ANSWER_NEXT_CHOICE
             and row.assignee_id == routed.assignee_id)
+
+
+@dataclass(frozen=True)
+class UnroutedSettings:
+    """The sweep of orders left unrouted (config ``UNROUTED``)."""
+
+    sweep_seconds: float = 15.0
+    after_seconds: float = 30.0  # opened this long ago: far past the call and the routed event
+    page: int = 100  # orders asked of staffing per sweep
+
+    @classmethod
+    def from_config(cls, raw: dict | None) -> UnroutedSettings:
+        raw = raw or {}
+        return cls(float(raw.get("sweep_seconds", cls.sweep_seconds)),
+                   float(raw.get("after_seconds", cls.after_seconds)),
+                   int(raw.get("page", cls.page)))
+
+
+UNROUTED = (
+    select(_orders.c.id, _orders.c.caller_number, _orders.c.category)
+    .where(_orders.c.status == Status.NEW.value, _orders.c.routed_at.is_(None),
+           _orders.c.created_at <= bindparam("before"))
+    .order_by(_orders.c.created_at)
+    .limit(bindparam("limit"))
+)
+
+
+def unrouted(session: Session, before: datetime, limit: int) -> list[tuple[str, str, str]]:
+    """Orders still new with no routing recorded, opened at or before ``before``, oldest first
+    (id, caller number, category): neither the RPC reply nor ``work_order.routed`` reached
+    them. One a person assigned meanwhile is not new, so not among them."""
+    return [tuple(row) for row in session.execute(UNROUTED, {"before": before, "limit": limit})]
 
 
 OPEN = tuple(s for s in Status if s not in (Status.CLOSED, Status.MERGED))

@@ -56,6 +56,7 @@ from services.calls.hotline import (
 from services.calls.ivr import Prompts
 from services.calls.lifecycle import Action, IllegalTransition, InvalidFields, LifecycleError
 from services.calls.models import Base, Call, WorkOrder
+from services.calls.orders import UnroutedSettings
 from services.calls.outage_store import ActiveOutages, OutageSettings
 from services.calls.outages import OutageError, parse_time
 from services.calls.pop import screen_pop
@@ -96,6 +97,10 @@ ROUTING_FALLBACKS = Counter(
 )
 OUTAGE_NOTICES = Counter(
     "csc_outage_notices_total", "Calls that heard the outage notice before the menu."
+)
+UNROUTED_RECOVERED = Counter(
+    "csc_unrouted_orders_recovered_total",
+    "Orders found with no routing recorded after a while, routed by the calls sweep.",
 )
 FAULT_REPORTS_LINKED = Counter(
     "csc_fault_reports_linked_total",
@@ -464,6 +469,30 @@ class CallsService(ObservedService):
         if closed:
             log.warning("closed %d calls interrupted by a stopped calls process: %s",
                         len(closed), ", ".join(closed[:20]))
+
+    @configured_timer("UNROUTED", "sweep_seconds", UnroutedSettings.sweep_seconds)
+    def route_the_unrouted(self) -> None:
+        """Orders left unrouted a while (their routing event held up on the broker, say: a
+        quorum queue's dead-lettering stalled after a node was lost, issue 15) are asked of
+        staffing again, a page each time; it answers its decision, made once, and it is
+        recorded as the event would have."""
+        settings = UnroutedSettings.from_config(self.config.get("UNROUTED"))
+        before = self.clock.now() - timedelta(seconds=settings.after_seconds)
+        with self.db.transaction() as session:
+            left = orders.unrouted(session, before, settings.page)
+        for order_id, caller_number, category in left:
+            try:
+                with eventlet.Timeout(STAFFING_TIMEOUT_SECONDS):
+                    reply = self.staffing.route_work_order(order_id, caller_number, category)
+                with self.db.transaction() as session:
+                    orders.record_routing(session, WorkOrderRouted.model_validate(reply))
+            except (Exception, eventlet.Timeout):
+                log.warning("order %s is still unrouted; asked again next sweep", order_id,
+                            exc_info=True)
+                return
+            UNROUTED_RECOVERED.inc()
+            log.warning("order %s had no routing recorded; staffing's decision recorded now",
+                        order_id)
 
     @configured_timer("SPOOL", "replay_seconds", 2.0, eager=True)
     def replay_spool(self) -> None:

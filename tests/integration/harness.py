@@ -101,6 +101,8 @@ def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:
         # routing's bound: generous, as two shards of the suite load the machine (a PostgreSQL
         # routing took over a second there); the bound itself is tested in test_call_path
         "HOTLINE": {"route_timeout_ms": 3000, "prompts": {"timeout_ms": 100}},
+        # orders that tests open in the database and leave new stay so (test_unrouted_sweep)
+        "UNROUTED": {"sweep_seconds": 3600},
         # each service's own spool (made on first use), never one left in var/ by `make run`
         "SPOOL": {"folder": f"{tempfile.gettempdir()}/csc-spool-{uuid.uuid4().hex}"},
         "GATEWAY": {
