@@ -18,7 +18,9 @@ the hotline's 300 ms), CPU ms per call of each service, of RabbitMQ (beam.smp: t
 other vhosts included), of the caller processes and (--pg) of the rung's PostgreSQL backends,
 and each service's resident memory after the run. CPU is counted from the first call to the
 moment the last event is consumed (the drain, at most ``--drain`` seconds after the run), so a
-back that falls behind is charged in full. JSON on stdout, a table on stderr.
+back that falls behind is charged in full. JSON on stdout, a table on stderr. ``--profile DIR``
+records the services with py-spy (bench/cpu_profile.py) and adds their CPU per call by function
+family and by activity to each rung's report.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, create_engine, func, select  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
+from bench.cpu_profile import summarise  # noqa: E402
 from bench.e2e import (  # noqa: E402
     BROKER,
     Stack,
@@ -47,6 +50,8 @@ from bench.e2e import (  # noqa: E402
     free_port,
     per_call,
     rss_mb,
+    start_profilers,
+    stop_profilers,
     summary,
 )
 from bench.floor_services import BACK, EVENT_TYPES, FRONT, ROUTED  # noqa: E402
@@ -60,6 +65,7 @@ RUNGS: dict[str, tuple[str, str | None]] = {
 }
 BACK_MAX_WORKERS = 50  # as staffing's
 WARM_UP_SECONDS = 60.0
+SETTLE_SECONDS = 5.0
 PG_SAMPLE_SECONDS = 0.25
 
 
@@ -125,8 +131,10 @@ class Floor(Stack):
         while True:
             try:
                 transcript = place_call("127.0.0.1", self.agi_port, digits=["1"])
-                if transcript.variables.get("ROUTE_TARGET") == ROUTED and self.settled():
-                    return
+                if transcript.variables.get("ROUTE_TARGET") == ROUTED:
+                    self.drain(SETTLE_SECONDS)  # its events may first come back unroutable
+                    if self.settled():
+                        return
             except OSError:  # not listening yet
                 pass
             if time.monotonic() > deadline or any(c.poll() is not None for c in self.children):
@@ -213,10 +221,12 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         pg = PgBackends(floor.databases) if opts.pg else None
         if pg:
             pg.start()
+        spies = start_profilers(floor.pids, opts.profile / rung) if opts.profile else {}
         load_before = os.getloadavg()[0]
         results, elapsed, callers_cpu = drive(opts.concurrency, opts.processes, opts.duration,
                                               floor.agi_port)
         drain_s = floor.drain(opts.drain)
+        stop_profilers(spies)
         used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         used["callers"] = callers_cpu
         if pg:
@@ -239,6 +249,9 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         "drain_s": drain_s,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
+    for name, (raw, _) in spies.items():
+        report.setdefault("profile", {})[name] = summarise(
+            raw, name, report["cpu_ms_per_call"][name], module="bench/floor_services.py")
     if counts:
         report["events"] = {"types": list(EVENT_TYPES), **counts,
                             "unconsumed": counts["staged"] - counts["consumed"]}
@@ -280,6 +293,8 @@ def main() -> int:
                         help=f"comma-separated, among {','.join(RUNGS)}")
     parser.add_argument("--drain", type=float, default=30.0,
                         help="at most this many seconds after the run for the last events")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record the services with py-spy into DIR/<rung>/ (run and drain)")
     opts = parser.parse_args()
     reports = [measure(rung, opts) for rung in opts.rungs]
     print(json.dumps({
