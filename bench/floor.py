@@ -26,6 +26,7 @@ family and by activity to each rung's report.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import signal
@@ -37,9 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pika  # noqa: E402
+from nameko.events import EventHandler  # noqa: E402
+from nameko.rpc import Rpc  # noqa: E402
+from pika.exceptions import ChannelClosedByBroker  # noqa: E402
 from sqlalchemy import Engine, create_engine, func, select  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
+from bench import floor_services  # noqa: E402
 from bench.cpu_profile import summarise  # noqa: E402
 from bench.e2e import (  # noqa: E402
     BROKER,
@@ -55,6 +61,7 @@ from bench.e2e import (  # noqa: E402
     summary,
 )
 from bench.floor_services import BACK, EVENT_TYPES, FRONT, ROUTED  # noqa: E402
+from svckit.broker import pika_parameters  # noqa: E402
 
 # rung -> (front class, back class or None), in ladder order
 RUNGS: dict[str, tuple[str, str | None]] = {
@@ -67,6 +74,7 @@ BACK_MAX_WORKERS = 50  # as staffing's
 WARM_UP_SECONDS = 60.0
 SETTLE_SECONDS = 5.0
 PG_SAMPLE_SECONDS = 0.25
+ARCHIVE = {"max_age": "1h", "max_bytes": 1024**3}  # a copy of every event (svckit/archive.py)
 
 
 class Floor(Stack):
@@ -76,9 +84,10 @@ class Floor(Stack):
     # a minute in a service with no timer of its own (these). SIGINT interrupts the hub's poll.
     stop_signal = signal.SIGINT
 
-    def __init__(self, rung: str, use_pg: bool, front_workers: int) -> None:
+    def __init__(self, rung: str, use_pg: bool, front_workers: int, archive: bool = False) -> None:
         super().__init__(use_pg)
         self.rung = rung
+        self.archive = archive and rung == "events"
         self.front_class, self.back_class = RUNGS[rung]
         self.front_workers = front_workers
         self.agi_port = free_port()
@@ -103,9 +112,11 @@ class Floor(Stack):
         if self.back_class:
             self.pids["back"] = self._run("back", self.back_class, self.back_url,
                                           BACK_MAX_WORKERS).pid
+            self._wait_consumed(back_queues(self.back_class))
+        extra = {"EVENT_ARCHIVE": ARCHIVE} if self.archive else {}
         self.pids["front"] = self._run("front", self.front_class, self.front_url,
                                        self.front_workers, FASTAGI_ADDRESS=f"127.0.0.1:"
-                                       f"{self.agi_port}").pid
+                                       f"{self.agi_port}", **extra).pid
         self._warm_up()
 
     def _run(self, role: str, target: str, db_url: str | None, max_workers: int, **extra):
@@ -124,6 +135,25 @@ class Floor(Stack):
         path.write_text(json.dumps(config))  # JSON is YAML
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         return self.run_service(str(path), f"bench.floor_services:{target}", env, role)
+
+    def _wait_consumed(self, queues: list[str]) -> None:
+        """Until each of ``queues`` has a consumer: the front's first events and requests must
+        find the back's queues (with the archive bound, an event published before would reach
+        only the archive)."""
+        deadline = time.monotonic() + WARM_UP_SECONDS
+        with pika.BlockingConnection(pika_parameters(self.amqp_uri)) as connection:
+            waiting = list(queues)
+            while waiting:
+                channel = connection.channel()
+                try:
+                    while waiting and channel.queue_declare(
+                            waiting[0], passive=True).method.consumer_count:
+                        waiting.pop(0)
+                except ChannelClosedByBroker:  # not declared yet
+                    pass
+                if waiting and time.monotonic() > deadline:
+                    raise RuntimeError(f"no consumer on {waiting[0]}; logs in {self.tmp}")
+                time.sleep(0.2)
 
     def _warm_up(self) -> None:
         """Until one call goes the whole way: answered, routed, its events consumed."""
@@ -172,6 +202,20 @@ class Floor(Stack):
         super().stop()
 
 
+def back_queues(target: str) -> list[str]:
+    """The queues a back service consumes, named as nameko names them, from its entrypoints."""
+    cls = getattr(floor_services, target)
+    names = set()
+    for method, function in inspect.getmembers(cls):
+        for entrypoint in getattr(function, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Rpc):
+                names.add(f"rpc-{cls.name}")
+            elif isinstance(entrypoint, EventHandler):
+                names.add(f"evt-{entrypoint.source_service}-{entrypoint.event_type}"
+                          f"--{cls.name}.{method}")
+    return sorted(names)
+
+
 class PgBackends(threading.Thread):
     """CPU of the PostgreSQL backends serving ``databases``, sampled from /proc (a backend
     that exits loses what it spent since the last sample)."""
@@ -210,7 +254,7 @@ class PgBackends(threading.Thread):
 
 def measure(rung: str, opts: argparse.Namespace) -> dict:
     """Start the rung, drive it for ``opts.duration`` s, drain it, stop it: its figures."""
-    floor = Floor(rung, opts.pg, front_workers=max(200, 2 * opts.concurrency))
+    floor = Floor(rung, opts.pg, max(200, 2 * opts.concurrency), opts.archive)
     try:
         floor.start()
         pids = dict(floor.pids)
@@ -293,6 +337,9 @@ def main() -> int:
                         help=f"comma-separated, among {','.join(RUNGS)}")
     parser.add_argument("--drain", type=float, default=30.0,
                         help="at most this many seconds after the run for the last events")
+    parser.add_argument("--archive", action="store_true",
+                        help="events rung: the relay also copies every event to the archive "
+                             "stream, as the platform's services do (not an issue-12 guarantee)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record the services with py-spy into DIR/<rung>/ (run and drain)")
     opts = parser.parse_args()
@@ -302,6 +349,7 @@ def main() -> int:
         "concurrency": opts.concurrency,
         "processes": opts.processes,
         "duration_s": opts.duration,
+        "event_archive": opts.archive,
         "rungs": reports,
     }, indent=2))
     print(table(reports), file=sys.stderr)
