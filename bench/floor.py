@@ -15,12 +15,13 @@ services are `nameko run` subprocesses; the callers are bench/e2e.py's, in a clo
 For each rung: calls/s completed, p50/p95/p99 from connect to SET VARIABLE WORK_ORDER_ID,
 calls without an order id (errors) and sent to the fallback queue (the RPC not answered within
 the hotline's 300 ms), CPU ms per call of each service, of RabbitMQ (beam.smp: the whole node,
-other vhosts included), of the caller processes and (--pg) of the rung's PostgreSQL backends,
-and each service's resident memory after the run. CPU is counted from the first call to the
-moment the last event is consumed (the drain, at most ``--drain`` seconds after the run), so a
-back that falls behind is charged in full. JSON on stdout, a table on stderr. ``--profile DIR``
-records the services with py-spy (bench/cpu_profile.py) and adds their CPU per call by function
-family and by activity to each rung's report.
+other vhosts included), of the caller processes and (--pg) of the rung's PostgreSQL backends
+(sampled from /proc: a backend that comes and goes between samples is missed, so the sessions
+PostgreSQL opened meanwhile are counted too), and each service's resident memory after the
+run. CPU is counted from the first call to the moment the last event is consumed (the drain,
+at most ``--drain`` seconds after the run), so a back that falls behind is charged in full.
+JSON on stdout, a table on stderr. ``--profile DIR`` records the services with py-spy
+(bench/cpu_profile.py) and adds their CPU per call by function family and by activity.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import pika  # noqa: E402
 from nameko.events import EventHandler  # noqa: E402
 from nameko.rpc import Rpc  # noqa: E402
 from pika.exceptions import ChannelClosedByBroker  # noqa: E402
-from sqlalchemy import Engine, create_engine, func, select  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
 from asterisk_sim import place_call  # noqa: E402
 from bench import floor_services  # noqa: E402
@@ -74,6 +75,7 @@ BACK_MAX_WORKERS = 50  # as staffing's
 WARM_UP_SECONDS = 60.0
 SETTLE_SECONDS = 5.0
 PG_SAMPLE_SECONDS = 0.25
+PG_STATS_SECONDS = 1.0
 ARCHIVE = {"max_age": "1h", "max_bytes": 1024**3}  # a copy of every event (svckit/archive.py)
 
 
@@ -184,6 +186,15 @@ class Floor(Stack):
             consumed = back.scalar(select(func.count()).select_from(processed))
         return {"staged": staged, "published": published, "consumed": consumed}
 
+    def pg_sessions(self) -> int:
+        """Sessions PostgreSQL has opened so far on the rung's databases (a pool that closes
+        and opens connections under load shows here: each costs a backend's start)."""
+        engine = next(iter(self.engines.values()))
+        with engine.connect() as connection:
+            return int(connection.scalar(
+                text("SELECT coalesce(sum(sessions), 0) FROM pg_stat_database "
+                     "WHERE datname = ANY(:names)"), {"names": self.databases}))
+
     def settled(self) -> bool:
         """Every event staged so far is published and consumed (true on rungs without)."""
         counts = self.counts()
@@ -262,7 +273,8 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
             pids["rabbitmq"] = broker
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         base = floor.counts()
-        pg = PgBackends(floor.databases) if opts.pg else None
+        pg = PgBackends(floor.databases) if opts.pg and floor.databases else None
+        sessions = floor.pg_sessions() if pg else 0
         if pg:
             pg.start()
         spies = start_profilers(floor.pids, opts.profile / rung) if opts.profile else {}
@@ -275,6 +287,8 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         used["callers"] = callers_cpu
         if pg:
             used["postgresql"] = pg.used()
+            time.sleep(PG_STATS_SECONDS)  # the backends' statistics reach pg_stat_database
+            sessions = floor.pg_sessions() - sessions
         rss = {name: rss_mb(pid) for name, pid in floor.pids.items()}
         counts = {key: value - base[key] for key, value in floor.counts().items()}
     finally:
@@ -296,6 +310,8 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
     for name, (raw, _) in spies.items():
         report.setdefault("profile", {})[name] = summarise(
             raw, name, report["cpu_ms_per_call"][name], module="bench/floor_services.py")
+    if pg:
+        report["postgresql_sessions_opened"] = sessions
     if counts:
         report["events"] = {"types": list(EVENT_TYPES), **counts,
                             "unconsumed": counts["staged"] - counts["consumed"]}

@@ -5,14 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNGS = ["agi", "db", "rpc", "events"]
 
 
-def test_every_rung_reports_calls_and_no_errors():
+@pytest.mark.parametrize("backend", [[], ["--pg"]], ids=["sqlite", "postgresql"])
+def test_every_rung_reports_calls_and_no_errors(backend):
     result = subprocess.run(
         [sys.executable, "bench/floor.py", "--duration", "2", "--concurrency", "3",
-         "--processes", "1", "--drain", "10", "--rungs", ",".join(RUNGS)],
+         "--processes", "1", "--drain", "10", "--rungs", ",".join(RUNGS), *backend],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -29,6 +32,9 @@ def test_every_rung_reports_calls_and_no_errors():
         assert rung["cpu_ms_per_call"]["front"] > 0 and rung["cpu_ms_per_call"]["callers"] > 0
         assert set(rung["rss_mb_after_run"]) == ({"front"} if rung["rung"] in ("agi", "db")
                                                  else {"front", "back"})
+        if backend and rung["rung"] != "agi":  # its backends' CPU, and no connection churn
+            assert rung["cpu_ms_per_call"]["postgresql"] > 0
+            assert rung["postgresql_sessions_opened"] < rung["calls"]
     events = report["rungs"][-1]["events"]
     # two events per call, and the warm-up's are not counted
     assert events["staged"] == 2 * report["rungs"][-1]["completed"]
