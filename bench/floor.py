@@ -14,8 +14,9 @@ services are `nameko run` subprocesses; the callers are bench/e2e.py's, in a clo
 
 For each rung: calls/s completed, p50/p95/p99 from connect to SET VARIABLE WORK_ORDER_ID,
 calls without an order id (errors) and sent to the fallback queue (the RPC not answered within
-the hotline's 300 ms), CPU ms per call of each service, of RabbitMQ (beam.smp: the whole node,
-other vhosts included), of the caller processes and (--pg) of the rung's PostgreSQL backends
+the hotline's 300 ms; where its time went: until the request was sent, then until the reply),
+CPU ms per call of each service, of RabbitMQ (beam.smp: the whole node, other vhosts
+included), of the caller processes and (--pg) of the rung's PostgreSQL backends
 (sampled from /proc: a backend that comes and goes between samples is missed, so the sessions
 PostgreSQL opened meanwhile are counted too), and each service's resident memory after the
 run. CPU is counted from the first call to the moment the last event is consumed (the drain,
@@ -34,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +188,22 @@ class Floor(Stack):
             consumed = back.scalar(select(func.count()).select_from(processed))
         return {"staged": staged, "published": published, "consumed": consumed}
 
+    def rpc_waits(self, since: datetime) -> dict:
+        """Where the RPC time of the calls started ``since`` went: until the request was sent,
+        then until the reply (percentiles over the calls that got that far; the others hit the
+        bound first)."""
+        if self.back_class is None:
+            return {}
+        calls = FRONT.tables["floor_calls"]
+        with self.engines["front"].connect() as front:
+            rows = front.execute(select(calls.c.rpc_sent_ms, calls.c.rpc_reply_ms)
+                                 .where(calls.c.started_at >= since)).all()
+        sent = [row.rpc_sent_ms / 1000 for row in rows if row.rpc_sent_ms is not None]
+        replied = [row.rpc_reply_ms / 1000 for row in rows if row.rpc_reply_ms is not None]
+        return {"calls": len(rows),
+                "sent": summary(sent), "not_sent_in_time": len(rows) - len(sent),
+                "reply": summary(replied), "no_reply_in_time": len(sent) - len(replied)}
+
     def pg_sessions(self) -> int:
         """Sessions PostgreSQL has opened so far on the rung's databases (a pool that closes
         and opens connections under load shows here: each costs a backend's start)."""
@@ -278,7 +296,7 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         if pg:
             pg.start()
         spies = start_profilers(floor.pids, opts.profile / rung) if opts.profile else {}
-        load_before = os.getloadavg()[0]
+        load_before, started = os.getloadavg()[0], datetime.now(UTC)
         results, elapsed, callers_cpu = drive(opts.concurrency, opts.processes, opts.duration,
                                               floor.agi_port)
         drain_s = floor.drain(opts.drain)
@@ -291,6 +309,7 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
             sessions = floor.pg_sessions() - sessions
         rss = {name: rss_mb(pid) for name, pid in floor.pids.items()}
         counts = {key: value - base[key] for key, value in floor.counts().items()}
+        rpc_waits = floor.rpc_waits(started)
     finally:
         floor.stop()
     completed = [r for r in results if r[1]]
@@ -310,6 +329,8 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
     for name, (raw, _) in spies.items():
         report.setdefault("profile", {})[name] = summarise(
             raw, name, report["cpu_ms_per_call"][name], module="bench/floor_services.py")
+    if rpc_waits:
+        report["rpc_waits_ms"] = rpc_waits
     if pg:
         report["postgresql_sessions_opened"] = sessions
     if counts:

@@ -21,12 +21,13 @@ piece to the one before:
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import eventlet
-from sqlalchemy import Column, MetaData, String, Table, bindparam, insert, update
+from sqlalchemy import Column, Float, MetaData, String, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from contracts.events import CallEnded, Caller, Category, Envelope, WorkOrderCreated, make_event
@@ -58,6 +59,10 @@ CALLS = Table(
     Column("digits", String(32), nullable=False, default=""),
     Column("outcome", String(20), nullable=False),
     Column("work_order_id", String(36)),
+    # the RPC's two waits (rungs rpc and events): until the request was sent (nameko publishes
+    # it with a confirm) and from then until the reply; null when the bound came first
+    Column("rpc_sent_ms", Float),
+    Column("rpc_reply_ms", Float),
 )
 ORDERS = Table(
     "floor_orders", FRONT,
@@ -92,6 +97,8 @@ class FloorCall:
     outcome: str = "in_progress"
     order_id: str | None = None
     target: str | None = None
+    rpc_sent_ms: float | None = None
+    rpc_reply_ms: float | None = None
 
     @property
     def category(self) -> Category:
@@ -158,7 +165,9 @@ class DbFront(AgiFront):
         ended = wall_now()
         with self.db.transaction() as session:
             session.execute(UPDATE_CALL, {"call_uniqueid": call.uniqueid, "ended_at": ended,
-                                          "digits": call.digits, "outcome": call.outcome})
+                                          "digits": call.digits, "outcome": call.outcome,
+                                          "rpc_sent_ms": call.rpc_sent_ms,
+                                          "rpc_reply_ms": call.rpc_reply_ms})
             self.call_closed(session, call, ended)
 
     def order_opened(self, session: Session, call: FloorCall) -> None:
@@ -174,10 +183,15 @@ class RpcFront(DbFront):
     back = RpcProxy(BACK_NAME)
 
     def route(self, call: FloorCall) -> str:
+        started = time.perf_counter()
         try:
             with eventlet.Timeout(ROUTE_TIMEOUT_SECONDS):
                 reply = self.back.decide.call_async(call.order_id, call.category.value)
-                return reply.result()["dial_string"]
+                sent = time.perf_counter()
+                call.rpc_sent_ms = 1000 * (sent - started)
+                target = reply.result()["dial_string"]
+                call.rpc_reply_ms = 1000 * (time.perf_counter() - sent)
+                return target
         except eventlet.Timeout:
             log.warning("the back did not answer for %s in time", call.order_id)
         except Exception:

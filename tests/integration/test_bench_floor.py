@@ -32,6 +32,11 @@ def test_every_rung_reports_calls_and_no_errors(backend):
         assert rung["cpu_ms_per_call"]["front"] > 0 and rung["cpu_ms_per_call"]["callers"] > 0
         assert set(rung["rss_mb_after_run"]) == ({"front"} if rung["rung"] in ("agi", "db")
                                                  else {"front", "back"})
+        if rung["rung"] in ("rpc", "events"):  # every call's RPC time, sent then answered
+            waits = rung["rpc_waits_ms"]
+            assert waits["calls"] == rung["calls"] and waits["sent"]["p50_ms"] > 0
+            assert (waits["not_sent_in_time"] + waits["no_reply_in_time"]
+                    == rung["sent_to_fallback_queue"])
         if backend and rung["rung"] != "agi":  # its backends' CPU, and no connection churn
             assert rung["cpu_ms_per_call"]["postgresql"] > 0
             assert rung["postgresql_sessions_opened"] < rung["calls"]
