@@ -204,14 +204,15 @@ class Floor(Stack):
                 "sent": summary(sent), "not_sent_in_time": len(rows) - len(sent),
                 "reply": summary(replied), "no_reply_in_time": len(sent) - len(replied)}
 
-    def pg_sessions(self) -> int:
-        """Sessions PostgreSQL has opened so far on the rung's databases (a pool that closes
+    def pg_sessions(self) -> dict[str, int]:
+        """Sessions PostgreSQL has opened so far on each service's database (a pool that closes
         and opens connections under load shows here: each costs a backend's start)."""
-        engine = next(iter(self.engines.values()))
-        with engine.connect() as connection:
-            return int(connection.scalar(
-                text("SELECT coalesce(sum(sessions), 0) FROM pg_stat_database "
-                     "WHERE datname = ANY(:names)"), {"names": self.databases}))
+        databases = {engine.url.database: role for role, engine in self.engines.items()}
+        with self.engines["front"].connect() as connection:
+            rows = connection.execute(
+                text("SELECT datname, sessions FROM pg_stat_database WHERE datname = ANY(:names)"),
+                {"names": list(databases)}).all()
+        return {databases[name]: int(sessions) for name, sessions in rows}
 
     def settled(self) -> bool:
         """Every event staged so far is published and consumed (true on rungs without)."""
@@ -292,7 +293,7 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         base = floor.counts()
         pg = PgBackends(floor.databases) if opts.pg and floor.databases else None
-        sessions = floor.pg_sessions() if pg else 0
+        sessions = floor.pg_sessions() if pg else {}
         if pg:
             pg.start()
         spies = start_profilers(floor.pids, opts.profile / rung) if opts.profile else {}
@@ -306,7 +307,7 @@ def measure(rung: str, opts: argparse.Namespace) -> dict:
         if pg:
             used["postgresql"] = pg.used()
             time.sleep(PG_STATS_SECONDS)  # the backends' statistics reach pg_stat_database
-            sessions = floor.pg_sessions() - sessions
+            sessions = {role: n - sessions[role] for role, n in floor.pg_sessions().items()}
         rss = {name: rss_mb(pid) for name, pid in floor.pids.items()}
         counts = {key: value - base[key] for key, value in floor.counts().items()}
         rpc_waits = floor.rpc_waits(started)
