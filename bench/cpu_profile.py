@@ -35,7 +35,7 @@ FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("nameko", ("nameko/",)),
     ("FastAGI", ("svckit/agi/",)),
     ("HTTP (werkzeug)", ("werkzeug/",)),
-    ("service code", ("services/", "contracts/", "svckit/")),
+    ("service code", ("services/", "contracts/", "svckit/", "bench/floor_services.py")),
 )
 # green socket calls: their time is the caller's (a publish's send is AMQP's)
 SOCKET_IO = ("eventlet/greenio/", "socket.py", "ssl.py", "selectors.py")
@@ -61,11 +61,13 @@ def family(stack: list[tuple[str, str]]) -> str:
     return "other (stdlib: uuid, datetime, socket ...)"
 
 
-def activity(stack: list[tuple[str, str]], service: str) -> str:
-    """The entrypoint (a method of the service class) or platform loop a sample runs under."""
+def activity(stack: list[tuple[str, str]], service: str, module: str | None = None) -> str:
+    """The entrypoint (a method of the service class, in ``module``: by default
+    ``services/<service>/service.py``) or platform loop a sample runs under."""
     names = [name for name, _ in stack]
+    module = module or f"services/{service}/service.py"
     for name, path in stack:
-        if path == f"services/{service}/service.py":
+        if path == module:
             return name
     if any(name.startswith("OutboxRelay.") for name in names):
         return "outbox relay"
@@ -90,8 +92,10 @@ def read(path: Path) -> Counter:
     return samples
 
 
-def summarise(path: Path, service: str, cpu_ms_per_call: float, top: int = 12) -> dict:
-    """CPU ms per call by family and by activity, and the functions with most own samples."""
+def summarise(path: Path, service: str, cpu_ms_per_call: float, top: int = 12,
+              module: str | None = None) -> dict:
+    """CPU ms per call by family and by activity (entrypoints of ``module``, see
+    :func:`activity`), and the functions with most own samples."""
     samples = read(path)
     total = sum(samples.values()) or 1
     by_family: Counter = Counter()
@@ -102,7 +106,7 @@ def summarise(path: Path, service: str, cpu_ms_per_call: float, top: int = 12) -
     for stack, count in samples.items():
         parsed = frames(stack)
         socket_io += count if parsed[-1][1].startswith(SOCKET_IO) else 0
-        kind, under = family(parsed), activity(parsed, service)
+        kind, under = family(parsed), activity(parsed, service, module)
         by_family[kind] += count
         by_activity[under] += count
         crossed[under, kind] += count

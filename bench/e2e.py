@@ -65,12 +65,71 @@ def summary(latencies_s: list[float]) -> dict[str, float]:
 # --- the system under test -------------------------------------------------------------------
 
 
-class System:
-    def __init__(self, use_pg: bool, max_workers: int) -> None:
+class Stack:
+    """What a benchmark's services run on: a RabbitMQ vhost of its own (made by
+    :meth:`make_vhost`), fresh databases, service subprocesses; :meth:`stop` removes them all."""
+
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, use_pg: bool) -> None:
+        self.use_pg = use_pg
         self.vhost = f"bench-{uuid.uuid4().hex[:8]}"
         self.amqp_uri = f"pyamqp://guest:guest@{BROKER}/{quote(self.vhost, safe='')}"
         self.tmp = tempfile.mkdtemp(prefix="csc-bench-")
         self.databases: list[str] = []
+        self.children: list[subprocess.Popen] = []
+        self._vhost_made = False
+
+    def _database(self, service: str, use_pg: bool) -> str:
+        if not use_pg:
+            return f"sqlite:///{self.tmp}/{service}.db"
+        name = f"csc_bench_{service}_{uuid.uuid4().hex[:6]}"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                        f'CREATE DATABASE "{name}"'], check=True)
+        self.databases.append(name)
+        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+    def make_vhost(self) -> None:
+        auth = ("guest", "guest")
+        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
+        self._vhost_made = True
+        requests.put(
+            f"{RABBIT_API}/permissions/{self.vhost}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
+        ).raise_for_status()
+
+    def run_service(self, config: str, target: str, env: dict[str, str],
+                    log_name: str) -> subprocess.Popen:
+        """``nameko run`` a service (its output in ``<tmp>/<log_name>.log``)."""
+        nameko = str(Path(sys.executable).with_name("nameko"))
+        log = open(Path(self.tmp) / f"{log_name}.log", "w")  # noqa: SIM115
+        child = subprocess.Popen([nameko, "run", "--config", config, target], cwd=ROOT, env=env,
+                                 stdout=log, stderr=subprocess.STDOUT)
+        self.children.append(child)
+        return child
+
+    def stop_services(self) -> None:
+        for child in self.children:
+            child.send_signal(self.stop_signal)
+        for child in self.children:
+            child.wait(30)
+        self.children = []
+
+    def stop(self) -> None:
+        self.stop_services()
+        if self._vhost_made:  # its quorum queues take the broker a while to delete; one left
+            requests.delete(f"{RABBIT_API}/vhosts/{self.vhost}",  # behind slows it for all
+                            auth=("guest", "guest"), timeout=120)
+        for name in self.databases:
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
+
+
+class System(Stack):
+    """The platform's staffing and calls services (and the gateway on demand)."""
+
+    def __init__(self, use_pg: bool, max_workers: int) -> None:
+        super().__init__(use_pg)
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -83,51 +142,27 @@ class System:
             "CALLS_DB_URL": self._database("calls", use_pg),
             "STAFFING_DB_URL": self._database("staffing", use_pg),
         }
-        self.children: list[subprocess.Popen] = []
-
-    def _database(self, service: str, use_pg: bool) -> str:
-        if not use_pg:
-            return f"sqlite:///{self.tmp}/{service}.db"
-        name = f"csc_bench_{service}_{uuid.uuid4().hex[:6]}"
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                        f'CREATE DATABASE "{name}"'], check=True)
-        self.databases.append(name)
-        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
     def start(self) -> None:
         self.prepare()
-        nameko = str(Path(sys.executable).with_name("nameko"))
         for config, target in [
             ("services/staffing/config.yaml", "services.staffing.service:StaffingService"),
             ("services/calls/config.yaml", "services.calls.service:CallsService"),
         ]:
-            log = open(Path(self.tmp) / (Path(config).parent.name + ".log"), "w")  # noqa: SIM115
-            self.children.append(subprocess.Popen(
-                [nameko, "run", "--config", config, target], cwd=ROOT, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT,
-            ))
+            self.run_service(config, target, self.env, Path(config).parent.name)
         self._wait_up(CALLS_HTTP, STAFFING_HTTP)
 
     def prepare(self) -> None:
         """The vhost, and the databases migrated and seeded."""
-        auth = ("guest", "guest")
-        requests.put(f"{RABBIT_API}/vhosts/{self.vhost}", auth=auth, timeout=10).raise_for_status()
-        requests.put(
-            f"{RABBIT_API}/permissions/{self.vhost}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=auth, timeout=10,
-        ).raise_for_status()
+        self.make_vhost()
         for command in ("migrate", "seed"):
             subprocess.run([sys.executable, "scripts/manage.py", command], cwd=ROOT,
                            env=self.env, check=True, stdout=subprocess.DEVNULL)
 
     def start_gateway(self, port: int) -> None:
         """The gateway too (benchmarks of the API), answering on ``port`` once it is up."""
-        nameko = str(Path(sys.executable).with_name("nameko"))
-        log = open(Path(self.tmp) / "gateway.log", "w")  # noqa: SIM115
-        self.children.append(subprocess.Popen(
-            [nameko, "run", "--config", "gateway/config.yaml", "gateway.service:GatewayService"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        ))
+        self.run_service("gateway/config.yaml", "gateway.service:GatewayService", self.env,
+                         "gateway")
         self._wait_up(port)
 
     def _wait_up(self, *ports: int) -> None:
@@ -143,17 +178,6 @@ class System:
                         raise RuntimeError(f"port {port} did not answer; logs in {self.tmp}") \
                             from None
                     time.sleep(0.3)
-
-    def stop(self) -> None:
-        for child in self.children:
-            child.terminate()
-        for child in self.children:
-            child.wait(30)
-        # its quorum queues take the broker a while to delete; one left behind slows it for all
-        requests.delete(f"{RABBIT_API}/vhosts/{self.vhost}", auth=("guest", "guest"), timeout=120)
-        for name in self.databases:
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
 
 
 # --- CPU accounting ------------------------------------------------------------------------
@@ -246,13 +270,15 @@ class RoutedEvents(threading.Thread):
 # --- callers ---------------------------------------------------------------------------------
 
 
-def _callers(args: tuple[int, float, int, int, float | None]) -> list[tuple]:
-    """One process of callers: (due wall time, work order id, seconds to WORK_ORDER_ID,
-    ROUTE_TARGET, end wall time). Without ``rate`` each caller calls again as soon as a call
+def _callers(args: tuple[int, float, int, int, float | None]) -> tuple[list[tuple], float]:
+    """One process of callers: for each call (due wall time, work order id, seconds to
+    WORK_ORDER_ID, ROUTE_TARGET, end wall time), and the CPU seconds the process spent placing
+    them. Without ``rate`` each caller calls again as soon as a call
     ends (a closed loop: the system's pace sets the load). With ``rate`` calls arrive at that
     many a second whatever the system does, on at most ``threads`` lines; a call that waits for
     a free line counts the wait in its latency (its time starts when it was due)."""
     threads, duration, seed, agi_port, rate = args
+    cpu_start = time.process_time()
     rng = random.Random(seed)
     results: list[tuple] = []
     lock = threading.Lock()
@@ -294,7 +320,7 @@ def _callers(args: tuple[int, float, int, int, float | None]) -> list[tuple]:
         _arrivals(due, rate, duration, threads)
     for worker in workers:
         worker.join(duration + 30)
-    return results
+    return results, time.process_time() - cpu_start
 
 
 def _arrivals(due: queue.Queue, rate: float, duration: float, lines: int) -> None:
@@ -309,16 +335,18 @@ def _arrivals(due: queue.Queue, rate: float, duration: float, lines: int) -> Non
 
 
 def drive(concurrency: int, processes: int, duration: float, agi_port: int = AGI_PORT,
-          rate: float | None = None) -> tuple[list, float]:
+          rate: float | None = None) -> tuple[list, float, float]:
+    """Calls from ``processes`` caller processes: every call's entry (see :func:`_callers`),
+    the seconds from the first call to the end of the last, the callers' CPU seconds."""
     shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
     share_of_rate = rate / processes if rate else None
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         parts = pool.map(_callers, [(n, duration, i, agi_port, share_of_rate)
                                     for i, n in enumerate(shares)])
-    results = [entry for part in parts for entry in part]
+    results = [entry for part, _ in parts for entry in part]
     # from the first call to the end of the last (the callers' processes take a while to start)
     elapsed = max(r[4] for r in results) - min(r[0] for r in results) if results else 0.0
-    return results, elapsed
+    return results, elapsed, sum(cpu for _, cpu in parts)
 
 
 def per_call(cpu: dict[str, float], calls: int) -> dict[str, float]:
@@ -373,9 +401,10 @@ def main() -> int:
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         services = {name: pid for name, pid in pids.items() if name != "rabbitmq"}
         spies = start_profilers(services, opts.profile) if opts.profile else {}
-        results, elapsed = drive(opts.concurrency, opts.processes, opts.duration, AGI_PORT,
-                                 opts.rate)
+        results, elapsed, callers_cpu = drive(opts.concurrency, opts.processes, opts.duration,
+                                              AGI_PORT, opts.rate)
         cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu_used["callers"] = callers_cpu
         orders = {r[1] for r in results if r[1]}
         deadline = time.monotonic() + 5  # let the last routing events arrive
         while not orders <= routed.arrivals.keys() and time.monotonic() < deadline:
