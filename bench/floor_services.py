@@ -180,7 +180,7 @@ class DbFront(AgiFront):
 class RpcFront(DbFront):
     """Rung ``rpc``: + one RPC per call to the back, bounded as the hotline bounds routing."""
 
-    back = RpcProxy(BACK_NAME)
+    back = RpcProxy(BACK_NAME, use_confirms=False)  # as the hotline's routing proxy
 
     def route(self, call: FloorCall) -> str:
         started = time.perf_counter()
