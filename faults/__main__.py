@@ -183,7 +183,7 @@ class Suite:
         if row.lost:  # where what was lost waits, if on the broker (the archive keeps all)
             row.problems[:0] = [f"left in {q}: {n}" for q, n in sorted(queues.items())
                                 if n and q != ARCHIVE_QUEUE and not q.endswith(".dlq")]
-        self.reached += row.answered
+        self.reached += row.answered + row.recorded_unanswered
         print(format_row(self.rows[-1]), f"({time.monotonic() - began:.0f} s)", flush=True)
 
 

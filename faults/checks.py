@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from faults.traffic import PlacedCall
 from services.calls.models import Call, WorkOrder
+from services.calls.recovery import INTERRUPTED
 from services.staffing.models import CallArrival, RoutingDecision
 from svckit.broker import pika_parameters
 
@@ -84,6 +85,7 @@ class Row:
     lost: int = 0
     duplicated: int = 0
     recover_seconds: float | None = None
+    recorded_unanswered: int = 0  # calls recorded, then interrupted before their ANSWER
     problems: list[str] = field(default_factory=list)
 
     def lose(self, what: str) -> None:
@@ -187,10 +189,17 @@ def check(row: Row, calls: list[PlacedCall], stores: Stores, observer: Observer,
     per_call = stores.orders_per_call([c.uniqueid for c in reached])
     arrivals = stores.arrivals([c.uniqueid for c in reached])
     decisions = stores.decisions([c.order_id for c in told])
-    stored = stores.call_count()
-    if stored != reached_before + len(reached):
-        row.problems.append(f"counts: {stored} call records for "
-                            f"{reached_before + len(reached)} calls that reached the platform")
+    # A call whose session calls began (its record is written as it arrives) but which was
+    # killed before the caller heard ANSWER did reach the platform: closed as interrupted.
+    unanswered = stores.calls([c.uniqueid for c in calls if not c.reached])
+    row.recorded_unanswered = len(unanswered)
+    for uniqueid, record in unanswered.items():
+        if record.outcome != INTERRUPTED:
+            row.problems.append(f"call {uniqueid}, never answered, recorded {record.outcome}")
+    stored, expected = stores.call_count(), reached_before + len(reached) + len(unanswered)
+    if stored != expected:
+        row.problems.append(f"counts: {stored} call records for {expected} calls that reached "
+                            f"the platform")
     for placed in reached:
         if placed.uniqueid not in arrivals:
             row.lose(f"staffing never took in call.ended of {placed.uniqueid}")
