@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -179,3 +182,13 @@ SERVICES = {"calls": CallsService, "staffing": StaffingService, "gateway": Gatew
             "visits": VisitsService,
             "assets": AssetsService,
             "inbox": InboxService}
+
+
+def run_bench(script: str, *args: str, timeout: float) -> dict:
+    """Run ``bench/<script>`` with ``args``; its JSON report (the run must succeed)."""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, f"bench/{script}", *args], cwd=root,
+                            capture_output=True, text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout[result.stdout.index("{"):])
+

@@ -1,28 +1,14 @@
 """The end-to-end benchmark runs (briefly) and every routed call's event is matched."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration import harness
 
 
 @pytest.mark.parametrize("pace", [[], ["--rate", "5"]], ids=["closed-loop", "open-loop"])
 def test_the_benchmark_reports_both_latencies(pace):
-    result = subprocess.run(
-        [sys.executable, "bench/e2e.py", "--duration", "2", "--concurrency", "2",
-         "--processes", "1", "--skip-ceiling", *pace],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = harness.run_bench("e2e.py", "--duration", "2", "--concurrency", "2",
+                               "--processes", "1", "--skip-ceiling", *pace, timeout=180)
     assert report["completed"] > 5 and report["completed"] == report["calls"]
     if pace:  # an open loop places exactly the calls due: 5 a second for 2 s
         assert report["calls"] == 10

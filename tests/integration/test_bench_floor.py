@@ -1,29 +1,17 @@
 """The floor benchmark runs (briefly) on every rung and each rung's calls all complete."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration import harness
+
 RUNGS = ["agi", "db", "rpc", "events"]
 
 
 @pytest.mark.parametrize("backend", [[], ["--pg"]], ids=["sqlite", "postgresql"])
 def test_every_rung_reports_calls_and_no_errors(backend):
-    result = subprocess.run(
-        [sys.executable, "bench/floor.py", "--duration", "2", "--concurrency", "3",
-         "--processes", "1", "--drain", "10", "--rungs", ",".join(RUNGS), *backend],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)
+    report = harness.run_bench("floor.py", "--duration", "2", "--concurrency", "3",
+                               "--processes", "1", "--drain", "10", "--rungs", ",".join(RUNGS),
+                               *backend, timeout=300)
     assert [rung["rung"] for rung in report["rungs"]] == RUNGS
     for rung in report["rungs"]:
         assert rung["completed"] > 5 and rung["errors"] == 0, rung
