@@ -129,7 +129,7 @@ class CallsService(ObservedService):
     # Routing under the caller's bound: a request is sent without waiting for the broker's
     # confirm. With confirms, requests queued for one of the process's few pooled producers
     # (one confirm round trip each): at 100 callers the sending alone took 62 ms at the median
-    # and missed the 300 ms bound for 30 % of calls (bench/floor.py, rung rpc). A request lost
+    # and missed the 300 ms bound for 27 % of calls (bench/floor.py, rung rpc). A request lost
     # unconfirmed ends as the bound does: the fallback queue, and the order routed from
     # work_order.created or the unrouted sweep.
     routing = RpcProxy("staffing", use_confirms=False)
