@@ -7,7 +7,9 @@ from tests.integration import harness
 RUNGS = ["agi", "db", "rpc", "events"]
 
 
-@pytest.mark.parametrize("backend", [[], ["--pg"]], ids=["sqlite", "postgresql"])
+# SQLite only: the suite's time is near its bound on a slow day (the PostgreSQL case took
+# about 45 s more; `python bench/floor.py --pg --duration 2` checks it by hand)
+@pytest.mark.parametrize("backend", [[]], ids=["sqlite"])
 def test_every_rung_reports_calls_and_no_errors(backend):
     report = harness.run_bench("floor.py", "--duration", "2", "--concurrency", "3",
                                "--processes", "1", "--drain", "10", "--rungs", ",".join(RUNGS),
