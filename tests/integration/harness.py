@@ -25,7 +25,7 @@ from gateway.service import GatewayService
 from services.assets.models import Base as AssetsBase
 from services.assets.service import AssetsService
 from services.calls.models import Base as CallsBase
-from services.calls.models import Customer
+from services.calls.models import Customer, WorkOrder
 from services.calls.service import CallsService
 from services.inbox.models import Base as InboxBase
 from services.inbox.service import InboxService
@@ -88,6 +88,15 @@ def add_customer(
                 number=number, name=name, work_unit=work_unit, contact=contact, address=address
             )
         )
+
+
+def open_work_order(store: ServiceStore, order_id: str, opened: datetime, **fields) -> None:
+    """A new inquiry order of caller 13900000001, written straight into calls' database as its
+    call would open it (``fields``: other columns, e.g. a status or a routing)."""
+    with store.transaction() as session:
+        session.add(WorkOrder(id=order_id, call_uniqueid=f"1.{order_id}", category="inquiry",
+                              ivr_category="inquiry", caller_number="13900000001",
+                              caller_name="", created_at=opened, **fields))
 
 
 def config(amqp_uri: str, db_url: str | None = None, **extra) -> dict:

@@ -4,7 +4,7 @@ same history entry and the same ``work_order.assigned`` (issue 12); whichever co
 changes nothing, and the handler then finds it recorded with one read."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from contracts.events import Category, WorkOrderRouted
 from services.calls import orders
 from services.calls.models import WorkOrder, WorkOrderHistory
+from tests.integration import harness
 
 DECIDED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ORDER_COLUMNS = ("status", "assignee_id", "assignee_name", "assignee_role", "assignee_extension",
@@ -30,13 +31,6 @@ def decision(order_id: str, assignee_id: int | None = 1) -> WorkOrderRouted:
         reason="least_loaded_seat_agent" if assignee_id else "nobody_on_shift",
         decided_at=DECIDED, caller_number="13900000001", category=Category.INQUIRY,
     )
-
-
-def open_order(store, order_id: str) -> None:
-    with store.transaction() as session:
-        session.add(WorkOrder(id=order_id, call_uniqueid=f"1.{order_id}", category="inquiry",
-                              ivr_category="inquiry", caller_number="13900000001",
-                              caller_name="", created_at=datetime(2026, 3, 2, 9, 29, tzinfo=UTC)))
 
 
 def recorded(store, order_id: str) -> tuple:
@@ -61,7 +55,7 @@ def test_the_reply_and_the_event_record_the_same_and_either_second_is_a_no_op(
     store = stores["calls"]
     by_reply, by_event = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2))
     for order_id in (by_reply, by_event):
-        open_order(store, order_id)
+        harness.open_work_order(store, order_id, DECIDED - timedelta(minutes=1))
     with store.transaction() as session:
         orders.record_decision(session, decision(by_reply, assignee_id))
         orders.record_routing(session, decision(by_event, assignee_id))

@@ -15,21 +15,16 @@ from tests.integration import harness
 OPENED = datetime(2026, 3, 2, 9, 29, tzinfo=UTC)
 
 
-def open_order(store, order_id: str, opened: datetime = OPENED, **fields) -> None:
-    with store.transaction() as session:
-        session.add(WorkOrder(id=order_id, call_uniqueid=f"1.{order_id}", category="inquiry",
-                              ivr_category="inquiry", caller_number="13900000001",
-                              caller_name="", created_at=opened, **fields))
-
-
 def test_only_new_orders_unrouted_long_enough_are_listed_oldest_first(stores):
     store = stores["calls"]
     ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(5)]
-    open_order(store, ids[0], OPENED + timedelta(seconds=1))
-    open_order(store, ids[1])
-    open_order(store, ids[2], routed_at=OPENED, routing_reason="nobody_on_shift")
-    open_order(store, ids[3], status=Status.ASSIGNED.value)  # a leader's hand came first
-    open_order(store, ids[4], OPENED + timedelta(minutes=5))  # too young
+    harness.open_work_order(store, ids[0], OPENED + timedelta(seconds=1))
+    harness.open_work_order(store, ids[1], OPENED)
+    harness.open_work_order(store, ids[2], OPENED, routed_at=OPENED,
+                            routing_reason="nobody_on_shift")
+    harness.open_work_order(store, ids[3], OPENED,
+                            status=Status.ASSIGNED.value)  # a leader's hand came first
+    harness.open_work_order(store, ids[4], OPENED + timedelta(minutes=5))  # too young
     with store.transaction() as session:
         listed = orders.unrouted(session, OPENED + timedelta(minutes=1), limit=10)
         first_page = orders.unrouted(session, OPENED + timedelta(minutes=1), limit=1)
@@ -42,7 +37,8 @@ def test_the_sweep_records_staffing_decision_of_an_order_nobody_routed(
     stores, hotline_staff, run_service
 ):
     order_id = "00000000-0000-4000-8000-0000000000aa"
-    open_order(stores["calls"], order_id)  # its call's RPC and routing event both lost
+    # its call's RPC reply and its routing event both lost
+    harness.open_work_order(stores["calls"], order_id, OPENED)
     run_service("staffing")
     run_service("calls", UNROUTED={"sweep_seconds": 0.2, "after_seconds": 0})
 
